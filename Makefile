@@ -1,0 +1,46 @@
+# Two commands: `make demo` runs the platform, `make test` runs every check.
+# Both set up what they need on a fresh Debian machine with Python 3.11.
+
+PYTHON ?= python3
+VENV := .venv
+UV_VERSION := 0.13.9
+UV := $(VENV)/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+# Debian installs the broker and the database server under /usr/sbin.
+export PATH := $(PATH):/usr/sbin:/usr/local/sbin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: demo test lint typecheck unit services setup bench clean
+
+demo: setup
+	$(VENV)/bin/byggpuls demo
+
+test: setup services lint typecheck
+	$(VENV)/bin/pytest
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: setup
+	$(VENV)/bin/mypy
+
+setup: $(VENV)/.synced
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	[ -x $(UV) ] || { $(PYTHON) -m venv $(VENV) && $(VENV)/bin/pip install --quiet uv==$(UV_VERSION); }
+	$(UV) sync --frozen
+	touch $@
+
+# The tests start their own Mosquitto and InfluxDB; they only need the binaries.
+services:
+	@command -v mosquitto >/dev/null && command -v influxd >/dev/null || { \
+	  echo "Installing Mosquitto and InfluxDB from Debian's packages"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto influxdb; }
+
+bench: setup services
+	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

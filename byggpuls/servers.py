@@ -1,0 +1,226 @@
+"""Mosquitto and InfluxDB as child processes on free ports, for the demo, tests and benchmarks.
+
+Each server runs with the configuration from ``deploy/`` and keeps its state in a directory of
+its own, so several can run side by side and a stopped server can be started again with its
+data (to test outages and restarts).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import getpass
+import logging
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Self
+
+import httpx
+
+from byggpuls.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
+START_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 15.0
+_SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def find_binary(name: str) -> str | None:
+    """Locate a server binary, looking in the sbin directories Debian installs them to."""
+    return shutil.which(name, path=_SBIN_PATH)
+
+
+def _wait_for_port(port: int, *, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(
+                f"server exited with code {process.returncode}: {log_path.read_text()[-2000:]}"
+            )
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on port {port} within {START_TIMEOUT_SECONDS}s")
+
+
+@dataclass
+class _ChildServer:
+    """A server process that can be stopped, killed and started again on the same port."""
+
+    workdir: Path
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = field(default=None, init=False)
+    _log: IO[bytes] | None = field(default=None, init=False)
+
+    @property
+    def log_path(self) -> Path:
+        return self.workdir / "server.log"
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        raise NotImplementedError
+
+    def _wait_ready(self) -> None:
+        assert self.process is not None
+        _wait_for_port(self.port, process=self.process, log_path=self.log_path)
+
+    def start(self) -> Self:
+        if self.running:
+            return self
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        argv, env = self._command()
+        self._log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        self._wait_ready()
+        return self
+
+    @property
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), so the server saves its state."""
+        self._end(signal.SIGTERM)
+
+    def kill(self) -> None:
+        """Stop abruptly (SIGKILL), as a crash or power loss would."""
+        self._end(signal.SIGKILL)
+
+    def _end(self, sig: signal.Signals) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+    def restart(self) -> Self:
+        self.stop()
+        return self.start()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@dataclass
+class MosquittoServer(_ChildServer):
+    """Mosquitto with ``deploy/mosquitto/conf.d`` and persistence under ``workdir``."""
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        binary = find_binary("mosquitto")
+        if binary is None:
+            raise ConfigError("mosquitto is not installed: apt-get install mosquitto")
+        data_dir = self.workdir / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.workdir / "mosquitto.conf"
+        config.write_text(
+            "\n".join(
+                [
+                    # Started as root, Mosquitto would switch to its own user, which cannot
+                    # write to our directory; keep the current user.
+                    f"user {getpass.getuser()}",
+                    f"listener {self.port} 127.0.0.1",
+                    "allow_anonymous true",
+                    f"persistence_location {data_dir}/",
+                    "log_type error",
+                    "log_type warning",
+                    "log_type notice",
+                    f"include_dir {DEPLOY_DIR / 'mosquitto' / 'conf.d'}",
+                    "",
+                ]
+            )
+        )
+        return [binary, "-c", str(config)], dict(os.environ)
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
+
+
+@dataclass
+class InfluxServer(_ChildServer):
+    """``influxd`` with ``deploy/influxdb/influxdb.conf``, auth on, and an admin user."""
+
+    username: str = "byggpuls"
+    password: str = "byggpuls-test-password"  # noqa: S105 - a throwaway local server
+    database: str = "byggpuls"
+    rpc_port: int = field(default_factory=free_port)
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        binary = find_binary("influxd")
+        if binary is None:
+            raise ConfigError("influxd is not installed: apt-get install influxdb")
+        env = dict(os.environ)
+        env.update(
+            INFLUXDB_META_DIR=str(self.workdir / "meta"),
+            INFLUXDB_DATA_DIR=str(self.workdir / "data"),
+            INFLUXDB_DATA_WAL_DIR=str(self.workdir / "wal"),
+            INFLUXDB_HTTP_BIND_ADDRESS=f"127.0.0.1:{self.port}",
+            INFLUXDB_BIND_ADDRESS=f"127.0.0.1:{self.rpc_port}",
+        )
+        return [binary, "-config", str(DEPLOY_DIR / "influxdb" / "influxdb.conf")], env
+
+    def _wait_ready(self) -> None:
+        super()._wait_ready()
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while httpx.get(f"{self.http_url}/ping", timeout=2).status_code != 204:
+            if time.monotonic() > deadline:
+                raise RuntimeError("influxd did not answer /ping")
+            time.sleep(0.05)
+        # With auth on and no user yet, InfluxDB lets exactly this statement through without
+        # credentials; once the user exists (a restart), it answers 401.
+        statement = (
+            f"CREATE USER {self.username} WITH PASSWORD '{self.password}' WITH ALL PRIVILEGES"
+        )
+        answer = httpx.post(f"{self.http_url}/query", data={"q": statement}, timeout=10)
+        if answer.status_code not in (200, 401):
+            answer.raise_for_status()
+        self.create_database(self.database)
+
+    def create_database(self, name: str) -> None:
+        """Create database ``name`` (a no-op when it exists)."""
+        httpx.post(
+            f"{self.http_url}/query",
+            auth=(self.username, self.password),
+            data={"q": f'CREATE DATABASE "{name}"'},
+            timeout=10,
+        ).raise_for_status()
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The URL in the form ``BYGGPULS_INFLUX_URL`` takes: credentials and database in it."""
+        return self.url_for(self.database)
+
+    def url_for(self, database: str) -> str:
+        """The ``BYGGPULS_INFLUX_URL`` of another database on this server."""
+        return f"http://{self.username}:{self.password}@127.0.0.1:{self.port}/{database}"

@@ -1,0 +1,83 @@
+"""Fixtures shared by every test: real servers on free ports, and registry databases.
+
+Mosquitto and InfluxDB run as child processes with the configuration in ``deploy/``; PostgreSQL
+is the server on 127.0.0.1:5432 (database ``test``), where each test gets a schema of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from byggpuls.servers import InfluxServer, MosquittoServer
+
+POSTGRES_URL = os.environ.get(
+    "BYGGPULS_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture
+def mosquitto(tmp_path: Path) -> Iterator[MosquittoServer]:
+    """A Mosquitto of this test's own, stopped afterwards."""
+    server = MosquittoServer(workdir=tmp_path / "mosquitto").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def influx_session(tmp_path_factory: pytest.TempPathFactory) -> Iterator[InfluxServer]:
+    """One influxd for the session: starting one takes a second or two."""
+    server = InfluxServer(workdir=tmp_path_factory.mktemp("influxd")).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def influx_url(influx_session: InfluxServer) -> str:
+    """A ``BYGGPULS_INFLUX_URL`` for a database of this test's own on the session's influxd."""
+    database = f"t_{uuid.uuid4().hex[:12]}"
+    influx_session.create_database(database)
+    return influx_session.url_for(database)
+
+
+@pytest.fixture
+def influx_own(tmp_path: Path) -> Iterator[InfluxServer]:
+    """An influxd of this test's own, for tests that stop or kill it."""
+    server = InfluxServer(workdir=tmp_path / "influxd").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose connections use a fresh schema, dropped afterwards."""
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A registry database URL: SQLite in a temporary file, and PostgreSQL in its own schema."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
+    url: str = request.getfixturevalue("postgres_url")
+    return url
