@@ -1,0 +1,40 @@
+"""The composition root: adapters are chosen from settings here, and nowhere else."""
+
+from __future__ import annotations
+
+import logging
+
+from byggpuls.errors import ConfigError
+from byggpuls.registry.db import make_engine, migrate
+from byggpuls.registry.repository import Registry
+from byggpuls.settings import CommonSettings, redact
+from byggpuls.storage.influx import InfluxStore
+from byggpuls.storage.port import ReadingStore
+from byggpuls.storage.sqlite import SQLiteStore
+
+logger = logging.getLogger(__name__)
+
+
+def open_store(settings: CommonSettings) -> ReadingStore:
+    """The reading store: InfluxDB when ``BYGGPULS_INFLUX_URL`` is set, else embedded SQLite."""
+    url = settings.readings_url
+    if url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        logger.info("readings go to the embedded store %s", url)
+        return SQLiteStore.from_url(url)
+    logger.info("readings go to InfluxDB at %s", redact(url))
+    return InfluxStore.from_url(url)
+
+
+def open_registry(settings: CommonSettings) -> Registry:
+    """The registry database, migrated to the current schema."""
+    url = settings.registry_url
+    if url.startswith("sqlite:///"):
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(url)
+    migrate(engine)
+    logger.info("registry database at %s is up to date", redact(url))
+    return Registry(engine)
+
+
+__all__ = ["ConfigError", "open_registry", "open_store"]

@@ -1,0 +1,292 @@
+"""Byggpuls' payloads on the wire: telemetry packs (SenML), birth (``meta``) and ``status``.
+
+Telemetry is a SenML pack per message on ``byggpuls/v1/{building}/{domain}``::
+
+    [{"bn": "skole-01:", "bt": 1764201600, "gw": "gw-skole-01", "seq": 42,
+      "n": "ahu1.supply_air_temp", "u": "Cel", "v": 18.2},
+     {"n": "el.energy", "u": "kWh", "v": 120344.5, "t": 900}]
+
+- the base name is the building id and ``:``, so a resolved name is ``{building}:{point}``;
+- times are absolute seconds since the epoch (relative SenML times are refused: a redelivered
+  pack must resolve to the same instants, or deduplication fails);
+- the first record carries the gateway id ``gw`` and the per-gateway sequence number ``seq``,
+  which generic SenML receivers ignore (they do not end in ``_``);
+- values are numbers (``v``) or booleans (``vb``, stored as 0/1).
+
+``meta`` and ``status`` are JSON objects, retained; see :class:`Meta` and :class:`Status`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from byggpuls import senml
+from byggpuls.errors import PayloadError
+from byggpuls.reading import (
+    ID_PATTERN,
+    POINT_PATTERN,
+    QUANTITY_PATTERN,
+    BuildingInfo,
+    PointInfo,
+    Reading,
+    is_id,
+    is_point_id,
+)
+from byggpuls.topics import MetaTopic
+
+GATEWAY_FIELD: Final = "gw"
+SEQUENCE_FIELD: Final = "seq"
+#: Bounds on one telemetry message, far below the broker's max_packet_size (1 MiB): a pack this
+#: size costs the gateway little to resend and the broker little to queue.
+PACK_MAX_RECORDS: Final = 500
+PACK_MAX_BYTES: Final = 64 * 1024
+#: SenML times below this are relative to "now" (RFC 8428 section 4.5.3).
+_RELATIVE_TIME_LIMIT: Final = 2.0**28
+
+#: Resolves a point of the building to its (quantity, zone), given the unit it was sent with.
+QuantityResolver = Callable[[str, str | None], tuple[str, str | None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Telemetry:
+    """One decoded telemetry pack."""
+
+    building: str
+    gateway: str
+    seq: int
+    readings: list[Reading]
+
+
+def encode_telemetry(
+    readings: Sequence[Reading], *, building: str, gateway: str, seq: int
+) -> bytes:
+    """Encode ``readings`` of ``building`` as one SenML pack carrying ``gateway`` and ``seq``."""
+    if not readings:
+        raise PayloadError("a telemetry pack needs at least one reading")
+    prefix = f"{building}:"
+    records = []
+    for index, reading in enumerate(readings):
+        if reading.building != building:
+            raise PayloadError(f"reading of {reading.building!r} in a pack for {building!r}")
+        extra = {GATEWAY_FIELD: gateway, SEQUENCE_FIELD: seq} if index == 0 else {}
+        records.append(
+            senml.Record(
+                name=prefix + reading.point,
+                time=reading.time_ms / 1000.0,
+                value=reading.value,
+                unit=reading.unit,
+                extra=extra,
+            )
+        )
+    return senml.encode_pack(records, base_name=prefix, base_time=records[0].time)
+
+
+def decode_telemetry(payload: bytes, *, building: str, resolve: QuantityResolver) -> Telemetry:
+    """Decode a telemetry pack published for ``building``.
+
+    Raises :class:`~byggpuls.errors.SenMLError` for invalid SenML and :class:`PayloadError` for
+    valid SenML that breaks the rules above; both say why, for the dead-letter record.
+    """
+    # now=0 leaves relative times below 2**28 after resolution, so they can be told apart.
+    records = senml.decode_pack(payload, now=0.0)
+    if not records:
+        raise PayloadError("empty pack")
+    first = records[0].extra
+    gateway = first.get(GATEWAY_FIELD)
+    seq = first.get(SEQUENCE_FIELD)
+    if not isinstance(gateway, str) or not is_id(gateway):
+        raise PayloadError(f"first record lacks a valid gateway id {GATEWAY_FIELD!r}")
+    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+        raise PayloadError(f"first record lacks a non-negative integer {SEQUENCE_FIELD!r}")
+    prefix = f"{building}:"
+    readings = []
+    for index, record in enumerate(records):
+        if not record.name.startswith(prefix):
+            raise PayloadError(
+                f"record {index}: name {record.name[:80]!r} is not under {prefix!r} "
+                "(the building of the topic)"
+            )
+        point = record.name[len(prefix) :]
+        if not is_point_id(point):
+            raise PayloadError(f"record {index}: invalid point id {point[:80]!r}")
+        if record.time < _RELATIVE_TIME_LIMIT:
+            raise PayloadError(
+                f"record {index}: relative or missing time; Byggpuls needs absolute times"
+            )
+        if record.value is not None:
+            value = record.value
+        elif record.bool_value is not None:
+            value = 1.0 if record.bool_value else 0.0
+        else:
+            raise PayloadError(
+                f"record {index} ({point}): no numeric value; Byggpuls stores 'v' or 'vb' only"
+            )
+        quantity, zone = resolve(point, record.unit)
+        readings.append(
+            Reading(
+                building=building,
+                point=point,
+                quantity=quantity,
+                time_ms=round(record.time * 1000.0),
+                value=value,
+                unit=record.unit,
+                zone=zone,
+            )
+        )
+    return Telemetry(building=building, gateway=gateway, seq=seq, readings=readings)
+
+
+def split_for_packs(readings: Sequence[Reading]) -> list[Sequence[Reading]]:
+    """Cut ``readings`` into chunks that encode within :data:`PACK_MAX_RECORDS` records.
+
+    Records of our own gateways are far below ``PACK_MAX_BYTES / PACK_MAX_RECORDS`` bytes each;
+    :func:`encode_telemetry` output is still checked by the publisher.
+    """
+    return [readings[i : i + PACK_MAX_RECORDS] for i in range(0, len(readings), PACK_MAX_RECORDS)]
+
+
+# -- meta ------------------------------------------------------------------------------------
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MetaPoint(_Model):
+    point: str = Field(pattern=f"^{POINT_PATTERN.pattern}$")
+    domain: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
+    quantity: str = Field(pattern=f"^{QUANTITY_PATTERN.pattern}$")
+    unit: str = Field(min_length=1, max_length=32)
+    brick_class: str | None = Field(default=None, max_length=128)
+    zone: str | None = Field(default=None, pattern=f"^{ID_PATTERN.pattern}$")
+    interval_s: int | None = Field(default=None, gt=0)
+    description: str | None = Field(default=None, max_length=500)
+
+
+class MetaBuilding(_Model):
+    id: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
+    name: str = Field(min_length=1, max_length=200)
+    type: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
+    floor_area_m2: float | None = Field(default=None, gt=0)
+    address: str | None = Field(default=None, max_length=300)
+
+
+class Meta(_Model):
+    """A gateway's birth certificate: its building and the points it publishes."""
+
+    gateway: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
+    time: float
+    building: MetaBuilding
+    points: list[MetaPoint]
+
+    def building_info(self) -> BuildingInfo:
+        b = self.building
+        return BuildingInfo(
+            id=b.id, name=b.name, type=b.type, floor_area_m2=b.floor_area_m2, address=b.address
+        )
+
+    def point_infos(self) -> list[PointInfo]:
+        return [PointInfo(**point.model_dump()) for point in self.points]
+
+
+def encode_meta(
+    *, gateway: str, building: BuildingInfo, points: Sequence[PointInfo], time_s: float
+) -> bytes:
+    """The retained ``meta`` payload of ``gateway``."""
+    meta = Meta(
+        gateway=gateway,
+        time=time_s,
+        building=MetaBuilding(
+            id=building.id,
+            name=building.name,
+            type=building.type,
+            floor_area_m2=building.floor_area_m2,
+            address=building.address,
+        ),
+        points=[
+            MetaPoint(
+                point=p.point,
+                domain=p.domain,
+                quantity=p.quantity,
+                unit=p.unit,
+                brick_class=p.brick_class,
+                zone=p.zone,
+                interval_s=p.interval_s,
+                description=p.description,
+            )
+            for p in points
+        ],
+    )
+    return meta.model_dump_json(exclude_none=True).encode()
+
+
+def _validation_reason(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    where = ".".join(str(part) for part in first["loc"]) or "payload"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+def decode_meta(payload: bytes, *, topic: MetaTopic) -> Meta:
+    """Decode and validate a ``meta`` payload received on ``topic``."""
+    try:
+        meta = Meta.model_validate_json(payload)
+    except ValidationError as exc:
+        raise PayloadError(f"invalid meta: {_validation_reason(exc)}") from None
+    if meta.gateway != topic.gateway or meta.building.id != topic.building:
+        raise PayloadError(
+            f"meta for {meta.building.id}/{meta.gateway} on the topic of "
+            f"{topic.building}/{topic.gateway}"
+        )
+    return meta
+
+
+# -- status ----------------------------------------------------------------------------------
+
+
+class Status(_Model):
+    """A gateway's retained status: ``online`` at birth and while running, ``offline`` as Will."""
+
+    state: Literal["online", "offline"]
+    time: float | None = None
+    #: Readings in the gateway's disk spool not yet acknowledged by the broker.
+    spool_depth: int | None = Field(default=None, ge=0)
+    #: Readings the spool dropped (oldest first) because it was full; never silently.
+    spool_dropped: int | None = Field(default=None, ge=0)
+    detail: dict[str, Any] | None = None
+
+
+def encode_status(status: Status) -> bytes:
+    return status.model_dump_json(exclude_none=True).encode()
+
+
+#: The Last Will: the broker publishes it when the gateway vanishes.
+OFFLINE: Final = encode_status(Status(state="offline"))
+
+
+def decode_status(payload: bytes) -> Status:
+    try:
+        return Status.model_validate_json(payload)
+    except ValidationError as exc:
+        raise PayloadError(f"invalid status: {_validation_reason(exc)}") from None
+
+
+__all__ = [
+    "OFFLINE",
+    "PACK_MAX_BYTES",
+    "PACK_MAX_RECORDS",
+    "Meta",
+    "Status",
+    "Telemetry",
+    "decode_meta",
+    "decode_status",
+    "decode_telemetry",
+    "encode_meta",
+    "encode_status",
+    "encode_telemetry",
+    "split_for_packs",
+]
