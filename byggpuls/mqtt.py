@@ -116,6 +116,8 @@ class MqttSession:
         self._renegotiate = False
         #: Once MQTT 5 worked with this broker, a silent broker is an outage, not a version issue.
         self._spoke_v5 = False
+        self._subacks: set[int] = set()
+        self._subacks_changed = threading.Condition()
         self._connected = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -162,6 +164,7 @@ class MqttSession:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_publish = self._handle_publish
+        client.on_subscribe = self._handle_subscribe
         return client
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -202,8 +205,15 @@ class MqttSession:
         """Queue a publish; paho sends it now or after the next reconnect."""
         return self._client.publish(topic, payload, qos=qos, retain=retain)
 
-    def subscribe(self, topic_filter: str, *, qos: int = 1) -> None:
-        self._client.subscribe(topic_filter, qos=qos)
+    def subscribe(self, topic_filter: str, *, qos: int = 1) -> int:
+        """Subscribe; the message id, for :meth:`wait_subscribed`."""
+        _, mid = self._client.subscribe(topic_filter, qos=qos)
+        return mid if mid is not None else -1
+
+    def wait_subscribed(self, mid: int, timeout: float | None = None) -> bool:
+        """Block until the broker acknowledged subscription ``mid`` (SUBACK); whether it did."""
+        with self._subacks_changed:
+            return self._subacks_changed.wait_for(lambda: mid in self._subacks, timeout)
 
     def ack(self, mid: int, qos: int, generation: int) -> bool:
         """Acknowledge message ``mid`` received in connection ``generation``.
@@ -324,7 +334,6 @@ class MqttSession:
         self.generation += 1
         if not flags.session_present and self.persistent and self.generation > 1:
             logger.warning("broker lost the session of %s; subscribing again", self.client_id)
-        self._connected.set()
         logger.info(
             "MQTT client %s connected to %s (MQTT %s, session present: %s)",
             self.client_id,
@@ -334,6 +343,8 @@ class MqttSession:
         )
         if self.on_connect is not None:
             self.on_connect(self)
+        # Only now: whoever waits for the connection may rely on the hook's subscriptions.
+        self._connected.set()
 
     def _handle_disconnect(
         self,
@@ -350,6 +361,22 @@ class MqttSession:
     def _handle_message(self, client: paho.Client, userdata: Any, msg: paho.MQTTMessage) -> None:
         if self.on_message is not None:
             self.on_message(msg)
+
+    def _handle_subscribe(
+        self,
+        client: paho.Client,
+        userdata: Any,
+        mid: int,
+        reasons: list[ReasonCode],
+        properties: Properties | None,
+    ) -> None:
+        refused = [reason.getName() for reason in reasons if reason.is_failure]
+        if refused:
+            logger.error("broker refused subscription %d of %s: %s", mid, self.client_id, refused)
+            return
+        with self._subacks_changed:
+            self._subacks.add(mid)
+            self._subacks_changed.notify_all()
 
     def _handle_publish(
         self,

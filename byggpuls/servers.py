@@ -130,7 +130,12 @@ class _ChildServer:
 
 @dataclass
 class MosquittoServer(_ChildServer):
-    """Mosquitto with ``deploy/mosquitto/conf.d`` and persistence under ``workdir``."""
+    """Mosquitto with ``deploy/mosquitto/conf.d`` and persistence under ``workdir``.
+
+    ``password_file`` (made with ``mosquitto_passwd``) turns anonymous access off.
+    """
+
+    password_file: Path | None = None
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
         binary = find_binary("mosquitto")
@@ -146,7 +151,11 @@ class MosquittoServer(_ChildServer):
                     # write to our directory; keep the current user.
                     f"user {getpass.getuser()}",
                     f"listener {self.port} 127.0.0.1",
-                    "allow_anonymous true",
+                    *(
+                        ["allow_anonymous true"]
+                        if self.password_file is None
+                        else ["allow_anonymous false", f"password_file {self.password_file}"]
+                    ),
                     f"persistence_location {data_dir}/",
                     "log_type error",
                     "log_type warning",
