@@ -54,8 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
-        sub = subparsers.add_parser(name, help=help_text, description=help_text)
-        module: _Command = importlib.import_module(module_name)  # type: ignore[assignment]
+        sub = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
+        module: _Command = importlib.import_module(module_name)
         module.add_arguments(sub)
         sub.set_defaults(_module=module)
     return parser
