@@ -1,0 +1,44 @@
+"""The registry database: buildings, points, dead letters and findings (SQLAlchemy + Alembic).
+
+    engine = make_engine(settings.database_url)   # ConfigError if unusable
+    migrate(engine)                               # at every service start; safe to race
+    registry = Registry(engine)
+
+SQLite (the default) and PostgreSQL are supported; see :mod:`byggpuls.registry.db`.
+"""
+
+from byggpuls.registry.db import make_engine, migrate
+from byggpuls.registry.errors import InvalidTransition, InvalidValue, NotFound, RegistryError
+from byggpuls.registry.repository import Registry
+from byggpuls.registry.rows import (
+    FINDING_TRANSITIONS,
+    BuildingRow,
+    BuildingType,
+    DeadLetterRow,
+    FindingLike,
+    FindingRow,
+    FindingStatus,
+    NewFinding,
+    PointRow,
+    PointSource,
+)
+
+__all__ = [
+    "FINDING_TRANSITIONS",
+    "BuildingRow",
+    "BuildingType",
+    "DeadLetterRow",
+    "FindingLike",
+    "FindingRow",
+    "FindingStatus",
+    "InvalidTransition",
+    "InvalidValue",
+    "NewFinding",
+    "NotFound",
+    "PointRow",
+    "PointSource",
+    "Registry",
+    "RegistryError",
+    "make_engine",
+    "migrate",
+]

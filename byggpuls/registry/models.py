@@ -1,0 +1,165 @@
+"""The registry's tables: buildings, their points, dead letters and findings.
+
+Tables may also be declared next to the code that owns them, on the same :class:`Base`;
+:func:`registry_metadata` collects them all. A change to any table needs a migration in
+``migrations/versions/`` (the schema test compares the two).
+Timestamps are timezone-aware UTC: ``timestamptz`` on PostgreSQL; on SQLite, which has no time
+zones, they are stored as UTC text and come back with ``tzinfo=UTC``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from datetime import UTC, datetime
+from typing import Any, Final
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from byggpuls.registry.rows import BuildingType, FindingStatus, PointSource
+
+#: Constraint names follow one pattern, so later migrations (and SQLite batch mode) can find them.
+NAMING_CONVENTION: Final = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ID_LENGTH: Final = 64
+POINT_ID_LENGTH: Final = 128
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """A timezone-aware datetime stored as UTC; naive datetimes are refused, not guessed at."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()}: give it a time zone")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        # SQLite hands back what was stored: UTC without tzinfo.
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _one_of(column: str, values: type[BuildingType | PointSource | FindingStatus]) -> str:
+    quoted = ", ".join(f"'{member.value}'" for member in values)
+    return f"{column} IN ({quoted})"
+
+
+class Base(DeclarativeBase):
+    """The registry's declarative base."""
+
+    metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012 (SQLAlchemy reads this class attribute as is)
+        datetime: UtcDateTime(),
+        float: sa.Double(),
+        dict[str, Any]: sa.JSON(),
+        list[str]: sa.JSON(),
+    }
+
+
+class Building(Base):
+    """A building of the portfolio."""
+
+    __tablename__ = "buildings"
+    __table_args__ = (sa.CheckConstraint(_one_of("type", BuildingType), name="type"),)
+
+    id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    type: Mapped[str] = mapped_column(sa.String(32))
+    floor_area_m2: Mapped[float | None]
+    address: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Point(Base):
+    """A point (sensor, meter, setpoint) of a building, as its gateway or its data describe it."""
+
+    __tablename__ = "points"
+    __table_args__ = (sa.CheckConstraint(_one_of("source", PointSource), name="source"),)
+
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("buildings.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    point_id: Mapped[str] = mapped_column(sa.String(POINT_ID_LENGTH), primary_key=True)
+    domain: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    quantity: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    unit: Mapped[str] = mapped_column(sa.Text)
+    brick_class: Mapped[str | None] = mapped_column(sa.Text)
+    zone: Mapped[str | None] = mapped_column(sa.Text)
+    interval_s: Mapped[int | None]
+    description: Mapped[str | None] = mapped_column(sa.Text)
+    gateway: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
+    source: Mapped[str] = mapped_column(sa.String(16))
+    first_seen: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class DeadLetter(Base):
+    """A message ingest could not decode or store, kept with its raw bytes so nothing is lost."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    received_at: Mapped[datetime]
+    topic: Mapped[str] = mapped_column(sa.Text)
+    reason: Mapped[str] = mapped_column(sa.Text)
+    payload: Mapped[bytes] = mapped_column(sa.LargeBinary)
+    gateway: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class Finding(Base):
+    """Something a detector flagged in a building: waste or a fault, with its evidence."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        # A detector rerun finds the same (building, kind, start) and updates it.
+        sa.UniqueConstraint("building_id", "kind", "start"),
+        sa.CheckConstraint(_one_of("status", FindingStatus), name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH), sa.ForeignKey("buildings.id", ondelete="CASCADE")
+    )
+    kind: Mapped[str] = mapped_column(sa.String(ID_LENGTH))
+    points: Mapped[list[str]]
+    start: Mapped[datetime]
+    end: Mapped[datetime | None]
+    evidence: Mapped[dict[str, Any]]
+    waste_kwh: Mapped[float]
+    waste_nok: Mapped[float]
+    score: Mapped[float]
+    status: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+def registry_metadata() -> sa.MetaData:
+    """``Base.metadata`` with the tables of every module of the registry package on it.
+
+    Migrations (autogenerate) and the schema test compare against this: a table declared in a
+    module nobody imported yet would otherwise look like one to drop.
+    """
+    package = __name__.rpartition(".")[0]
+    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
+        if module.name != "migrations":
+            importlib.import_module(f"{package}.{module.name}")
+    return Base.metadata

@@ -1,0 +1,173 @@
+"""Migrations: from empty to head, idempotent, in step with the models, safe to race."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
+
+from byggpuls.errors import ConfigError
+from byggpuls.reading import BuildingInfo
+from byggpuls.registry import Registry, make_engine, migrate
+from byggpuls.registry.db import alembic_config, current_revision
+from byggpuls.registry.models import registry_metadata
+
+METADATA = registry_metadata()
+TABLES = {"alembic_version", *METADATA.tables}
+assert {"buildings", "points", "dead_letters", "findings"} <= TABLES
+REPO_ROOT = Path(__file__).resolve().parents[3]
+
+
+def _head() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _tables(engine: Engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(sa.inspect(conn).get_table_names())
+
+
+def _schema_diff(engine: Engine, metadata: sa.MetaData) -> list[object]:
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        diff: list[object] = compare_metadata(context, metadata)
+        return diff
+
+
+def test_migrate_builds_the_schema_from_empty(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        assert _tables(engine) == set()
+        migrate(engine)
+        assert _tables(engine) == TABLES
+        with engine.connect() as conn:
+            assert current_revision(conn) == _head()
+    finally:
+        engine.dispose()
+
+
+def test_migrate_twice_changes_nothing(engine: Engine) -> None:
+    Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
+    migrate(engine)
+    assert _tables(engine) == TABLES
+    with engine.connect() as conn:
+        assert current_revision(conn) == _head()
+        assert conn.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 1
+    assert [row.id for row in Registry(engine).buildings()] == ["b1"]
+
+
+def test_migrated_schema_matches_the_models(engine: Engine) -> None:
+    assert _schema_diff(engine, METADATA) == []
+
+
+def test_schema_comparison_notices_a_model_without_a_migration(engine: Engine) -> None:
+    changed = sa.MetaData()
+    for table in METADATA.tables.values():
+        table.to_metadata(changed)
+    changed.tables["points"].append_column(sa.Column("calibrated_at", sa.DateTime(timezone=True)))
+    diff = _schema_diff(engine, changed)
+    assert len(diff) == 1
+    assert "calibrated_at" in repr(diff[0])
+
+
+def test_postgresql_schema_lands_in_the_search_path_schema(postgres_url: str) -> None:
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    engine = make_engine(postgres_url)
+    try:
+        migrate(engine)
+        with engine.connect() as conn:
+            in_schema = conn.execute(
+                sa.text("SELECT table_name FROM information_schema.tables WHERE table_schema = :s"),
+                {"s": schema},
+            ).scalars()
+            assert set(in_schema) == TABLES
+    finally:
+        engine.dispose()
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), "base")
+    assert _tables(engine) == {"alembic_version"}
+    migrate(engine)
+    assert _tables(engine) == TABLES
+    assert _schema_diff(engine, METADATA) == []
+
+
+def test_a_database_from_a_newer_version_is_a_config_error(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE alembic_version SET version_num = '9999'"))
+    with pytest.raises(ConfigError, match=r"BYGGPULS_DATABASE_URL: .*newer version"):
+        migrate(engine)
+
+
+_CHILD = """
+import pathlib, sys, time
+from byggpuls.reading import PointInfo
+from byggpuls.registry import Registry, make_engine, migrate
+
+url, go, source = sys.argv[1:4]
+engine = make_engine(url)
+print("ready", flush=True)
+while not pathlib.Path(go).exists():
+    time.sleep(0.005)
+migrate(engine)
+registry = Registry(engine)
+for round_ in range(10):
+    points = [
+        PointInfo(point=f"p{i:03d}", domain="energy", quantity="power", unit="W",
+                  description=f"{source} {round_}")
+        for i in range(200)
+    ]
+    registry.upsert_points(building="b1", gateway="gw1", points=points, source=source)
+engine.dispose()
+print("done", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_two_processes_migrate_and_upsert_at_once(database_url: str, tmp_path: Path) -> None:
+    go = tmp_path / "go"
+    children = [
+        subprocess.Popen(
+            [sys.executable, "-c", _CHILD, database_url, str(go), source],
+            cwd=REPO_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for source in ("meta", "telemetry")
+    ]
+    try:
+        for child in children:
+            assert child.stdout is not None
+            assert child.stdout.readline().strip() == "ready"
+        go.touch()
+        outcomes = [child.communicate(timeout=120) for child in children]
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.kill()
+                child.wait()
+    for child, (out, err) in zip(children, outcomes, strict=True):
+        assert (child.returncode, out.strip(), err) == (0, "done", "")
+
+    engine = make_engine(database_url)
+    try:
+        assert _tables(engine) == TABLES
+        points = Registry(engine).points("b1")
+    finally:
+        engine.dispose()
+    assert len(points) == 200
+    # Telemetry never overwrites a birth message, whichever process got there first.
+    assert {(point.source, point.description) for point in points} == {("meta", "meta 9")}
