@@ -92,9 +92,7 @@ def decode_telemetry(payload: bytes, *, building: str, resolve: QuantityResolver
     valid SenML that breaks the rules above; both say why, for the dead-letter record.
     """
     # now=0 leaves relative times below 2**28 after resolution, so they can be told apart.
-    records = senml.decode_pack(payload, now=0.0)
-    if not records:
-        raise PayloadError("empty pack")
+    records = senml.decode_pack(payload, now=0.0)  # never empty: SenML refuses empty packs
     first = records[0].extra
     gateway = first.get(GATEWAY_FIELD)
     seq = first.get(SEQUENCE_FIELD)

@@ -1,0 +1,164 @@
+"""Telemetry, meta and status payloads: what gateways send and ingest accepts."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from byggpuls import wire
+from byggpuls.errors import ContractError, PayloadError, SenMLError
+from byggpuls.reading import BuildingInfo, PointInfo, Reading
+from byggpuls.topics import MetaTopic
+
+T0_MS = 1_764_201_600_000
+
+
+def resolve(point: str, unit: str | None) -> tuple[str, str | None]:
+    return ("temperature" if unit == "Cel" else "energy"), ("z1" if point.startswith("z") else None)
+
+
+def reading(point: str, offset_s: int, value: float, unit: str = "Cel") -> Reading:
+    return Reading(
+        building="skole-01",
+        point=point,
+        quantity=resolve(point, unit)[0],
+        time_ms=T0_MS + offset_s * 1000,
+        value=value,
+        unit=unit,
+        zone=resolve(point, unit)[1],
+    )
+
+
+def test_telemetry_round_trips_with_gateway_and_sequence() -> None:
+    readings = [
+        reading("ahu1.supply_air_temp", 0, 18.25),
+        reading("z1.temp", 0, 21.5),
+        reading("el.energy", 900, 120344.5, unit="kWh"),
+    ]
+    payload = wire.encode_telemetry(readings, building="skole-01", gateway="gw-1", seq=42)
+    decoded = wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+    assert decoded.gateway == "gw-1"
+    assert decoded.seq == 42
+    assert decoded.readings == readings
+
+
+def test_the_pack_is_plain_senml_with_the_building_as_base_name() -> None:
+    payload = wire.encode_telemetry(
+        [reading("ahu1.sat", 0, 18.0)], building="skole-01", gateway="gw-1", seq=7
+    )
+    pack = json.loads(payload)
+    assert pack[0]["bn"] == "skole-01:"
+    assert pack[0]["n"] == "ahu1.sat"
+    assert (pack[0]["gw"], pack[0]["seq"]) == ("gw-1", 7)
+
+
+def pack(*records: dict[str, object]) -> bytes:
+    return json.dumps(list(records)).encode()
+
+
+FIRST = {"bn": "skole-01:", "bt": T0_MS / 1000, "gw": "gw-1", "seq": 1}
+
+
+@pytest.mark.parametrize(
+    ("payload", "error", "reason"),
+    [
+        (b"not json", SenMLError, "not valid JSON"),
+        (pack(), SenMLError, "empty pack"),
+        (pack({"bn": "skole-01:", "bt": T0_MS / 1000, "n": "p", "v": 1}), PayloadError, "'gw'"),
+        (pack({**FIRST, "seq": -1, "n": "p", "v": 1}), PayloadError, "'seq'"),
+        (pack({**FIRST, "seq": True, "n": "p", "v": 1}), PayloadError, "'seq'"),
+        (pack({**FIRST, "gw": "GW 1", "n": "p", "v": 1}), PayloadError, "'gw'"),
+        (pack({**FIRST, "bn": "other:", "n": "p", "v": 1}), PayloadError, "not under 'skole-01:'"),
+        (pack({**FIRST, "bt": 0, "t": -5, "n": "p", "v": 1}), PayloadError, "relative"),
+        (pack({**FIRST, "n": "p", "vs": "on"}), PayloadError, "no numeric value"),
+        (pack({**FIRST, "n": "p", "v": 1, "x_": 1}), SenMLError, "x_"),
+    ],
+)
+def test_refuses_packs_that_break_the_contract(
+    payload: bytes, error: type[Exception], reason: str
+) -> None:
+    with pytest.raises(error, match=reason):
+        wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+
+
+def test_boolean_values_are_stored_as_zero_and_one() -> None:
+    payload = pack({**FIRST, "n": "fan.status", "vb": True}, {"n": "fan.alarm", "vb": False})
+    decoded = wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+    assert [r.value for r in decoded.readings] == [1.0, 0.0]
+
+
+def test_refuses_readings_of_another_building_when_encoding() -> None:
+    other = Reading(building="b2", point="p", quantity="q", time_ms=T0_MS, value=1.0)
+    with pytest.raises(PayloadError, match="'b2'"):
+        wire.encode_telemetry([other], building="skole-01", gateway="gw", seq=0)
+
+
+def test_split_for_packs_bounds_records() -> None:
+    readings = [reading("p", i, float(i)) for i in range(wire.PACK_MAX_RECORDS * 2 + 3)]
+    chunks = wire.split_for_packs(readings)
+    assert [len(c) for c in chunks] == [wire.PACK_MAX_RECORDS, wire.PACK_MAX_RECORDS, 3]
+    largest = wire.encode_telemetry(chunks[0], building="skole-01", gateway="gw-1", seq=1)
+    assert len(largest) < wire.PACK_MAX_BYTES
+
+
+@given(st.binary(max_size=300))
+def test_decoding_any_bytes_gives_telemetry_or_a_contract_error(payload: bytes) -> None:
+    try:
+        telemetry = wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+    except ContractError as error:
+        reason = str(error)
+        assert reason, "a refusal must say why"
+        return
+    assert telemetry.readings
+
+
+BUILDING = BuildingInfo(
+    id="skole-01", name="Nordnes skole", type="school", floor_area_m2=4200.0, address="Bergen"
+)
+POINTS = [
+    PointInfo(
+        point="z1.temp",
+        domain="climate",
+        quantity="temperature",
+        unit="Cel",
+        brick_class="Zone_Air_Temperature_Sensor",
+        zone="z1",
+        interval_s=60,
+    ),
+    PointInfo(point="el.energy", domain="energy", quantity="energy", unit="kWh"),
+]
+
+
+def test_meta_round_trips() -> None:
+    payload = wire.encode_meta(gateway="gw-1", building=BUILDING, points=POINTS, time_s=1.0)
+    meta = wire.decode_meta(payload, topic=MetaTopic("skole-01", "gw-1"))
+    assert meta.building_info() == BUILDING
+    assert meta.point_infos() == POINTS
+
+
+@pytest.mark.parametrize(
+    ("change", "reason"),
+    [
+        (lambda m: m.update(gateway="gw-2"), "on the topic of skole-01/gw-1"),
+        (lambda m: m["points"][0].update(quantity="Temp"), "points.0.quantity"),
+        (lambda m: m["points"][0].update(interval_s=0), "points.0.interval_s"),
+        (lambda m: m["building"].pop("name"), "building.name"),
+        (lambda m: m.update(unexpected=1), "unexpected"),
+    ],
+)
+def test_meta_errors_say_where(change: object, reason: str) -> None:
+    meta = json.loads(wire.encode_meta(gateway="gw-1", building=BUILDING, points=POINTS, time_s=1))
+    change(meta)  # type: ignore[operator]
+    with pytest.raises(PayloadError, match=reason):
+        wire.decode_meta(json.dumps(meta).encode(), topic=MetaTopic("skole-01", "gw-1"))
+
+
+def test_status_round_trips_and_the_will_says_offline() -> None:
+    status = wire.Status(state="online", time=5.0, spool_depth=10, spool_dropped=2)
+    assert wire.decode_status(wire.encode_status(status)) == status
+    assert wire.decode_status(wire.OFFLINE).state == "offline"
+    with pytest.raises(PayloadError, match="state"):
+        wire.decode_status(b'{"state": "sleeping"}')
