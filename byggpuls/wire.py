@@ -38,6 +38,7 @@ from byggpuls.reading import (
 )
 from byggpuls.topics import MetaTopic
 
+SENML_VERSION: Final = 26
 GATEWAY_FIELD: Final = "gw"
 SEQUENCE_FIELD: Final = "seq"
 #: Bounds on one telemetry message, far below the broker's max_packet_size (1 MiB): a pack this
@@ -82,7 +83,10 @@ def encode_telemetry(
                 extra=extra,
             )
         )
-    return senml.encode_pack(records, base_name=prefix, base_time=records[0].time)
+    # Version 26 = 10 + feature 4 (RFC 9100): our packs use secondary units such as kWh (RFC 8798).
+    return senml.encode_pack(
+        records, base_name=prefix, base_time=records[0].time, version=SENML_VERSION
+    )
 
 
 def decode_telemetry(payload: bytes, *, building: str, resolve: QuantityResolver) -> Telemetry:

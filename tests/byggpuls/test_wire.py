@@ -53,6 +53,8 @@ def test_the_pack_is_plain_senml_with_the_building_as_base_name() -> None:
     assert pack[0]["bn"] == "skole-01:"
     assert pack[0]["n"] == "ahu1.sat"
     assert (pack[0]["gw"], pack[0]["seq"]) == ("gw-1", 7)
+    # Secondary units (kWh, RFC 8798) are announced as feature 4 of RFC 9100.
+    assert pack[0]["bver"] == 26
 
 
 def pack(*records: dict[str, object]) -> bytes:
