@@ -1,0 +1,170 @@
+"""The Norwegian calendar the schedules follow: local time in Europe/Oslo and the kind of day.
+
+Public holidays come from the ``holidays`` package (country NO). School and kindergarten
+holidays follow Bergen's pattern: autumn break in week 41, Christmas from 21 December to
+2 January, winter break in week 9, Easter from the Monday of Holy Week to Easter Monday, the
+Friday after Ascension Day, and summer from 21 June to 17 August. Kindergartens close on public
+holidays, Christmas Eve, New Year's Eve and in weeks 28-30 of July. Those are typical dates,
+not any one year's official calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import holidays
+import numpy as np
+import numpy.typing as npt
+
+from gateway.simulation.noise import FloatArray, IntArray
+
+TIMEZONE: Final = ZoneInfo("Europe/Oslo")
+SECONDS_PER_DAY: Final = 86_400
+_EPOCH_DATE: Final = dt.date(1970, 1, 1)
+_AUTUMN_BREAK_WEEK: Final = 41
+_WINTER_BREAK_WEEK: Final = 9
+_JULY_CLOSED_WEEKS: Final = frozenset({28, 29, 30})
+_HOLIDAY_WEEKS: Final = frozenset({28, 29, 30, 31})
+BoolArray = npt.NDArray[np.bool_]
+
+
+@dataclass(frozen=True, slots=True)
+class LocalTime:
+    """Times as the building sees them: local day number and hour of day."""
+
+    #: Days since 1970-01-01 in local time.
+    day: IntArray
+    #: Local hour of the day, 0 <= hour < 24 (fractional).
+    hour: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
+class DayInfo:
+    """What kind of day each time falls on (one entry per time)."""
+
+    weekday: IntArray  # Monday = 0
+    public_holiday: BoolArray
+    school_holiday: BoolArray
+    kindergarten_closed: BoolArray
+    #: Christmas Eve and New Year's Eve: not public holidays, yet most services close.
+    eve: BoolArray
+    #: The Norwegian common holiday (fellesferie, weeks 28-31) and Christmas week.
+    low_season: BoolArray
+
+    @property
+    def workday(self) -> BoolArray:
+        """Monday to Friday and not a public holiday or an eve."""
+        result: BoolArray = (self.weekday < 5) & ~self.public_holiday & ~self.eve
+        return result
+
+
+def local_time(times_s: FloatArray) -> LocalTime:
+    """Local (Europe/Oslo) day and hour of each UTC epoch time."""
+    # Offsets change only at whole UTC hours, so one zoneinfo lookup per distinct hour suffices.
+    hours = np.floor_divide(times_s, 3600.0).astype(np.int64)
+    distinct, inverse = np.unique(hours, return_inverse=True)
+    offsets = np.array([_utc_offset_s(int(h)) for h in distinct], dtype=np.float64)
+    local_s = times_s + offsets[inverse.reshape(times_s.shape)]
+    day = np.floor_divide(local_s, SECONDS_PER_DAY).astype(np.int64)
+    hour = (local_s - day * float(SECONDS_PER_DAY)) / 3600.0
+    return LocalTime(day=day, hour=hour)
+
+
+@lru_cache(maxsize=65_536)
+def _utc_offset_s(utc_hour: int) -> float:
+    moment = dt.datetime.fromtimestamp(utc_hour * 3600, tz=TIMEZONE)
+    offset = moment.utcoffset()
+    return 0.0 if offset is None else offset.total_seconds()
+
+
+def day_info(days: IntArray) -> DayInfo:
+    """The kind of each local day (days since 1970-01-01)."""
+    distinct, inverse = np.unique(days, return_inverse=True)
+    table = np.array([_day_flags(int(d)) for d in distinct], dtype=np.int64).reshape(-1, 6)
+    rows = table[inverse.reshape(days.shape)]
+    return DayInfo(
+        weekday=rows[..., 0],
+        public_holiday=rows[..., 1].astype(bool),
+        school_holiday=rows[..., 2].astype(bool),
+        kindergarten_closed=rows[..., 3].astype(bool),
+        eve=rows[..., 4].astype(bool),
+        low_season=rows[..., 5].astype(bool),
+    )
+
+
+def date_of(day: int) -> dt.date:
+    """The calendar date of a local day number."""
+    return _EPOCH_DATE + dt.timedelta(days=day)
+
+
+def day_number(date: dt.date) -> int:
+    """The local day number of a calendar date."""
+    return (date - _EPOCH_DATE).days
+
+
+def local_datetime_s(date: dt.date, hour: float) -> float:
+    """The UTC epoch seconds of ``hour`` o'clock local time on ``date``."""
+    midnight = dt.datetime.combine(date, dt.time(), tzinfo=TIMEZONE)
+    return midnight.timestamp() + hour * 3600.0
+
+
+@lru_cache(maxsize=4_096)
+def _day_flags(day: int) -> tuple[int, int, int, int, int, int]:
+    date = date_of(day)
+    public = date in _public_holidays(date.year)
+    eve = (date.month, date.day) in {(12, 24), (12, 31)}
+    school = is_school_holiday(date)
+    week = date.isocalendar().week
+    kindergarten = public or eve or week in _JULY_CLOSED_WEEKS
+    christmas_week = (date.month == 12 and date.day >= 24) or (date.month == 1 and date.day <= 1)
+    low = week in _HOLIDAY_WEEKS or christmas_week
+    return (date.weekday(), int(public), int(school), int(kindergarten), int(eve), int(low))
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> frozenset[dt.date]:
+    return frozenset(holidays.country_holidays("NO", years=year))
+
+
+def is_public_holiday(date: dt.date) -> bool:
+    """Whether ``date`` is a Norwegian public holiday (not counting ordinary Sundays)."""
+    return date in _public_holidays(date.year)
+
+
+def easter_sunday(year: int) -> dt.date:
+    """Easter Sunday (Gregorian), by the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
+    a = year % 19
+    b, c = divmod(year, 100)
+    d, e = divmod(b, 4)
+    f = (b + 8) // 25
+    g = (b - f + 1) // 3
+    h = (19 * a + b - d - g + 15) % 30
+    i, k = divmod(c, 4)
+    ell = (32 + 2 * e + 2 * i - h - k) % 7
+    m = (a + 11 * h + 22 * ell) // 451
+    month, day = divmod(h + ell - 7 * m + 114, 31)
+    return dt.date(year, month, day + 1)
+
+
+def is_school_holiday(date: dt.date) -> bool:
+    """Whether Bergen's schools are closed for a holiday on ``date`` (weekends not included)."""
+    if date.weekday() >= 5:
+        return False
+    if is_public_holiday(date):
+        return True
+    month_day = (date.month, date.day)
+    week = date.isocalendar().week
+    easter = easter_sunday(date.year)
+    ascension = easter + dt.timedelta(days=39)
+    return (
+        week in (_AUTUMN_BREAK_WEEK, _WINTER_BREAK_WEEK)
+        or month_day >= (12, 21)
+        or month_day <= (1, 2)
+        or easter - dt.timedelta(days=6) <= date <= easter + dt.timedelta(days=1)
+        or date == ascension + dt.timedelta(days=1)
+        or (6, 21) <= month_day <= (8, 17)
+    )

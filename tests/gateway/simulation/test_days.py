@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from gateway.simulation.days import (
+    day_info,
+    day_number,
+    easter_sunday,
+    is_school_holiday,
+    local_datetime_s,
+    local_time,
+)
+
+
+@pytest.mark.parametrize(
+    ("year", "easter"),
+    [(2024, dt.date(2024, 3, 31)), (2025, dt.date(2025, 4, 20)), (2026, dt.date(2026, 4, 5))],
+)
+def test_easter_sunday(year: int, easter: dt.date) -> None:
+    assert easter_sunday(year) == easter
+
+
+@pytest.mark.parametrize(
+    ("date", "closed"),
+    [
+        (dt.date(2026, 5, 18), False),  # an ordinary Monday in May
+        (dt.date(2026, 5, 12), False),  # an ordinary Tuesday
+        (dt.date(2027, 5, 17), True),  # Constitution Day on a Monday
+        (dt.date(2026, 7, 8), True),  # summer holiday
+        (dt.date(2026, 6, 22), True),
+        (dt.date(2026, 8, 14), True),
+        (dt.date(2026, 8, 19), False),  # school has started again
+        (dt.date(2026, 2, 25), True),  # week 9: Bergen's winter break
+        (dt.date(2026, 10, 7), True),  # week 41: autumn break
+        (dt.date(2026, 3, 30), True),  # Monday of Holy Week
+        (dt.date(2026, 4, 6), True),  # Easter Monday
+        (dt.date(2026, 4, 7), False),
+        (dt.date(2026, 5, 15), True),  # the Friday after Ascension Day
+        (dt.date(2026, 12, 22), True),  # Christmas
+        (dt.date(2027, 1, 4), False),
+    ],
+)
+def test_bergen_school_holidays(date: dt.date, closed: bool) -> None:
+    assert is_school_holiday(date) is closed
+
+
+def test_day_info_marks_holidays_and_kindergarten_summer_closure() -> None:
+    dates = [dt.date(2026, 5, 17), dt.date(2026, 7, 14), dt.date(2026, 12, 24), dt.date(2026, 3, 3)]
+    info = day_info(np.array([day_number(d) for d in dates]))
+    assert info.public_holiday.tolist() == [True, False, False, False]
+    assert info.kindergarten_closed.tolist() == [True, True, True, False]
+    assert info.eve.tolist() == [False, False, True, False]
+    assert info.workday.tolist() == [False, True, False, True]  # 17 May 2026 is a Sunday
+
+
+def test_local_time_follows_daylight_saving() -> None:
+    winter = local_datetime_s(dt.date(2026, 1, 15), 8.0)
+    summer = local_datetime_s(dt.date(2026, 7, 15), 8.0)
+    local = local_time(np.array([winter, summer]))
+    assert local.hour.tolist() == [8.0, 8.0]
+    assert winter % 86_400 == 7 * 3600  # UTC+1
+    assert summer % 86_400 == 6 * 3600  # UTC+2
+    assert local.day.tolist() == [
+        day_number(dt.date(2026, 1, 15)),
+        day_number(dt.date(2026, 7, 15)),
+    ]
