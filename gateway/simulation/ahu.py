@@ -19,7 +19,7 @@ from typing import Final
 
 import numpy as np
 
-from gateway.simulation.days import BoolArray
+from byggpuls.calendar import BoolArray
 from gateway.simulation.model import AIR_W_PER_M3H_K, AhuModel
 from gateway.simulation.noise import FloatArray
 

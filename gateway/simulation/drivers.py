@@ -14,8 +14,8 @@ from typing import Final
 
 import numpy as np
 
+from byggpuls.calendar import BoolArray, day_info, local_time
 from gateway.simulation import schedules
-from gateway.simulation.days import BoolArray, day_info, local_time
 from gateway.simulation.faults import FaultKind, FaultSpec
 from gateway.simulation.model import AIR_W_PER_M3H_K, BuildingModel
 from gateway.simulation.noise import FloatArray

@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-from gateway.simulation.days import BoolArray, DayInfo, LocalTime
+from byggpuls.calendar import BoolArray, DayInfo, LocalTime
 from gateway.simulation.model import BuildingModel, BuildingType
 from gateway.simulation.noise import FloatArray, IntArray, derive_key, normal, uniform
 

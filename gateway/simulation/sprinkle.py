@@ -13,7 +13,7 @@ from typing import Final
 
 import numpy as np
 
-from gateway.simulation.days import TIMEZONE, local_datetime_s
+from byggpuls.calendar import TIMEZONE, local_datetime_s
 from gateway.simulation.faults import COUNTER_POINTS, FaultKind, FaultSpec
 from gateway.simulation.model import BuildingModel
 from gateway.simulation.weather import BERGEN_MONTHLY_MEAN_C

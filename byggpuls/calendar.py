@@ -1,4 +1,6 @@
-"""The Norwegian calendar the schedules follow: local time in Europe/Oslo and the kind of day.
+"""The Norwegian calendar buildings run on: local time in Europe/Oslo and the kind of each day.
+
+The simulator's schedules follow it, and the analytics judge operating hours by it.
 
 Public holidays come from the ``holidays`` package (country NO). School and kindergarten
 holidays follow Bergen's pattern: autumn break in week 41, Christmas from 21 December to
@@ -16,11 +18,10 @@ from functools import lru_cache
 from typing import Final
 from zoneinfo import ZoneInfo
 
+import dateutil.easter
 import holidays
 import numpy as np
 import numpy.typing as npt
-
-from gateway.simulation.noise import FloatArray, IntArray
 
 TIMEZONE: Final = ZoneInfo("Europe/Oslo")
 SECONDS_PER_DAY: Final = 86_400
@@ -30,6 +31,8 @@ _WINTER_BREAK_WEEK: Final = 9
 _JULY_CLOSED_WEEKS: Final = frozenset({28, 29, 30})
 _HOLIDAY_WEEKS: Final = frozenset({28, 29, 30, 31})
 BoolArray = npt.NDArray[np.bool_]
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,21 +138,6 @@ def is_public_holiday(date: dt.date) -> bool:
     return date in _public_holidays(date.year)
 
 
-def easter_sunday(year: int) -> dt.date:
-    """Easter Sunday (Gregorian), by the anonymous Gregorian algorithm (Meeus/Jones/Butcher)."""
-    a = year % 19
-    b, c = divmod(year, 100)
-    d, e = divmod(b, 4)
-    f = (b + 8) // 25
-    g = (b - f + 1) // 3
-    h = (19 * a + b - d - g + 15) % 30
-    i, k = divmod(c, 4)
-    ell = (32 + 2 * e + 2 * i - h - k) % 7
-    m = (a + 11 * h + 22 * ell) // 451
-    month, day = divmod(h + ell - 7 * m + 114, 31)
-    return dt.date(year, month, day + 1)
-
-
 def is_school_holiday(date: dt.date) -> bool:
     """Whether Bergen's schools are closed for a holiday on ``date`` (weekends not included)."""
     if date.weekday() >= 5:
@@ -158,7 +146,7 @@ def is_school_holiday(date: dt.date) -> bool:
         return True
     month_day = (date.month, date.day)
     week = date.isocalendar().week
-    easter = easter_sunday(date.year)
+    easter = dateutil.easter.easter(date.year)
     ascension = easter + dt.timedelta(days=39)
     return (
         week in (_AUTUMN_BREAK_WEEK, _WINTER_BREAK_WEEK)

@@ -5,22 +5,13 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from gateway.simulation.days import (
+from byggpuls.calendar import (
     day_info,
     day_number,
-    easter_sunday,
     is_school_holiday,
     local_datetime_s,
     local_time,
 )
-
-
-@pytest.mark.parametrize(
-    ("year", "easter"),
-    [(2024, dt.date(2024, 3, 31)), (2025, dt.date(2025, 4, 20)), (2026, dt.date(2026, 4, 5))],
-)
-def test_easter_sunday(year: int, easter: dt.date) -> None:
-    assert easter_sunday(year) == easter
 
 
 @pytest.mark.parametrize(
