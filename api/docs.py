@@ -1,0 +1,44 @@
+"""What the OpenAPI document says about the API as a whole, for partners reading ``/docs``."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+TITLE: Final = "Byggpuls API"
+SUMMARY: Final = "Buildings, sensor readings and energy findings of a municipal building portfolio."
+
+DESCRIPTION: Final = """
+Read the buildings of the portfolio, their points (sensors and meters) with the newest
+readings, one point's series over time, and the findings the analytics raise about energy
+waste and faults, with their lifecycle.
+
+**Times** in responses are RFC 3339 in UTC (`2025-01-31T06:00:00Z`). Parameters take RFC 3339
+with a time zone (`2025-01-31T07:00:00+01:00`) or seconds since the Unix epoch
+(`1738303200`); a time without a zone is refused, since Norway changes between UTC+1 and
+UTC+2.
+
+**Durations** (`every`) are a number and a unit — `s`, `m`, `h`, `d`, `w` — largest first
+(`15m`, `1h30m`, `7d`), or ISO 8601 (`PT15M`, `P1D`). Buckets are aligned to the Unix epoch
+(UTC): a daily bucket runs from 00:00 UTC, which is 01:00 or 02:00 in Norway.
+
+**Units** are SenML (RFC 8428/8798): `Cel` (°C), `kW`, `kWh`, `ppm`, `%RH`, `m3`, …; each
+response names the unit of its values.
+
+**Errors** are RFC 9457 problem details (`application/problem+json`): `type` (a URI that
+names the problem and explains it when opened), `title`, `status`, `detail` and `instance`.
+422 lists each invalid parameter in `errors`. 503 means the reading store or the registry
+database did not answer: retry after `Retry-After` seconds.
+
+**Operations**: `GET /healthz` (200 or 503), `GET /metrics` (Prometheus).
+"""
+
+TAGS: Final[list[dict[str, Any]]] = [
+    {"name": "buildings", "description": "The portfolio, and each building with its points."},
+    {"name": "series", "description": "One point's readings over time, raw or aggregated."},
+    {
+        "name": "findings",
+        "description": "Waste and faults the analytics found: evidence, waste in kWh and NOK,"
+        " and the lifecycle open → acknowledged → resolved.",
+    },
+    {"name": "operations", "description": "Health check and metrics for operators."},
+]

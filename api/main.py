@@ -1,0 +1,55 @@
+"""The app: the routers, wired to the adapters the composition root hands in."""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from fastapi import FastAPI
+
+from api import docs, errors, openapi, web
+from api.deps import Services
+from api.metrics import ApiMetrics, MetricsMiddleware
+from api.routes import api_router, dashboard, health
+from api.routes import metrics as metrics_route
+from api.settings import ApiSettings
+from api.workers import Workers
+from byggpuls.registry.repository import Registry
+from byggpuls.storage.port import ReadingReader
+
+
+def create_app(*, store: ReadingReader, registry: Registry, settings: ApiSettings) -> FastAPI:
+    """The API and dashboard over ``store`` and ``registry``, which stay the caller's to close."""
+    templates = web.make_templates()
+    app = FastAPI(
+        title=docs.TITLE,
+        summary=docs.SUMMARY,
+        description=docs.DESCRIPTION,
+        version=_version(),
+        openapi_tags=docs.TAGS,
+        lifespan=web.lifespan,
+    )
+    app.state.byggpuls = Services(
+        store=store,
+        registry=registry,
+        settings=settings,
+        workers=Workers(settings.api_workers),
+        templates=templates,
+    )
+    app.state.metrics = ApiMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
+    errors.install(app, render_html=web.problem_renderer(templates))
+    openapi.install(app)
+
+    app.include_router(api_router, prefix="/api/v1")
+    app.include_router(health.router)
+    app.include_router(metrics_route.router)
+    app.include_router(dashboard.router)
+    app.mount("/static", web.static_files(), name="static")
+    return app
+
+
+def _version() -> str:
+    try:
+        return version("byggpuls")
+    except PackageNotFoundError:
+        return "0+unknown"

@@ -1,0 +1,113 @@
+"""Prometheus metrics of the API: requests and their latency per route template.
+
+Each app has a registry of its own (several apps live in one test process). Routes are labelled
+by their template (``/api/v1/buildings/{building_id}``), never the raw path, so a scan of
+random URLs cannot blow up the number of series; unmatched paths share one label.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    GCCollector,
+    Histogram,
+    PlatformCollector,
+    ProcessCollector,
+)
+from starlette.routing import Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+UNMATCHED: Final = "<unmatched>"
+_METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+#: Seconds: a latest-values query is milliseconds, a 28-day series on InfluxDB may take seconds.
+_BUCKETS_S: Final = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+
+class ApiMetrics:
+    """The collectors of one app."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        GCCollector(registry=self.registry)
+        self.requests = Counter(
+            "byggpuls_api_requests",
+            "HTTP requests answered, by method, route template and status code.",
+            ["method", "route", "status"],
+            registry=self.registry,
+        )
+        self.duration = Histogram(
+            "byggpuls_api_request_duration_seconds",
+            "Time from receiving a request to the end of its response, by route template.",
+            ["method", "route"],
+            buckets=_BUCKETS_S,
+            registry=self.registry,
+        )
+        self.in_progress = Gauge(
+            "byggpuls_api_requests_in_progress",
+            "Requests being answered right now.",
+            registry=self.registry,
+        )
+
+
+class MetricsMiddleware:
+    """ASGI middleware counting and timing every HTTP request of the app it wraps."""
+
+    def __init__(self, app: ASGIApp, *, metrics: ApiMetrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless a response starts: an exception escaped every handler
+        started = time.perf_counter()
+
+        async def send_counted(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        self.metrics.in_progress.inc()
+        try:
+            await self.app(scope, receive, send_counted)
+        finally:
+            self.metrics.in_progress.dec()
+            elapsed_s = time.perf_counter() - started
+            method = scope["method"] if scope["method"] in _METHODS else "OTHER"
+            route = route_template(scope)
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.duration.labels(method, route).observe(elapsed_s)
+
+
+def route_template(scope: Scope) -> str:
+    """The template of the route that answered (``/api/v1/buildings/{building_id}``).
+
+    A route included with a prefix knows only its own part of the template; the prefix is
+    taken from the request path, segment for segment. Prefixes are fixed strings (the router
+    matched them), so this adds no label values an outsider could choose.
+    """
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    if not isinstance(template, str):
+        return UNMATCHED
+    if isinstance(route, Mount):
+        return f"{template}/{{path}}"
+    path = scope.get("path", "")
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    segments = path.split("/")
+    own = template.count("/")
+    if own > len(segments) - 1:
+        return UNMATCHED
+    prefix = "/".join(segments[: len(segments) - own])
+    return f"{prefix}{template}" if template else prefix or "/"

@@ -1,0 +1,231 @@
+"""Buildings as people see them: the registry's description joined with the newest readings.
+
+Both the JSON API and the dashboard read buildings through :class:`Portfolio`, so they always
+show the same thing. Calls to the store and the registry run on :class:`~api.workers.Workers`,
+one building's at a time per thread, all buildings in parallel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from api.keypoints import LABELS, KeyKind, classify, out_of_band, sort_key
+from api.workers import Workers
+from byggpuls.errors import ByggpulsError
+from byggpuls.reading import Reading
+from byggpuls.registry.repository import Registry
+from byggpuls.registry.rows import BuildingRow, FindingRow, FindingStatus, PointRow
+from byggpuls.storage.port import ReadingReader
+
+logger = logging.getLogger(__name__)
+
+UNRESOLVED = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
+
+
+@dataclass(frozen=True, slots=True)
+class PointState:
+    """A point of the registry with its newest reading (None if it has none) and key kind."""
+
+    row: PointRow
+    latest: Reading | None
+    kind: KeyKind
+
+    @property
+    def alert(self) -> bool:
+        """Whether the newest reading breaks the indoor climate limits."""
+        if self.latest is None:
+            return False
+        return out_of_band(self.kind, self.row.unit, self.latest.value)
+
+
+@dataclass(slots=True)
+class Tally:
+    """Unresolved findings of a building and the waste they add up to."""
+
+    open: int = 0
+    acknowledged: int = 0
+    waste_kwh: float = 0.0
+    waste_nok: float = 0.0
+
+    def add(self, finding: FindingRow) -> None:
+        if finding.status == FindingStatus.OPEN:
+            self.open += 1
+        elif finding.status == FindingStatus.ACKNOWLEDGED:
+            self.acknowledged += 1
+        else:
+            return
+        self.waste_kwh += finding.waste_kwh
+        self.waste_nok += finding.waste_nok
+
+    @property
+    def unresolved(self) -> int:
+        return self.open + self.acknowledged
+
+
+@dataclass(frozen=True, slots=True)
+class KeyFigure:
+    """One line of a building's summary: a kind of key point over all its points.
+
+    One point gives one value; several (room temperatures, CO₂ in each room) give a range.
+    """
+
+    kind: KeyKind
+    unit: str
+    low: float
+    high: float
+    count: int
+    time_ms: int
+
+    @property
+    def label(self) -> str:
+        return LABELS[self.kind]
+
+    @property
+    def alert(self) -> bool:
+        """Whether any of the values breaks the indoor climate limits."""
+        return out_of_band(self.kind, self.unit, self.low) or out_of_band(
+            self.kind, self.unit, self.high
+        )
+
+
+@dataclass(slots=True)
+class BuildingState:
+    """A building, its points with their newest readings, and its unresolved findings.
+
+    ``readings_failed`` is set when the reading store did not answer and the caller chose to
+    show the building without readings rather than fail.
+    """
+
+    row: BuildingRow
+    points: list[PointState]
+    tally: Tally = field(default_factory=Tally)
+    readings_failed: bool = False
+
+    @property
+    def last_reading_ms(self) -> int | None:
+        times = [point.latest.time_ms for point in self.points if point.latest is not None]
+        return max(times, default=None)
+
+    def key_figures(self) -> list[KeyFigure]:
+        """Electricity, district heating, room temperature and CO₂, where the building has them.
+
+        Power is the main meter's (the first point of its kind, main meters sorted first);
+        temperature and CO₂ span every room that has a reading.
+        """
+        figures = []
+        for kind in (KeyKind.ELECTRICITY_POWER, KeyKind.HEATING_POWER):
+            first = next((p for p in self.points if p.kind is kind and p.latest), None)
+            if first is not None and first.latest is not None:
+                value = first.latest.value
+                figures.append(
+                    KeyFigure(kind, first.row.unit, value, value, 1, first.latest.time_ms)
+                )
+        for kind in (KeyKind.ZONE_TEMPERATURE, KeyKind.CO2):
+            points = [p for p in self.points if p.kind is kind and p.latest is not None]
+            units = {p.row.unit for p in points}
+            if not points or len(units) != 1:
+                continue
+            readings = [p.latest for p in points if p.latest is not None]
+            values = [reading.value for reading in readings]
+            figures.append(
+                KeyFigure(
+                    kind,
+                    units.pop(),
+                    min(values),
+                    max(values),
+                    len(values),
+                    max(reading.time_ms for reading in readings),
+                )
+            )
+        return figures
+
+
+class Portfolio:
+    """Reads buildings, points, readings and findings for the API and the dashboard."""
+
+    def __init__(self, *, store: ReadingReader, registry: Registry, workers: Workers) -> None:
+        self.store = store
+        self.registry = registry
+        self.workers = workers
+
+    async def buildings(self, *, latest: bool, tolerate_store_errors: bool) -> list[BuildingState]:
+        """Every building, by id, with its points, findings tally and (if ``latest``) readings.
+
+        With ``tolerate_store_errors``, a building whose readings cannot be read is returned
+        without them (``readings_failed``) instead of failing the whole list.
+        """
+        rows, findings = await asyncio.gather(
+            self.workers.run(self.registry.buildings), self._unresolved_findings()
+        )
+        states = await asyncio.gather(
+            *(
+                self._state(row, latest=latest, tolerate_store_errors=tolerate_store_errors)
+                for row in rows
+            )
+        )
+        _add_findings(states, findings)
+        return list(states)
+
+    async def building(
+        self, building_id: str, *, tolerate_store_errors: bool
+    ) -> BuildingState | None:
+        """One building with its points, newest readings and findings tally; None if unknown."""
+        row = await self.workers.run(self.registry.building, building_id)
+        if row is None:
+            return None
+        state, findings = await asyncio.gather(
+            self._state(row, latest=True, tolerate_store_errors=tolerate_store_errors),
+            self._unresolved_findings(building_id),
+        )
+        _add_findings([state], findings)
+        return state
+
+    async def _unresolved_findings(self, building: str | None = None) -> list[FindingRow]:
+        batches = await asyncio.gather(
+            *(
+                self.workers.run(self.registry.findings, building=building, status=status.value)
+                for status in UNRESOLVED
+            )
+        )
+        return [finding for batch in batches for finding in batch]
+
+    async def _state(
+        self, row: BuildingRow, *, latest: bool, tolerate_store_errors: bool
+    ) -> BuildingState:
+        points_task = asyncio.ensure_future(self.workers.run(self.registry.points, row.id))
+        readings: list[Reading] = []
+        failure: ByggpulsError | None = None
+        if latest:
+            try:
+                readings = await self.workers.run(self.store.latest, row.id)
+            except ByggpulsError as exc:
+                failure = exc
+        # Awaited before any error is raised, so its own failure is never left unobserved.
+        points = await points_task
+        if failure is not None:
+            if not tolerate_store_errors:
+                raise failure
+            logger.warning("no readings of building %s: %s", row.id, failure)
+        return BuildingState(row, join(points, readings), readings_failed=failure is not None)
+
+
+def join(points: Sequence[PointRow], readings: Iterable[Reading]) -> list[PointState]:
+    """Points with their newest reading, key points first.
+
+    Readings of points the registry does not know are left out: ingest registers every point
+    it stores, so such a reading is one the registry has not caught up with yet.
+    """
+    newest = {reading.point: reading for reading in readings}
+    ordered = sorted(points, key=sort_key)
+    return [PointState(point, newest.get(point.point), classify(point)) for point in ordered]
+
+
+def _add_findings(states: Sequence[BuildingState], findings: Iterable[FindingRow]) -> None:
+    by_building = {state.row.id: state for state in states}
+    for finding in findings:
+        state = by_building.get(finding.building)
+        if state is not None:
+            state.tally.add(finding)

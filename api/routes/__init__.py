@@ -1,0 +1,10 @@
+"""The routers: ``/api/v1`` (JSON), operations (``/healthz``, ``/metrics``) and the dashboard."""
+
+from fastapi import APIRouter
+
+from api.routes import buildings, findings, series
+
+api_router = APIRouter()
+api_router.include_router(buildings.router)
+api_router.include_router(series.router)
+api_router.include_router(findings.router)

@@ -1,0 +1,260 @@
+"""The JSON the API answers with: one model per response shape, documented for partners.
+
+Times are RFC 3339 in UTC (``2025-01-31T06:00:00Z``). Values are in the SenML unit the point
+reports (RFC 8428/8798: ``Cel``, ``kW``, ``kWh``, ``ppm``, ``%RH``), named in ``unit``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from byggpuls.registry.rows import BuildingType, FindingStatus
+from byggpuls.storage.port import Aggregation
+
+FindingAction = Literal["acknowledge", "resolve", "reopen"]
+
+
+class FindingTally(BaseModel):
+    """The unresolved findings of a building, and the waste they add up to."""
+
+    open: int = Field(description="Findings nobody has acknowledged yet.", examples=[2])
+    acknowledged: int = Field(description="Findings acknowledged but not resolved.", examples=[1])
+    waste_kwh: float = Field(
+        description="Energy wasted according to the unresolved findings, kWh.", examples=[412.5]
+    )
+    waste_nok: float = Field(
+        description="The same waste in Norwegian kroner (NOK).", examples=[536.25]
+    )
+
+
+class BuildingSummary(BaseModel):
+    """A building of the portfolio, as the building list shows it."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "nordnes-skole",
+                    "name": "Nordnes skole",
+                    "type": "school",
+                    "floor_area_m2": 5400.0,
+                    "address": "Nordnesbakken 12, 5005 Bergen",
+                    "point_count": 34,
+                    "last_reading_at": "2025-01-31T06:59:00Z",
+                    "findings": {
+                        "open": 2,
+                        "acknowledged": 1,
+                        "waste_kwh": 412.5,
+                        "waste_nok": 536.25,
+                    },
+                }
+            ]
+        }
+    )
+
+    id: str = Field(description="The building id, as in MQTT topics.", examples=["nordnes-skole"])
+    name: str = Field(description="The building's name.", examples=["Nordnes skole"])
+    type: BuildingType = Field(description="What the building is used for.")
+    floor_area_m2: float | None = Field(description="Heated floor area (BRA), m².")
+    address: str | None = Field(description="Street address.")
+    point_count: int = Field(description="Points (sensors, meters) the registry knows of.")
+    last_reading_at: datetime | None = Field(
+        description="Time of the newest reading of any point; null when there is none, or when"
+        " the list was asked for with latest=false."
+    )
+    findings: FindingTally
+
+
+class BuildingList(BaseModel):
+    """Every building of the portfolio, by id."""
+
+    items: list[BuildingSummary]
+    count: int = Field(description="How many buildings are listed.")
+
+
+class LatestValue(BaseModel):
+    """The newest reading of a point."""
+
+    time: datetime = Field(description="When the sensor measured it.")
+    value: float = Field(description="The value, in the point's unit.", examples=[21.4])
+
+
+class Point(BaseModel):
+    """A point of a building: what the registry knows of it, and its newest reading."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "zone-2.co2",
+                    "domain": "climate",
+                    "quantity": "co2",
+                    "unit": "ppm",
+                    "brick_class": "CO2_Level_Sensor",
+                    "zone": "2. etasje øst",
+                    "interval_s": 60,
+                    "description": "CO₂ in classroom 2.14",
+                    "latest": {"time": "2025-01-31T06:59:00Z", "value": 812.0},
+                }
+            ]
+        }
+    )
+
+    id: str = Field(description="The point id, unique within the building.")
+    domain: str = Field(
+        description="The data class access is granted by (energy, climate, hvac, ...)."
+    )
+    quantity: str = Field(description="What is measured (power, temperature, co2, ...).")
+    unit: str = Field(description="SenML unit of the values (Cel, kW, kWh, ppm, %RH, ...).")
+    brick_class: str | None = Field(description="The Brick Schema class of the point.")
+    zone: str | None = Field(description="The zone or room the point serves.")
+    interval_s: int | None = Field(description="Seconds between readings, as announced.")
+    description: str | None = Field(description="What the gateway says about the point.")
+    latest: LatestValue | None = Field(description="The newest reading; null if there is none.")
+
+
+class Building(BaseModel):
+    """A building with its points and their newest readings."""
+
+    id: str = Field(examples=["nordnes-skole"])
+    name: str = Field(examples=["Nordnes skole"])
+    type: BuildingType
+    floor_area_m2: float | None = Field(description="Heated floor area (BRA), m².")
+    address: str | None
+    last_reading_at: datetime | None = Field(description="Time of the newest reading of any point.")
+    findings: FindingTally
+    points: list[Point] = Field(
+        description="The building's points: electricity and district heating power first, then"
+        " zone temperatures, CO₂, and the rest by id."
+    )
+
+
+class Sample(BaseModel):
+    """One value of a series: a reading, or the aggregate of one bucket at the bucket's start."""
+
+    time: datetime = Field(examples=["2025-01-31T06:00:00Z"])
+    value: float = Field(examples=[42.7])
+
+
+class Series(BaseModel):
+    """One point's values over a time range, raw or aggregated into buckets."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "building": "nordnes-skole",
+                    "point": "el.power",
+                    "quantity": "power",
+                    "unit": "kW",
+                    "start": "2025-01-30T07:00:00Z",
+                    "end": "2025-01-31T07:00:00Z",
+                    "every": "1h",
+                    "every_s": 3600,
+                    "aggregation": "mean",
+                    "count": 2,
+                    "samples": [
+                        {"time": "2025-01-30T07:00:00Z", "value": 41.2},
+                        {"time": "2025-01-30T08:00:00Z", "value": 58.9},
+                    ],
+                }
+            ]
+        }
+    )
+
+    building: str
+    point: str
+    quantity: str = Field(description="What is measured.", examples=["power"])
+    unit: str = Field(description="SenML unit of the values.", examples=["kW"])
+    start: datetime = Field(description="Start of the range (inclusive).")
+    end: datetime = Field(description="End of the range (exclusive).")
+    every: str | None = Field(
+        description="Bucket width (compact form); null for raw readings.", examples=["15m"]
+    )
+    every_s: int | None = Field(description="Bucket width in seconds; null for raw readings.")
+    aggregation: Aggregation | None = Field(
+        description="How each bucket's readings became one value; null for raw readings."
+    )
+    count: int = Field(description="How many samples there are.")
+    samples: list[Sample] = Field(
+        description="Oldest first. Buckets are aligned to the Unix epoch (UTC), a sample's time is"
+        " its bucket's start, and buckets without readings are left out."
+    )
+
+
+class Finding(BaseModel):
+    """Something the analytics flagged: waste or a fault, the evidence, and its status."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": 17,
+                    "building": "nordnes-skole",
+                    "kind": "after_hours_operation",
+                    "points": ["el.power"],
+                    "start": "2025-01-25T18:00:00Z",
+                    "end": "2025-01-26T06:00:00Z",
+                    "evidence": {"baseline_kw": 12.0, "observed_kw": 31.5, "hours": 12},
+                    "waste_kwh": 234.0,
+                    "waste_nok": 304.2,
+                    "score": 0.81,
+                    "status": "open",
+                    "actions": ["acknowledge"],
+                    "created_at": "2025-01-26T07:05:00Z",
+                    "updated_at": "2025-01-26T07:05:00Z",
+                }
+            ]
+        }
+    )
+
+    id: int
+    building: str = Field(description="The building id.")
+    kind: str = Field(
+        description="What the detector found (after_hours_operation, co2_high, ...).",
+        examples=["after_hours_operation"],
+    )
+    points: list[str] = Field(description="The points the finding is about.")
+    start: datetime
+    end: datetime | None = Field(description="Null while it is still going on.")
+    evidence: dict[str, Any] = Field(
+        description="Numbers a person can check; which ones depends on the kind."
+    )
+    waste_kwh: float = Field(description="Energy wasted, kWh.")
+    waste_nok: float = Field(description="The waste in Norwegian kroner (NOK).")
+    score: float = Field(description="How wasteful, relative to other findings: higher is worse.")
+    status: FindingStatus = Field(description="open → acknowledged → resolved (→ open again).")
+    actions: list[FindingAction] = Field(
+        description="The lifecycle actions the finding accepts now (POST .../{action})."
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class FindingList(BaseModel):
+    """Findings, latest start first, with the waste they add up to."""
+
+    items: list[Finding]
+    count: int
+    waste_kwh: float = Field(description="Sum of the listed findings' waste, kWh.")
+    waste_nok: float = Field(description="Sum of the listed findings' waste, NOK.")
+
+
+class Check(BaseModel):
+    """The result of one health check."""
+
+    status: Literal["ok", "failed"]
+    duration_ms: float = Field(description="How long the check took.")
+    detail: str | None = Field(default=None, description="Why it failed.")
+
+
+class Health(BaseModel):
+    """The service and the stores it depends on answer."""
+
+    status: Literal["ok"]
+    checks: dict[str, Check] = Field(
+        description="One entry per dependency: the reading store and the registry database."
+    )

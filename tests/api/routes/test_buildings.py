@@ -1,0 +1,117 @@
+"""``/api/v1/buildings``: the portfolio, and one building with its points and newest readings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from byggpuls.storage.sqlite import SQLiteStore
+
+SCHOOL = "nordnes-skole"
+
+
+def test_list_buildings_on_each_registry_database(
+    *,
+    database_url: str,
+    tmp_path: Path,
+    now: datetime,
+    make_client,
+    open_registry_at,
+    seed,
+) -> None:
+    registry = open_registry_at(database_url)
+    with SQLiteStore(tmp_path / "readings.sqlite3") as store:
+        seed(registry, store)
+        client = make_client(store=store, registry=registry)
+
+        response = client.get("/api/v1/buildings")
+
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    body = response.json()
+    assert body["count"] == 2
+    school, kindergarten = body["items"]
+    newest = (now.replace(second=0, microsecond=0) - timedelta(minutes=1)).isoformat()
+    assert school == {
+        "id": SCHOOL,
+        "name": "Nordnes skole",
+        "type": "school",
+        "floor_area_m2": 5400.0,
+        "address": "Nordnesbakken 12, 5005 Bergen",
+        "point_count": 7,
+        "last_reading_at": newest.replace("+00:00", "Z"),
+        "findings": {"open": 1, "acknowledged": 1, "waste_kwh": 300.0, "waste_nok": 390.0},
+    }
+    assert kindergarten["id"] == "solheim-bhg"
+    assert kindergarten["type"] == "kindergarten"
+    assert kindergarten["point_count"] == 1
+    assert kindergarten["last_reading_at"] is None
+    assert kindergarten["findings"] == {
+        "open": 0,
+        "acknowledged": 0,
+        "waste_kwh": 0.0,
+        "waste_nok": 0.0,
+    }
+
+
+def test_list_without_latest_answers_from_the_registry_alone(client: TestClient) -> None:
+    body = client.get("/api/v1/buildings", params={"latest": "false"}).json()
+    assert [item["last_reading_at"] for item in body["items"]] == [None, None]
+    assert [item["point_count"] for item in body["items"]] == [7, 1]
+
+
+def test_list_rejects_a_bad_flag(client: TestClient, assert_problem) -> None:
+    problem = assert_problem(
+        client.get("/api/v1/buildings", params={"latest": "maybe"}), 422, "invalid-parameters"
+    )
+    assert problem["errors"] == [
+        {"detail": problem["errors"][0]["detail"], "parameter": "latest", "in": "query"}
+    ]
+
+
+def test_building_has_points_with_metadata_and_latest_values(client: TestClient) -> None:
+    response = client.get(f"/api/v1/buildings/{SCHOOL}")
+
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "Nordnes skole"
+    assert body["findings"]["open"] == 1
+    points = {point["id"]: point for point in body["points"]}
+    assert len(points) == 7
+    # Key points first: electricity, district heating, room temperatures, CO₂, then the rest.
+    assert [point["id"] for point in body["points"]] == [
+        "el.power",
+        "dh.power",
+        "room-101.temp",
+        "room-102.temp",
+        "room-101.co2",
+        "room-102.co2",
+        "ahu1.supply_air_temp",
+    ]
+    co2 = points["room-101.co2"]
+    assert co2 == {
+        "id": "room-101.co2",
+        "domain": "climate",
+        "quantity": "co2",
+        "unit": "ppm",
+        "brick_class": "CO2_Level_Sensor",
+        "zone": "Rom 101",
+        "interval_s": 60,
+        "description": "CO₂ i 101",
+        "latest": {"time": body["last_reading_at"], "value": 650.0},
+    }
+    assert points["el.power"]["latest"]["value"] == 42.25
+    assert points["dh.power"]["latest"]["value"] == 120.0
+
+
+def test_building_without_readings_has_null_latest(client: TestClient) -> None:
+    body = client.get("/api/v1/buildings/solheim-bhg").json()
+    assert body["last_reading_at"] is None
+    assert [point["latest"] for point in body["points"]] == [None]
+
+
+def test_unknown_building_is_a_404_problem(client: TestClient, assert_problem) -> None:
+    problem = assert_problem(client.get("/api/v1/buildings/no-such-school"), 404, "not-found")
+    assert problem["detail"] == "There is no building 'no-such-school'."
