@@ -7,20 +7,14 @@ in every status; Solheim barnehage (a kindergarten with one point and no reading
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
-from starlette.exceptions import StarletteDeprecationWarning
-
-with warnings.catch_warnings():
-    # Starlette asks for httpx2 in place of httpx; the project has httpx. Same client API.
-    warnings.filterwarnings("ignore", "Using `httpx`", StarletteDeprecationWarning)
-    from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api.settings import ApiSettings
@@ -237,7 +231,7 @@ def assert_problem() -> ProblemCheck:
     """Checks that a response is RFC 9457 problem details of ``status`` and ``slug``; returns it."""
 
     def check(response: object, status: int, slug: str | None) -> dict[str, object]:
-        from httpx import Response
+        from httpx2 import Response
 
         assert isinstance(response, Response)
         assert response.status_code == status, response.text
