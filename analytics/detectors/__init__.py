@@ -1,0 +1,1 @@
+"""Detectors, one per module, each a scikit-learn style estimator."""
