@@ -1,0 +1,308 @@
+"""The publisher: moves packs from the spool to the broker, and tells the broker how it is doing.
+
+One publisher per gateway, with its own MQTT session (its own client id, Last Will and
+persistent session) and one thread. It
+
+- on every (re)connect, before any telemetry, publishes the retained ``meta`` (the gateway's
+  points) and a retained ``online`` status; the Last Will is ``offline``;
+- publishes packs in spool order, QoS 1, at most ``max_inflight_packs`` awaiting PUBACK;
+- deletes a pack from the spool only when the broker acknowledged it (a PUBACK without an
+  error reason code);
+- after a reconnect, publishes again every pack of the window that was not acknowledged —
+  itself, in order, after the birth messages — instead of leaving that to paho, which would
+  resend from memory before our ``meta`` (and not at all after a restart);
+- republishes its status every ``status_interval_s`` and whenever the spool dropped readings,
+  with the spool's depth and dropped count;
+- on a clean stop, publishes a retained ``offline`` status itself and waits (briefly) for it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+import paho.mqtt.client as paho
+
+from byggpuls import topics, wire
+from byggpuls.mqtt import MqttSession, Will
+from byggpuls.reading import BuildingInfo, PointInfo
+from byggpuls.settings import CommonSettings
+from gateway.errors import SpoolError
+from gateway.spool import Pack, Spool
+
+logger = logging.getLogger(__name__)
+
+#: Extra room in paho's own in-flight limit for status and meta messages beside the packs.
+_CONTROL_MESSAGES: Final = 8
+#: Longest wait of the publisher thread when nothing wakes it.
+_IDLE_WAIT_SECONDS: Final = 1.0
+
+
+def _queue_only(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """paho's socket-register-write callback; that one is set is what matters (see below)."""
+
+
+def _single_writer(client: paho.Client) -> None:
+    """Make ``publish`` from other threads queue packets for the network thread to write.
+
+    Without a loop thread of its own (MqttSession runs ``loop()`` in its thread), paho writes a
+    packet straight to the socket from whichever thread publishes, concurrently with the
+    network thread's writes: packets can overtake each other (pack 36 before 35) or, written in
+    parts, interleave. With a socket-register-write callback set, paho only queues the packet
+    and wakes the network thread, which then is the only writer: order is what we publish.
+    """
+    client.on_socket_register_write = _queue_only
+
+
+@dataclass(slots=True)
+class _InFlight:
+    """A pack published on the current connection (or waiting for the next) without PUBACK."""
+
+    pack: Pack
+    info: paho.MQTTMessageInfo
+    refused: bool = False
+
+
+class Publisher:
+    """Publishes the packs of ``spool`` as gateway ``gateway`` of ``building``."""
+
+    def __init__(
+        self,
+        *,
+        spool: Spool,
+        settings: CommonSettings,
+        gateway: str,
+        building: BuildingInfo,
+        points: Sequence[PointInfo],
+        max_inflight_packs: int,
+        status_interval_s: float,
+        detail: Callable[[], dict[str, Any]] | None = None,
+        on_delivered: Callable[[], None] | None = None,
+    ) -> None:
+        self.spool = spool
+        self.gateway = gateway
+        self.building = building
+        self.points = list(points)
+        self.max_inflight_packs = max_inflight_packs
+        self.status_interval_s = status_interval_s
+        self._detail = detail
+        self._on_delivered = on_delivered
+        self.status_topic = topics.status(building.id, gateway)
+        self.meta_topic = topics.meta(building.id, gateway)
+        self.session = MqttSession(
+            settings=settings,
+            client_id=gateway,
+            will=Will(topic=self.status_topic, payload=wire.OFFLINE, retain=True),
+            max_inflight=max_inflight_packs + _CONTROL_MESSAGES,
+            on_connect=self._on_connect,
+            on_publish=self._on_publish,
+        )
+        _single_writer(self.session.client)
+        #: Guards the window and every publish; never held by paho when it calls us back
+        #: from under its own locks (on_publish), so that cannot deadlock.
+        self._lock = threading.Lock()
+        self._window: list[_InFlight] = []
+        #: Message ids the broker acknowledged without error; filled by the network thread.
+        self._acks_lock = threading.Lock()
+        self._acked_mids: set[int] = set()
+        self._birth_generation = 0
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._status_due_s = 0.0
+        self._status_dropped = -1
+        self.refused = 0
+        self.connects = 0
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self.session.start()
+        self._thread = threading.Thread(
+            target=self._run, name=f"publish-{self.gateway}", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self) -> None:
+        """Say that the spool has new packs."""
+        self._wake.set()
+
+    def stop(self, *, timeout_s: float = 5.0) -> None:
+        """Stop publishing; say ``offline`` (retained) and disconnect cleanly."""
+        self._stopping.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        deadline = time.monotonic() + timeout_s
+        if self.session.connected:
+            with self._lock:
+                info = self.session.publish(
+                    self.status_topic, self._status_payload("offline"), qos=1, retain=True
+                )
+            # Give packs in flight a moment too: fewer duplicates after the next start.
+            while time.monotonic() < deadline and self.session.connected:
+                self._collect_acks()
+                if info.is_published() and not self._window:
+                    break
+                self._wake.wait(0.05)
+                self._wake.clear()
+            if not info.is_published():
+                logger.warning("gateway %s: offline status not acknowledged", self.gateway)
+        self._collect_acks()
+        # MqttSession.stop() sends DISCONNECT (so the broker drops the Will) from this thread
+        # and stops the network thread at once: it must write directly. Nothing else is being
+        # sent now, so nothing can interleave with it.
+        self.session.client.on_socket_register_write = None
+        self.session.stop()
+
+    @property
+    def in_flight(self) -> int:
+        return len(self._window)
+
+    # -- network thread ----------------------------------------------------------------------
+
+    def _on_connect(self, session: MqttSession) -> None:
+        with self._lock:
+            _single_writer(session.client)  # the client is new after a protocol fallback
+            # paho would resend unacknowledged messages from memory right after this callback,
+            # ahead of the birth messages; the window is republished below instead.
+            session.client.drop_out_messages()
+            session.publish(self.meta_topic, self._meta_payload(), qos=1, retain=True)
+            session.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
+            with self._acks_lock:
+                acked = {e.info.mid for e in self._window if e.info.mid in self._acked_mids}
+            resent = 0
+            for entry in self._window:
+                if entry.info.mid in acked and entry.info.is_published():
+                    continue
+                entry.info = session.publish(entry.pack.topic, entry.pack.payload, qos=1)
+                entry.refused = False
+                resent += 1
+            self._birth_generation = session.generation
+            self._status_due_s = time.monotonic() + self.status_interval_s
+            self.connects += 1
+        if resent:
+            logger.info("gateway %s: republished %d unacknowledged packs", self.gateway, resent)
+        self._wake.set()
+
+    def _on_publish(self, mid: int) -> None:
+        # Called by paho under its message lock: take no lock that is held while publishing.
+        with self._acks_lock:
+            self._acked_mids.add(mid)
+        self._wake.set()
+
+    # -- publisher thread --------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stopping.is_set():
+            self._wake.wait(_IDLE_WAIT_SECONDS)
+            self._wake.clear()
+            try:
+                self._collect_acks()
+                self._maybe_publish_status()
+                self._fill_window()
+            except SpoolError:
+                logger.exception("gateway %s: spool failed; retrying", self.gateway)
+                self._stopping.wait(_IDLE_WAIT_SECONDS)
+            except Exception:
+                # A bug here must not end publishing: the packs are safe in the spool.
+                logger.exception("gateway %s: publisher error; retrying", self.gateway)
+                self._stopping.wait(_IDLE_WAIT_SECONDS)
+
+    def _ready(self) -> bool:
+        return self.session.connected and self._birth_generation == self.session.generation
+
+    def _collect_acks(self) -> None:
+        """Delete acknowledged packs from the spool and drop them from the window."""
+        done: list[int] = []
+        with self._lock, self._acks_lock:
+            if not self._window:
+                self._acked_mids.clear()
+                return
+            remaining = []
+            for entry in self._window:
+                info = entry.info
+                if info.is_published() and info.mid in self._acked_mids:
+                    done.append(entry.pack.seq)
+                    self._acked_mids.discard(info.mid)
+                    continue
+                if info.is_published() and not entry.refused:
+                    # Acknowledged with an error reason (MQTT 5): kept, sent again next connect.
+                    entry.refused = True
+                    self.refused += 1
+                    logger.warning(
+                        "gateway %s: broker refused pack %d; kept for the next connection",
+                        self.gateway,
+                        entry.pack.seq,
+                    )
+                remaining.append(entry)
+            self._window = remaining
+            # What is left belongs to status and meta messages: forget it, so that a message
+            # id reused later cannot pass for an acknowledgement.
+            self._acked_mids.intersection_update(entry.info.mid for entry in remaining)
+        if done:
+            self.spool.ack(done)
+            if self._on_delivered is not None:
+                self._on_delivered()
+
+    def _fill_window(self) -> None:
+        with self._lock:
+            if not self._ready():
+                return
+            room = self.max_inflight_packs - len(self._window)
+            for pack in self.spool.take(room):
+                info = self.session.publish(pack.topic, pack.payload, qos=1)
+                self._window.append(_InFlight(pack=pack, info=info))
+
+    def _maybe_publish_status(self) -> None:
+        now = time.monotonic()
+        dropped = self.spool.dropped
+        if now < self._status_due_s and dropped == self._status_dropped:
+            return
+        with self._lock:
+            if not self._ready():
+                return
+            self.session.publish(
+                self.status_topic, self._status_payload("online"), qos=1, retain=True
+            )
+            self._status_due_s = now + self.status_interval_s
+
+    # -- payloads ----------------------------------------------------------------------------
+
+    def _meta_payload(self) -> bytes:
+        return wire.encode_meta(
+            gateway=self.gateway, building=self.building, points=self.points, time_s=time.time()
+        )
+
+    def _status_payload(self, state: str) -> bytes:
+        stats = self.spool.stats()
+        self._status_dropped = stats.dropped
+        detail: dict[str, Any] = {
+            "appended": stats.appended,
+            "delivered": stats.delivered,
+            "rejected": stats.rejected,
+            "next_seq": stats.next_seq,
+            "in_flight_packs": len(self._window),
+        }
+        if stats.oldest_age_s is not None:
+            detail["oldest_age_s"] = round(stats.oldest_age_s, 1)
+        if self.refused:
+            detail["refused_packs"] = self.refused
+        if self._detail is not None:
+            detail.update(self._detail())
+        status = wire.Status(
+            state="online" if state == "online" else "offline",
+            time=time.time(),
+            spool_depth=stats.depth,
+            spool_dropped=stats.dropped,
+            detail=detail,
+        )
+        return wire.encode_status(status)
+
+
+__all__ = ["Publisher"]
