@@ -1,0 +1,427 @@
+"""Ingest throughput against a real Mosquitto and InfluxDB, next to InfluxDB's own ceiling.
+
+    .venv/bin/python bench/ingest.py [--readings 1000000] [--workers 1,2] [--publishers 2]
+
+Starts Mosquitto and influxd (byggpuls.servers) in a temporary directory, then:
+
+1. the ceiling: the same readings as line protocol, posted straight to ``/write`` in bodies of
+   5 000 lines by four threads, into a database of its own;
+2. for each worker count: ``byggpuls ingest`` subprocesses sharing the subscription, publisher
+   processes sending the readings as SenML packs (200 readings each, over many buildings and
+   three domains) at QoS 1; the rate runs from the first publish to the moment InfluxDB's
+   ``SELECT count`` shows every reading. Then each series is counted against what was
+   published (every reading once), and the workers' peak RSS is read from /proc.
+
+The last line printed is one JSON object with the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import json
+import multiprocessing
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from multiprocessing.synchronize import Event
+from pathlib import Path
+from typing import Any
+
+# This file is bench/ingest.py: run as a script, its folder would shadow the ingest package.
+if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
+    del sys.path[0]
+
+import httpx
+import sqlalchemy as sa
+
+from byggpuls.servers import InfluxServer, MosquittoServer, free_port
+from byggpuls.storage.lineprotocol import chunked_bodies, encode_lines
+from ingest.decode import Decoder, PointCache, TelemetryPack
+from ingest.loadgen import Publisher, expected_series, telemetry_messages
+
+POINTS_PER_PACK = 50
+TIMES_PER_PACK = 4
+READINGS_PER_PACK = POINTS_PER_PACK * TIMES_PER_PACK
+PACKS_PER_BUILDING = 24
+CEILING_THREADS = 4
+LINES_PER_BODY = 5000
+REPO = Path(__file__).resolve().parent.parent
+POSTGRES_URL = os.environ.get(
+    "BYGGPULS_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
+)
+
+
+def _shape(readings: int) -> tuple[int, int]:
+    """(buildings, packs per building) for at least ``readings`` readings."""
+    per_building = PACKS_PER_BUILDING * READINGS_PER_PACK
+    return -(-readings // per_building), PACKS_PER_BUILDING
+
+
+def _query(influx: InfluxServer, database: str, statement: str) -> dict[str, Any]:
+    answer = httpx.get(
+        f"{influx.http_url}/query",
+        params={"db": database, "q": statement},
+        auth=(influx.username, influx.password),
+        timeout=60,
+    )
+    answer.raise_for_status()
+    result: dict[str, Any] = answer.json()
+    return result
+
+
+def _count(influx: InfluxServer, database: str) -> int:
+    result = _query(influx, database, 'SELECT count("value") FROM /.*/')
+    return sum(s["values"][0][1] for r in result["results"] for s in r.get("series", ()))
+
+
+def _series_counts(influx: InfluxServer, database: str) -> dict[tuple[str, str], int]:
+    result = _query(influx, database, 'SELECT count("value") FROM /.*/ GROUP BY "building","point"')
+    counts: dict[tuple[str, str], int] = {}
+    for r in result["results"]:
+        for s in r.get("series", ()):
+            key = (s["tags"]["building"], s["tags"]["point"])
+            counts[key] = counts.get(key, 0) + s["values"][0][1]
+    return counts
+
+
+def measure_ceiling(influx: InfluxServer, *, buildings: int, packs: int) -> dict[str, float]:
+    """InfluxDB's own bulk-write rate for the same readings (line protocol, direct)."""
+    database = "ceiling"
+    influx.create_database(database)
+    decoder = Decoder(PointCache())
+    readings = []
+    for message in telemetry_messages(
+        buildings=buildings,
+        packs_per_building=packs,
+        points_per_pack=POINTS_PER_PACK,
+        times_per_pack=TIMES_PER_PACK,
+    ):
+        decoded = decoder.decode(message.topic, message.payload)
+        assert isinstance(decoded, TelemetryPack)
+        readings.extend(decoded.readings)
+    bodies = list(chunked_bodies(encode_lines(readings), max_lines=LINES_PER_BODY))
+    client = httpx.Client(auth=(influx.username, influx.password), timeout=120)
+
+    def post(body: bytes) -> None:
+        response = client.post(
+            f"{influx.http_url}/write",
+            params={"db": database, "precision": "ms"},
+            content=body,
+        )
+        response.raise_for_status()
+
+    started = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(CEILING_THREADS) as pool:
+        list(pool.map(post, bodies))
+    seconds = time.monotonic() - started
+    client.close()
+    stored = _count(influx, database)
+    if stored != len(readings):
+        raise SystemExit(f"ceiling run stored {stored} of {len(readings)} readings")
+    return {
+        "readings": len(readings),
+        "seconds": seconds,
+        "readings_per_s": len(readings) / seconds,
+    }
+
+
+def _publish(job: tuple[str, int, range, int], go: Event, done: Any) -> None:
+    mqtt_url, index, buildings, packs = job
+    messages = list(
+        telemetry_messages(
+            buildings=len(buildings),
+            first_building=buildings.start,
+            packs_per_building=packs,
+            points_per_pack=POINTS_PER_PACK,
+            times_per_pack=TIMES_PER_PACK,
+            seed=index,
+        )
+    )
+    publisher = Publisher(mqtt_url=mqtt_url, client_id=f"bench-publisher-{index}")
+    publisher.session.wait_connected(30)
+    done.put(("ready", index, 0.0))
+    go.wait()
+    confirmed = publisher.publish(messages, timeout_s=600)
+    done.put(("published", index, float(confirmed == len(messages))))
+    publisher.close()
+
+
+def _ingest_command() -> list[str]:
+    """``byggpuls ingest`` when the CLI loads; ``python -m ingest`` (the same worker) if not."""
+    byggpuls = Path(sys.executable).parent / "byggpuls"
+    probe = subprocess.run(
+        [str(byggpuls), "ingest", "--help"], capture_output=True, check=False, cwd=REPO
+    )
+    if probe.returncode == 0:
+        return [str(byggpuls), "ingest"]
+    print(
+        "note: `byggpuls --help` fails (another service's CLI is unfinished); using"
+        " `python -m ingest`, the same worker"
+    )
+    return [sys.executable, "-m", "ingest"]
+
+
+def _metric(port: int, name: str) -> float:
+    text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith(name) and not line.startswith("#")
+    )
+
+
+def _cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _start_workers(
+    *,
+    workdir: Path,
+    mosquitto: MosquittoServer,
+    influx_url: str,
+    database_url: str | None,
+    workers: int,
+) -> list[tuple[subprocess.Popen[bytes], int]]:
+    """Start ``workers`` ingest processes and wait until each answers /healthz with 200."""
+    processes: list[tuple[subprocess.Popen[bytes], int]] = []
+    command = _ingest_command()
+    for index in range(workers):
+        port = free_port()
+        env = dict(
+            os.environ,
+            BYGGPULS_MQTT_URL=mosquitto.url,
+            BYGGPULS_INFLUX_URL=influx_url,
+            BYGGPULS_DATA_DIR=str(workdir / f"data-{workers}"),
+            BYGGPULS_INGEST_CLIENT_ID=f"bench-ingest-{workers}-{index}",
+            BYGGPULS_INGEST_METRICS_PORT=str(port),
+            BYGGPULS_INGEST_SHARED_GROUP=f"bench{workers}",
+            BYGGPULS_LOG_LEVEL="WARNING",
+        )
+        if database_url is not None:
+            env["BYGGPULS_DATABASE_URL"] = database_url
+        log = (workdir / f"ingest-{workers}-{index}.log").open("wb")
+        process = subprocess.Popen(command, env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+        processes.append((process, port))
+    for process, port in processes:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"ingest worker did not become healthy (see {workdir})")
+            time.sleep(0.1)
+    return processes
+
+
+def run_ingest(
+    *,
+    workdir: Path,
+    mosquitto: MosquittoServer,
+    database_url: str | None,
+    influx: InfluxServer,
+    workers: int,
+    publishers: int,
+    buildings: int,
+    packs: int,
+    profile: Path | None,
+) -> dict[str, Any]:
+    database = f"ingest_{workers}"
+    influx.create_database(database)
+    total = buildings * packs * READINGS_PER_PACK
+    processes = _start_workers(
+        workdir=workdir,
+        mosquitto=mosquitto,
+        influx_url=influx.url_for(database),
+        database_url=database_url,
+        workers=workers,
+    )
+    spy = None
+    if profile is not None:
+        spy = subprocess.Popen(
+            [
+                "py-spy",
+                "record",
+                "--gil",
+                "-f",
+                "raw",
+                "-o",
+                str(profile),
+                "-p",
+                str(processes[0][0].pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    context = multiprocessing.get_context("spawn")
+    go = context.Event()
+    done = context.Queue()
+    share = -(-buildings // publishers)
+    children = []
+    for index in range(publishers):
+        first = index * share
+        part = range(first, min(first + share, buildings))
+        child = context.Process(
+            target=_publish, args=((mosquitto.url, index, part, packs), go, done), daemon=True
+        )
+        child.start()
+        children.append(child)
+    for _ in children:
+        done.get(timeout=300)
+    servers = {
+        "influxd": influx.process.pid if influx.process else None,
+        "mosquitto": mosquitto.process.pid if mosquitto.process else None,
+    }
+    cpu_before = {name: _cpu_s(pid) for name, pid in servers.items()}
+    cpu_before |= {f"ingest-{n}": _cpu_s(p.pid) for n, (p, _) in enumerate(processes)}
+    started = time.monotonic()
+    go.set()
+    ports = [port for _, port in processes]
+    written = 0.0
+    while True:
+        written = sum(_metric(port, "byggpuls_ingest_readings_written_total") for port in ports)
+        if written >= total and _count(influx, database) >= total:
+            break
+        if any(process.poll() is not None for process, _ in processes):
+            raise SystemExit(f"an ingest worker died (see {workdir})")
+        time.sleep(0.25)
+    seconds = time.monotonic() - started
+    cpu_after = {name: _cpu_s(pid) for name, pid in servers.items()}
+    cpu_after |= {f"ingest-{n}": _cpu_s(p.pid) for n, (p, _) in enumerate(processes)}
+    cpu_us_per_reading = {
+        name: round((cpu_after[name] - cpu_before[name]) / total * 1e6, 2) for name in cpu_after
+    }
+    confirmed = [done.get(timeout=60) for _ in children]
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(60)
+    counts = _series_counts(influx, database)
+    expected = expected_series(
+        buildings=buildings,
+        packs_per_building=packs,
+        points_per_pack=POINTS_PER_PACK,
+        times_per_pack=TIMES_PER_PACK,
+    )
+    per_worker = [_metric(port, "byggpuls_ingest_readings_written_total") for _, port in processes]
+    rss = [_peak_rss_mb(process.pid) for process, _ in processes]
+    for process, _ in processes:
+        process.send_signal(signal.SIGTERM)
+    for process, _ in processes:
+        process.wait(60)
+    return {
+        "workers": workers,
+        "readings": total,
+        "seconds": seconds,
+        "readings_per_s": total / seconds,
+        "exactly_once": counts == expected,
+        "all_confirmed": all(flag == 1.0 for _, _, flag in confirmed),
+        "readings_per_worker": per_worker,
+        "peak_rss_mb": rss,
+        "cpu_us_per_reading": cpu_us_per_reading,
+    }
+
+
+@contextlib.contextmanager
+def _registry(kind: str) -> Iterator[str | None]:
+    """The registry URL for one run: a fresh PostgreSQL schema, or None (embedded SQLite)."""
+    if kind == "sqlite":
+        yield None
+        return
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--readings", type=int, default=1_000_000)
+    parser.add_argument("--workers", default="1,2", help="worker counts to run, e.g. 1,2")
+    parser.add_argument("--publishers", type=int, default=2)
+    parser.add_argument(
+        "--profile", type=Path, help="py-spy raw profile of worker 0 (needs py-spy)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
+    parser.add_argument(
+        "--registry",
+        choices=["postgresql", "sqlite"],
+        default="postgresql",
+        help="registry database: a fresh schema on the PostgreSQL at 127.0.0.1:5432 (as in"
+        " production), or the embedded SQLite",
+    )
+    args = parser.parse_args()
+    buildings, packs = _shape(args.readings)
+    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
+    mosquitto = MosquittoServer(workdir=workdir / "mosquitto").start()
+    influx = InfluxServer(workdir=workdir / "influxd").start()
+    try:
+        ceiling = measure_ceiling(influx, buildings=buildings, packs=packs)
+        print(
+            f"InfluxDB ceiling: {ceiling['readings']} readings in {ceiling['seconds']:.1f} s ="
+            f" {ceiling['readings_per_s']:,.0f} readings/s"
+        )
+        runs = []
+        for workers in (int(n) for n in args.workers.split(",")):
+            with _registry(args.registry) as database_url:
+                run = run_ingest(
+                    workdir=workdir,
+                    mosquitto=mosquitto,
+                    database_url=database_url,
+                    influx=influx,
+                    workers=workers,
+                    publishers=args.publishers,
+                    buildings=buildings,
+                    packs=packs,
+                    profile=args.profile if workers == 1 else None,
+                )
+            run["registry"] = args.registry
+            run["ratio_to_ceiling"] = run["readings_per_s"] / ceiling["readings_per_s"]
+            runs.append(run)
+            rss = ", ".join(f"{r:.0f}" for r in run["peak_rss_mb"])
+            print(
+                f"ingest, {workers} worker(s), registry on {args.registry}: {run['readings']}"
+                f" readings in {run['seconds']:.1f} s = {run['readings_per_s']:,.0f} readings/s,"
+                f" {run['ratio_to_ceiling']:.2f} of the ceiling; every reading exactly once:"
+                f" {run['exactly_once']}; peak RSS {rss} MB;"
+                f" readings per worker {run['readings_per_worker']};"
+                f" CPU µs per reading {run['cpu_us_per_reading']}"
+            )
+    finally:
+        mosquitto.stop()
+        influx.stop()
+        if not args.keep:
+            shutil.rmtree(workdir, ignore_errors=True)
+    print(json.dumps({"ceiling_readings_per_s": round(ceiling["readings_per_s"]), "runs": runs}))
+    return 0 if all(run["exactly_once"] for run in runs) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

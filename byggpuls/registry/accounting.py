@@ -1,0 +1,531 @@
+"""Completeness accounting: which packs each gateway sent, and how many readings each point gave.
+
+Ingest records every telemetry pack it stored, by ``(building, gateway, seq)``. One transaction
+per batch does it all with atomic statements, so any number of ingest workers can share the work:
+
+- ``pack_receipts`` holds one row per pack seen. Inserting with ``ON CONFLICT DO NOTHING`` tells
+  a new pack from a repeated one (a gateway resending after a crash, or the broker redelivering
+  after an ingest restart): a repeat is counted as a duplicate and its readings are not counted
+  again.
+- ``gateway_sequences`` keeps per gateway the packs seen, the duplicates and the lowest and
+  highest sequence number; ``missing = last_seq - first_seq + 1 - packs`` (packs still in flight
+  at another worker show as missing for a moment).
+- ``point_day_readings`` counts readings per building, point and UTC day, incremented
+  (``readings = readings + n``); :meth:`Accounting.completeness` sets them against what the
+  point's ``interval_s`` promises.
+- ``gateway_states`` keeps the last ``status`` of each gateway (online/offline, spool depth and
+  readings the spool dropped).
+
+Receipts are only needed to recognise repeats; :meth:`Accounting.prune_receipts` removes old
+ones (the totals stay).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Final, cast
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, RowMapping
+from sqlalchemy.orm import Mapped, mapped_column
+
+from byggpuls.registry import _checks as check
+from byggpuls.registry import _sql as sql
+from byggpuls.registry.db import write_options
+from byggpuls.registry.models import ID_LENGTH, POINT_ID_LENGTH, Base, Point
+
+SECONDS_PER_DAY: Final = 86_400
+
+
+class PackReceipt(Base):
+    """A telemetry pack ingest has stored, so that a repeat of it is recognised."""
+
+    __tablename__ = "pack_receipts"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class GatewaySequence(Base):
+    """What a gateway's sequence numbers tell: packs seen, repeats, and the range they span."""
+
+    __tablename__ = "gateway_sequences"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    packs: Mapped[int] = mapped_column(sa.BigInteger)
+    duplicates: Mapped[int] = mapped_column(sa.BigInteger)
+    first_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class PointDayReadings(Base):
+    """How many readings of a point arrived on one UTC day."""
+
+    __tablename__ = "point_day_readings"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    point_id: Mapped[str] = mapped_column(sa.String(POINT_ID_LENGTH), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    readings: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class GatewayState(Base):
+    """The last ``status`` a gateway published."""
+
+    __tablename__ = "gateway_states"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    spool_depth: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spool_dropped: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reported_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+RECEIPTS = cast(sa.Table, PackReceipt.__table__)
+SEQUENCES = cast(sa.Table, GatewaySequence.__table__)
+DAY_READINGS = cast(sa.Table, PointDayReadings.__table__)
+STATES = cast(sa.Table, GatewayState.__table__)
+POINTS = cast(sa.Table, Point.__table__)
+
+
+# -- values in and out ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PackTally:
+    """One stored pack: who sent it, its sequence number, and its readings per point and day."""
+
+    building: str
+    gateway: str
+    seq: int
+    #: (point, UTC day) -> readings of that point on that day in this pack.
+    readings: Mapping[tuple[str, date], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySequenceRow:
+    """A gateway's sequence accounting."""
+
+    building: str
+    gateway: str
+    packs: int
+    duplicates: int
+    first_seq: int
+    last_seq: int
+    first_seen: datetime
+    last_seen: datetime
+
+    @property
+    def missing(self) -> int:
+        """Packs between the lowest and highest sequence number that never arrived (yet)."""
+        return max(self.last_seq - self.first_seq + 1 - self.packs, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What :meth:`Accounting.record` found: new packs, repeats, and the gateways' totals."""
+
+    new_packs: int
+    duplicates: int
+    gateways: list[GatewaySequenceRow]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletenessRow:
+    """Readings of one point on one day: how many arrived and how many its interval promises."""
+
+    building: str
+    point: str
+    day: date
+    received: int
+    interval_s: int | None
+    #: Readings due in the part of the day that has passed; None without an ``interval_s``.
+    expected: int | None
+
+    @property
+    def ratio(self) -> float | None:
+        """``received / expected``, or None when nothing was expected or nothing is known."""
+        if not self.expected:
+            return None
+        return self.received / self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayStateRow:
+    """A gateway's last reported status."""
+
+    building: str
+    gateway: str
+    state: str
+    spool_depth: int | None
+    spool_dropped: int | None
+    reported_at: datetime | None
+    updated_at: datetime
+
+
+_PG_COUNT_READINGS: Final = sa.text(
+    """
+    INSERT INTO point_day_readings (building_id, point_id, day, readings)
+    SELECT * FROM unnest(
+        CAST(:buildings AS text[]), CAST(:points AS text[]),
+        CAST(:days AS date[]), CAST(:readings AS bigint[])
+    )
+    ON CONFLICT (building_id, point_id, day)
+    DO UPDATE SET readings = point_day_readings.readings + excluded.readings
+    """
+)
+
+
+_SQLITE_COUNT_READINGS: Final = """
+    INSERT INTO point_day_readings (building_id, point_id, day, readings) VALUES (?, ?, ?, ?)
+    ON CONFLICT (building_id, point_id, day)
+    DO UPDATE SET readings = point_day_readings.readings + excluded.readings
+"""
+
+
+def day_of(time_ms: int) -> date:
+    """The UTC day of a time in milliseconds since the epoch."""
+    return date(1970, 1, 1) + timedelta(days=time_ms // (SECONDS_PER_DAY * 1000))
+
+
+# -- the accounting -------------------------------------------------------------------------------
+
+
+def _larger(new: Any, old: Any) -> sa.ColumnElement[Any]:
+    # greatest()/max(a, b) differ between PostgreSQL and SQLite; CASE is the same in both.
+    return sa.case((new > old, new), else_=old)
+
+
+def _smaller(new: Any, old: Any) -> sa.ColumnElement[Any]:
+    return sa.case((new < old, new), else_=old)
+
+
+class Accounting:
+    """Records and answers completeness: sequence gaps, duplicates and readings per point-day.
+
+    Thread-safe and safe across processes: every change is an atomic upsert or increment.
+    Database failures raise :class:`~byggpuls.errors.StoreUnavailable` (retry) or
+    :class:`~byggpuls.errors.StoreRejected`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        options = write_options(self._engine.dialect.name)
+        with sql.translated(), self._engine.connect() as plain:
+            conn = plain.execution_options(**options)
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        with sql.translated(), self._engine.connect() as conn, conn.begin():
+            yield conn
+
+    def record(self, packs: Sequence[PackTally], *, now: datetime | None = None) -> RecordResult:
+        """Count stored packs in one transaction; a pack seen before counts as a duplicate only.
+
+        Returns the totals of the gateways concerned, for metrics.
+        """
+        if not packs:
+            return RecordResult(new_packs=0, duplicates=0, gateways=[])
+        now = check.aware(now or check.now_utc(), what="now")
+        by_key: dict[tuple[str, str, int], PackTally] = {}
+        repeats_in_batch: dict[tuple[str, str], int] = defaultdict(int)
+        for pack in packs:
+            key = (check.building_id(pack.building), _gateway(pack.gateway), int(pack.seq))
+            if key in by_key:
+                repeats_in_batch[key[:2]] += 1
+            else:
+                by_key[key] = pack
+        # One lock order for every worker, so concurrent batches wait instead of deadlocking.
+        keys = sorted(by_key)
+        with self._writing() as conn:
+            rows = [
+                {"building_id": b, "gateway": g, "seq": s, "received_at": now} for b, g, s in keys
+            ]
+            # executemany of one statement: compiled once, sent in bulk by the driver.
+            stmt = (
+                sql.insert(conn, RECEIPTS)
+                .on_conflict_do_nothing(index_elements=["building_id", "gateway", "seq"])
+                .returning(RECEIPTS.c.building_id, RECEIPTS.c.gateway, RECEIPTS.c.seq)
+            )
+            new = {(b, g, int(s)) for b, g, s in conn.execute(stmt, rows)}
+            gateways = self._count_sequences(conn, keys, new, repeats_in_batch, now)
+            self._count_readings(conn, [by_key[key] for key in keys if key in new])
+            result = self._sequence_rows(conn, gateways)
+        duplicates = len(keys) - len(new) + sum(repeats_in_batch.values())
+        return RecordResult(new_packs=len(new), duplicates=duplicates, gateways=result)
+
+    def _count_sequences(
+        self,
+        conn: Connection,
+        keys: list[tuple[str, str, int]],
+        new: set[tuple[str, str, int]],
+        repeats: Mapping[tuple[str, str], int],
+        now: datetime,
+    ) -> list[tuple[str, str]]:
+        totals: dict[tuple[str, str], dict[str, Any]] = {}
+        for building, gateway, seq in keys:
+            row = totals.get((building, gateway))
+            if row is None:
+                row = totals[(building, gateway)] = {
+                    "building_id": building,
+                    "gateway": gateway,
+                    "packs": 0,
+                    "duplicates": repeats.get((building, gateway), 0),
+                    "first_seq": seq,
+                    "last_seq": seq,
+                    "first_seen": now,
+                    "last_seen": now,
+                }
+            row["first_seq"] = min(row["first_seq"], seq)
+            row["last_seq"] = max(row["last_seq"], seq)
+            if (building, gateway, seq) in new:
+                row["packs"] += 1
+            else:
+                row["duplicates"] += 1
+        ordered = sorted(totals)
+        stmt = sql.insert(conn, SEQUENCES)
+        excluded = stmt.excluded
+        conn.execute(
+            stmt.on_conflict_do_update(
+                index_elements=["building_id", "gateway"],
+                set_={
+                    "packs": SEQUENCES.c.packs + excluded.packs,
+                    "duplicates": SEQUENCES.c.duplicates + excluded.duplicates,
+                    "first_seq": _smaller(excluded.first_seq, SEQUENCES.c.first_seq),
+                    "last_seq": _larger(excluded.last_seq, SEQUENCES.c.last_seq),
+                    "last_seen": excluded.last_seen,
+                },
+            ),
+            [totals[key] for key in ordered],
+        )
+        return ordered
+
+    def _count_readings(self, conn: Connection, packs: Sequence[PackTally]) -> None:
+        counts: dict[tuple[str, str, date], int] = defaultdict(int)
+        for pack in packs:
+            for (point, day), readings in pack.readings.items():
+                counts[(pack.building, point, day)] += readings
+        if not counts:
+            return
+        keys = sorted(counts)
+        if conn.dialect.name == "postgresql":
+            # One statement over arrays: a batch holds a row per point, thousands of them, and
+            # executemany would pay a round trip and SQLAlchemy's per-row work for each.
+            conn.execute(
+                _PG_COUNT_READINGS,
+                {
+                    "buildings": [b for b, _, _ in keys],
+                    "points": [p for _, p, _ in keys],
+                    "days": [d for _, _, d in keys],
+                    "readings": [counts[key] for key in keys],
+                },
+            )
+            return
+        # SQLite runs in-process: the driver's executemany, without SQLAlchemy's work per row.
+        # SQLAlchemy stores a SQLite date as ISO text, which isoformat() gives.
+        conn.exec_driver_sql(
+            _SQLITE_COUNT_READINGS,
+            [(b, p, d.isoformat(), counts[(b, p, d)]) for b, p, d in keys],
+        )
+
+    def _sequence_rows(
+        self, conn: Connection, keys: Sequence[tuple[str, str]]
+    ) -> list[GatewaySequenceRow]:
+        if not keys:
+            return []
+        query = sa.select(SEQUENCES).where(
+            sa.tuple_(SEQUENCES.c.building_id, SEQUENCES.c.gateway).in_(list(keys))
+        )
+        return [_sequence_row(row) for row in conn.execute(query).mappings()]
+
+    def record_status(
+        self,
+        *,
+        building: str,
+        gateway: str,
+        state: str,
+        spool_depth: int | None = None,
+        spool_dropped: int | None = None,
+        reported_at: datetime | None = None,
+    ) -> None:
+        """Keep a gateway's latest status; an older report never replaces a newer one."""
+        now = check.now_utc()
+        values = {
+            "building_id": check.building_id(building),
+            "gateway": _gateway(gateway),
+            "state": check.text(state),
+            "spool_depth": spool_depth,
+            "spool_dropped": spool_dropped,
+            "reported_at": None
+            if reported_at is None
+            else check.aware(reported_at, what="reported_at"),
+            "updated_at": now,
+        }
+        with self._writing() as conn:
+            stmt = sql.insert(conn, STATES).values(values)
+            excluded = stmt.excluded
+            conn.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=["building_id", "gateway"],
+                    set_={
+                        name: excluded[name]
+                        for name in (
+                            "state",
+                            "spool_depth",
+                            "spool_dropped",
+                            "reported_at",
+                            "updated_at",
+                        )
+                    },
+                    # Retained and live copies of a status may arrive in any order.
+                    where=sa.or_(
+                        excluded.reported_at.is_(None),
+                        STATES.c.reported_at.is_(None),
+                        excluded.reported_at >= STATES.c.reported_at,
+                    ),
+                )
+            )
+
+    # -- queries ----------------------------------------------------------------------------------
+
+    def completeness(
+        self, building: str, day: date, *, now: datetime | None = None
+    ) -> list[CompletenessRow]:
+        """Readings received versus expected for every point of ``building`` on UTC ``day``.
+
+        Expected is ``seconds of the day passed / interval_s`` (all of a past day, none of a
+        future one); points without ``interval_s`` have ``expected=None``. Points that sent
+        readings but are not in the registry are included too.
+        """
+        now = check.aware(now or check.now_utc(), what="now")
+        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
+        elapsed_s = min(max((now - start).total_seconds(), 0.0), float(SECONDS_PER_DAY))
+        counted = (
+            sa.select(DAY_READINGS.c.point_id, DAY_READINGS.c.readings)
+            .where(DAY_READINGS.c.building_id == building, DAY_READINGS.c.day == day)
+            .subquery()
+        )
+        described = sa.select(POINTS.c.point_id, POINTS.c.interval_s).where(
+            POINTS.c.building_id == building
+        )
+        with self._reading() as conn:
+            intervals = {row.point_id: row.interval_s for row in conn.execute(described)}
+            received = {
+                row.point_id: int(row.readings)
+                for row in conn.execute(sa.select(counted.c.point_id, counted.c.readings))
+            }
+        rows = []
+        for point in sorted(intervals.keys() | received.keys()):
+            interval_s = intervals.get(point)
+            rows.append(
+                CompletenessRow(
+                    building=building,
+                    point=point,
+                    day=day,
+                    received=received.get(point, 0),
+                    interval_s=interval_s,
+                    expected=None if not interval_s else int(elapsed_s // interval_s),
+                )
+            )
+        return rows
+
+    def gateway_sequences(self, building: str | None = None) -> list[GatewaySequenceRow]:
+        """Sequence accounting of every gateway (of ``building``), by building and gateway."""
+        query = sa.select(SEQUENCES).order_by(SEQUENCES.c.building_id, SEQUENCES.c.gateway)
+        if building is not None:
+            query = query.where(SEQUENCES.c.building_id == building)
+        with self._reading() as conn:
+            return [_sequence_row(row) for row in conn.execute(query).mappings()]
+
+    def missing_ranges(
+        self, *, building: str, gateway: str, limit: int = 100
+    ) -> list[tuple[int, int]]:
+        """The first ``limit`` runs of sequence numbers of a gateway that never arrived.
+
+        Each run is ``(first, last)``, inclusive. Only receipts not yet pruned are looked at.
+        """
+        following = sa.func.lead(RECEIPTS.c.seq).over(order_by=RECEIPTS.c.seq).label("following")
+        steps = (
+            sa.select(RECEIPTS.c.seq, following)
+            .where(RECEIPTS.c.building_id == building, RECEIPTS.c.gateway == gateway)
+            .subquery()
+        )
+        query = (
+            sa.select(steps.c.seq, steps.c.following)
+            .where(steps.c.following > steps.c.seq + 1)
+            .order_by(steps.c.seq)
+            .limit(limit)
+        )
+        with self._reading() as conn:
+            return [(int(seq) + 1, int(nxt) - 1) for seq, nxt in conn.execute(query)]
+
+    def gateway_states(self, building: str | None = None) -> list[GatewayStateRow]:
+        """The last status of every gateway (of ``building``)."""
+        query = sa.select(STATES).order_by(STATES.c.building_id, STATES.c.gateway)
+        if building is not None:
+            query = query.where(STATES.c.building_id == building)
+        with self._reading() as conn:
+            return [
+                GatewayStateRow(
+                    building=row["building_id"],
+                    gateway=row["gateway"],
+                    state=row["state"],
+                    spool_depth=row["spool_depth"],
+                    spool_dropped=row["spool_dropped"],
+                    reported_at=row["reported_at"],
+                    updated_at=row["updated_at"],
+                )
+                for row in conn.execute(query).mappings()
+            ]
+
+    def prune_receipts(self, *, before: datetime) -> int:
+        """Forget receipts of packs received before ``before``; return how many went."""
+        before = check.aware(before, what="before")
+        with self._writing() as conn:
+            result = conn.execute(sa.delete(RECEIPTS).where(RECEIPTS.c.received_at < before))
+            return max(result.rowcount, 0)
+
+
+def _gateway(value: str) -> str:
+    check.gateway_id(value)
+    return value
+
+
+def _sequence_row(row: RowMapping) -> GatewaySequenceRow:
+    return GatewaySequenceRow(
+        building=row["building_id"],
+        gateway=row["gateway"],
+        packs=int(row["packs"]),
+        duplicates=int(row["duplicates"]),
+        first_seq=int(row["first_seq"]),
+        last_seq=int(row["last_seq"]),
+        first_seen=row["first_seen"],
+        last_seen=row["last_seen"],
+    )
+
+
+__all__ = [
+    "Accounting",
+    "CompletenessRow",
+    "GatewaySequenceRow",
+    "GatewayStateRow",
+    "PackTally",
+    "RecordResult",
+    "day_of",
+]

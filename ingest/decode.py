@@ -1,0 +1,199 @@
+"""From an MQTT message to what ingest does with it: readings, a birth, a status or a dead letter.
+
+:func:`Decoder.decode` never raises for bad input: anything that breaks the wire contract comes
+back as :class:`Rejected` with the reason, for the dead-letter store. The point cache maps a
+building's points to their quantity and zone (from ``meta``, the registry, or guessed from the
+unit for points nobody described) and collects points seen for the first time.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from byggpuls import topics, wire
+from byggpuls.errors import ContractError, PayloadError
+from byggpuls.reading import PointInfo, Reading
+from byggpuls.registry.rows import BuildingType
+from byggpuls.units import DEFAULT_QUANTITY
+
+logger = logging.getLogger(__name__)
+
+#: The measurement of a point nobody described whose unit says nothing about its quantity.
+UNKNOWN_QUANTITY: Final = "unknown"
+_BUILDING_TYPES: Final = frozenset(BuildingType)
+
+
+@dataclass(frozen=True, slots=True)
+class TelemetryPack:
+    """A decoded telemetry pack, and the points in it the registry does not know yet."""
+
+    building: str
+    domain: str
+    gateway: str
+    seq: int
+    readings: list[Reading]
+    new_points: list[PointInfo] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class MetaUpdate:
+    """A gateway's birth message: its building and points."""
+
+    gateway: str
+    meta: wire.Meta
+
+
+@dataclass(frozen=True, slots=True)
+class StatusUpdate:
+    """A gateway's status."""
+
+    building: str
+    gateway: str
+    status: wire.Status
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """Input that breaks the contract: the reason goes to the dead-letter store with the bytes."""
+
+    reason: str
+    gateway: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Ignored:
+    """Nothing to do (an empty retained message: a gateway's meta or status was cleared)."""
+
+    why: str
+
+
+Decoded = TelemetryPack | MetaUpdate | StatusUpdate | Rejected | Ignored
+#: The registry's points of a building, as (point, quantity, zone) triples.
+PointLoader = Callable[[str], Iterable[tuple[str, str, str | None]]]
+
+
+class PointCache:
+    """Quantity and zone of every point this worker has met, filled lazily per building.
+
+    Only the decoding thread resolves; ``meta`` updates arrive on the same thread, so the lock
+    only guards against the registry loader running elsewhere.
+    """
+
+    def __init__(self, loader: PointLoader | None = None) -> None:
+        self._loader = loader
+        self._points: dict[tuple[str, str], tuple[str, str | None]] = {}
+        self._loaded: set[str] = set()
+        self._lock = threading.Lock()
+
+    def get(self, building: str, point: str) -> tuple[str, str | None] | None:
+        if building not in self._loaded:
+            self._load(building)
+        return self._points.get((building, point))
+
+    def _load(self, building: str) -> None:
+        # The registry knows points from meta seen by other workers and earlier runs.
+        if self._loader is not None:
+            for point, quantity, zone in self._loader(building):
+                self._points.setdefault((building, point), (quantity, zone))
+        with self._lock:
+            self._loaded.add(building)
+
+    def put(self, building: str, point: str, quantity: str, zone: str | None) -> None:
+        self._points[(building, point)] = (quantity, zone)
+
+    def __len__(self) -> int:
+        return len(self._points)
+
+
+def guess_quantity(unit: str | None) -> str:
+    """The quantity of a point known only from its data: from its unit, else ``unknown``."""
+    if unit is None:
+        return UNKNOWN_QUANTITY
+    return DEFAULT_QUANTITY.get(unit, UNKNOWN_QUANTITY)
+
+
+class Decoder:
+    """Decodes messages for one worker; not thread-safe (one decoding thread)."""
+
+    def __init__(self, cache: PointCache) -> None:
+        self.cache = cache
+
+    def decode(self, topic: str, payload: bytes) -> Decoded:
+        """What ``payload`` on ``topic`` means. Never raises for bad input."""
+        try:
+            return self._decode(topic, payload)
+        except ContractError as exc:
+            return Rejected(reason=str(exc), gateway=_gateway_of(topic))
+
+    def _decode(self, topic: str, payload: bytes) -> Decoded:
+        where = topics.parse(topic)
+        if isinstance(where, topics.TelemetryTopic):
+            return self._telemetry(where, payload)
+        if not payload:
+            return Ignored(why=f"retained message on {topic} cleared")
+        if isinstance(where, topics.MetaTopic):
+            meta = wire.decode_meta(payload, topic=where)
+            if meta.building.type not in _BUILDING_TYPES:
+                allowed = ", ".join(sorted(_BUILDING_TYPES))
+                raise PayloadError(
+                    f"invalid meta: building.type {meta.building.type!r} is not one of {allowed}"
+                )
+            for point in meta.points:
+                self.cache.put(where.building, point.point, point.quantity, point.zone)
+            return MetaUpdate(gateway=where.gateway, meta=meta)
+        status = wire.decode_status(payload)
+        return StatusUpdate(building=where.building, gateway=where.gateway, status=status)
+
+    def _telemetry(self, where: topics.TelemetryTopic, payload: bytes) -> TelemetryPack:
+        if len(payload) > wire.PACK_MAX_BYTES:
+            raise PayloadError(
+                f"pack of {len(payload)} bytes is larger than {wire.PACK_MAX_BYTES} bytes"
+            )
+        building = where.building
+        cache = self.cache
+        new: dict[str, PointInfo] = {}
+
+        def resolve(point: str, unit: str | None) -> tuple[str, str | None]:
+            known = cache.get(building, point)
+            if known is not None:
+                return known
+            info = new.get(point)
+            if info is None:
+                info = PointInfo(
+                    point=point,
+                    domain=where.domain,
+                    quantity=guess_quantity(unit),
+                    unit=unit or "",
+                )
+                new[point] = info
+            return info.quantity, None
+
+        pack = wire.decode_telemetry(payload, building=building, resolve=resolve)
+        if len(pack.readings) > wire.PACK_MAX_RECORDS:
+            raise PayloadError(
+                f"pack of {len(pack.readings)} readings has more than {wire.PACK_MAX_RECORDS}"
+            )
+        # Only a pack that decoded whole introduces points.
+        for info in new.values():
+            cache.put(building, info.point, info.quantity, None)
+        return TelemetryPack(
+            building=building,
+            domain=where.domain,
+            gateway=pack.gateway,
+            seq=pack.seq,
+            readings=pack.readings,
+            new_points=list(new.values()),
+        )
+
+
+def _gateway_of(topic: str) -> str | None:
+    """The gateway a meta or status topic names, for the dead-letter record."""
+    try:
+        where = topics.parse(topic)
+    except ContractError:
+        return None
+    return None if isinstance(where, topics.TelemetryTopic) else where.gateway

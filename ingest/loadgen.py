@@ -1,0 +1,211 @@
+"""Synthetic telemetry for load tests and the benchmark, and a publisher that confirms every pack.
+
+:func:`telemetry_messages` makes realistic SenML packs (several buildings and domains, one
+gateway per building with its own sequence numbers) where every (building, point, time) occurs
+once, so a store that holds each reading exactly once holds :func:`expected_series` counts.
+:class:`Publisher` publishes at QoS 1 and returns only when the broker acknowledged every
+message, publishing again what a broker restart left unconfirmed, as a gateway's spool does.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from byggpuls import topics, wire
+from byggpuls.mqtt import MqttSession
+from byggpuls.reading import Reading
+from byggpuls.settings import CommonSettings
+from byggpuls.storage.influx import InfluxStore
+
+#: (domain, point prefix, unit, quantity, typical value, spread)
+DOMAINS: Final = (
+    ("energy", "el.meter", "kWh", "energy", 1200.0, 300.0),
+    ("climate", "room.temp", "Cel", "temperature", 21.5, 2.0),
+    ("hvac", "ahu.pressure", "Pa", "pressure", 250.0, 50.0),
+    ("occupancy", "room.co2", "ppm", "co2", 650.0, 250.0),
+)
+#: 2025-11-24 00:00 UTC: a Monday, far from any time the relative-time rule would catch.
+START_S: Final = 1_763_942_400
+STEP_S: Final = 60
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    topic: str
+    payload: bytes
+    readings: int
+
+
+def building_id(index: int) -> str:
+    return f"bygg-{index:04d}"
+
+
+def gateway_id(index: int) -> str:
+    return f"gw-{index:04d}"
+
+
+def point_id(domain_index: int, point: int) -> str:
+    return f"{DOMAINS[domain_index][1]}{point:03d}"
+
+
+def telemetry_messages(
+    *,
+    buildings: int,
+    packs_per_building: int,
+    points_per_pack: int = 50,
+    times_per_pack: int = 4,
+    domains: int = 3,
+    first_building: int = 0,
+    seed: int = 0,
+) -> Iterator[Message]:
+    """Packs of ``points_per_pack * times_per_pack`` readings, buildings interleaved.
+
+    Pack ``k`` of a building carries domain ``k % domains`` and the time block ``k // domains``
+    (``times_per_pack`` minutes), so no reading repeats another.
+    """
+    rng = random.Random(seed)
+    for k in range(packs_per_building):
+        domain_index = k % domains
+        domain, _, unit, quantity, typical, spread = DOMAINS[domain_index]
+        first_time_s = START_S + (k // domains) * times_per_pack * STEP_S
+        for b in range(first_building, first_building + buildings):
+            building = building_id(b)
+            readings = [
+                Reading(
+                    building=building,
+                    point=point_id(domain_index, p),
+                    quantity=quantity,
+                    time_ms=(first_time_s + t * STEP_S) * 1000,
+                    value=round(typical + rng.uniform(-spread, spread), 2),
+                    unit=unit,
+                )
+                for p in range(points_per_pack)
+                for t in range(times_per_pack)
+            ]
+            payload = wire.encode_telemetry(
+                readings, building=building, gateway=gateway_id(b), seq=k
+            )
+            yield Message(topics.telemetry(building, domain), payload, len(readings))
+
+
+def expected_series(
+    *,
+    buildings: int,
+    packs_per_building: int,
+    points_per_pack: int = 50,
+    times_per_pack: int = 4,
+    domains: int = 3,
+    first_building: int = 0,
+) -> dict[tuple[str, str], int]:
+    """(building, point) -> readings :func:`telemetry_messages` publishes of it."""
+    counts: dict[tuple[str, str], int] = {}
+    for k in range(packs_per_building):
+        domain_index = k % domains
+        for b in range(first_building, first_building + buildings):
+            for p in range(points_per_pack):
+                key = (building_id(b), point_id(domain_index, p))
+                counts[key] = counts.get(key, 0) + times_per_pack
+    return counts
+
+
+class Publisher:
+    """Publishes messages at QoS 1 and waits until the broker confirmed each one."""
+
+    def __init__(self, *, mqtt_url: str, client_id: str, max_inflight: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._unconfirmed: dict[int, Message] = {}
+        self._confirmed = 0
+        #: Confirmations that arrived before publish() returned the mid.
+        self._early: set[int] = set()
+        self._progress = threading.Condition(self._lock)
+        self.session = MqttSession(
+            settings=CommonSettings(mqtt_url=mqtt_url),
+            client_id=client_id,
+            persistent=True,
+            max_inflight=max_inflight,
+            on_publish=self._on_publish,
+        )
+        self.session.start()
+
+    def _on_publish(self, mid: int) -> None:
+        with self._lock:
+            if self._unconfirmed.pop(mid, None) is not None:
+                self._confirmed += 1
+            else:
+                self._early.add(mid)
+            self._progress.notify_all()
+
+    def _send(self, message: Message) -> None:
+        # Not under the lock: paho calls on_publish holding its own lock, which publish takes.
+        info = self.session.publish(message.topic, message.payload, qos=1)
+        with self._lock:
+            if info.mid in self._early:
+                self._early.discard(info.mid)
+                self._confirmed += 1
+            else:
+                self._unconfirmed[info.mid] = message
+
+    def publish(
+        self, messages: Sequence[Message], *, timeout_s: float = 120.0, stall_s: float = 15.0
+    ) -> int:
+        """Publish ``messages``; return how many were confirmed (all, unless timed out)."""
+        if not self.session.wait_connected(timeout_s):
+            raise TimeoutError("publisher could not connect to the broker")
+        for message in messages:
+            self._send(message)
+        deadline = time.monotonic() + timeout_s
+        last_progress = time.monotonic()
+        last_confirmed = -1
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._unconfirmed:
+                    return len(messages)
+                if self._confirmed != last_confirmed:
+                    last_confirmed = self._confirmed
+                    last_progress = time.monotonic()
+                self._progress.wait(0.5)
+                stalled = time.monotonic() - last_progress > stall_s
+                pending = list(self._unconfirmed.items()) if stalled else []
+            if stalled and self.session.connected:
+                # What a broker restart lost: publish it again (duplicates overwrite).
+                with self._lock:
+                    for mid, _ in pending:
+                        self._unconfirmed.pop(mid, None)
+                for _, message in pending:
+                    self._send(message)
+                last_progress = time.monotonic()
+        with self._lock:
+            return len(messages) - len(self._unconfirmed)
+
+    def close(self) -> None:
+        self.session.stop()
+
+
+def influx_series_counts(influx_url: str) -> dict[tuple[str, str], int]:
+    """(building, point) -> readings stored in the InfluxDB of ``influx_url`` (all quantities)."""
+    store = InfluxStore.from_url(influx_url)
+    try:
+        series = store._select('SELECT count("value") FROM /.*/ GROUP BY "building", "point"')
+    finally:
+        store.close()
+    counts: dict[tuple[str, str], int] = {}
+    for one in series:
+        key = (one["tags"]["building"], one["tags"]["point"])
+        counts[key] = counts.get(key, 0) + int(one["values"][0][1])
+    return counts
+
+
+def wait_until(condition: Callable[[], bool], *, timeout_s: float, every_s: float = 0.2) -> bool:
+    """Poll ``condition`` until it holds or ``timeout_s`` passed; whether it held."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if condition():
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(every_s)

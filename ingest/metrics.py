@@ -1,0 +1,217 @@
+"""Prometheus metrics of an ingest worker, and the HTTP endpoint that serves them with /healthz.
+
+Each worker has a registry of its own (not prometheus_client's global one), so several workers
+can live in one process (tests) and a scrape shows only this worker's figures.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+logger = logging.getLogger(__name__)
+
+_PREFIX = "byggpuls_ingest_"
+
+
+class IngestMetrics:
+    """The figures an operator watches: throughput, failures, backlog and gateway health."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.messages_received = Counter(
+            f"{_PREFIX}messages_received",
+            "MQTT messages received, by kind (telemetry, meta, status, invalid)",
+            ["kind"],
+            registry=r,
+        )
+        self.readings_written = Counter(
+            f"{_PREFIX}readings_written", "Readings durably written to the store", registry=r
+        )
+        self.messages_acked = Counter(
+            f"{_PREFIX}messages_acknowledged", "Messages acknowledged to the broker", registry=r
+        )
+        self.acks_dropped = Counter(
+            f"{_PREFIX}acks_dropped",
+            "Acknowledgements not sent because the connection changed (the broker redelivers)",
+            registry=r,
+        )
+        self.dead_lettered = Counter(
+            f"{_PREFIX}dead_lettered",
+            "Messages kept in the dead-letter store, by stage (decode, store, registry)",
+            ["stage"],
+            registry=r,
+        )
+        self.retries = Counter(
+            f"{_PREFIX}write_retries",
+            "Retries of a failed write, by target (store, registry)",
+            ["target"],
+            registry=r,
+        )
+        self.batch_seconds = Histogram(
+            f"{_PREFIX}batch_seconds",
+            "From the first message of a batch received to the batch acknowledged",
+            buckets=(0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300),
+            registry=r,
+        )
+        self.write_seconds = Histogram(
+            f"{_PREFIX}write_seconds",
+            "Writing one batch's readings to the store, retries included",
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60),
+            registry=r,
+        )
+        self.batch_readings = Histogram(
+            f"{_PREFIX}batch_readings",
+            "Readings per written batch",
+            buckets=(1, 10, 100, 500, 1000, 2500, 5000, 10000, 50000),
+            registry=r,
+        )
+        self.inflight = Gauge(
+            f"{_PREFIX}inflight_messages",
+            "Messages received and not yet acknowledged",
+            registry=r,
+        )
+        self.oldest_unacked_age = Gauge(
+            f"{_PREFIX}oldest_unacknowledged_age_seconds",
+            "Age of the oldest message received and not yet acknowledged",
+            registry=r,
+        )
+        self.gateway_missing = Gauge(
+            f"{_PREFIX}gateway_missing_packs",
+            "Packs missing between a gateway's lowest and highest sequence number",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.gateway_duplicates = Gauge(
+            f"{_PREFIX}gateway_duplicate_packs",
+            "Packs of a gateway received more than once (resent or redelivered)",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.sequence_gaps = Counter(
+            f"{_PREFIX}sequence_gaps",
+            "Increases of a gateway's missing packs seen by this worker",
+            registry=r,
+        )
+        self.gateway_online = Gauge(
+            f"{_PREFIX}gateway_online",
+            "1 while a gateway's last status is online",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.gateway_spool_depth = Gauge(
+            f"{_PREFIX}gateway_spool_depth",
+            "Readings in a gateway's disk spool not yet acknowledged by the broker",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.gateway_spool_dropped = Gauge(
+            f"{_PREFIX}gateway_spool_dropped",
+            "Readings a gateway's spool dropped because it was full",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.broker_dropped = Gauge(
+            f"{_PREFIX}broker_dropped_messages",
+            "The broker's $SYS/broker/publish/messages/dropped: messages it dropped",
+            registry=r,
+        )
+        self.broker_connected = Gauge(
+            f"{_PREFIX}broker_connected", "1 while connected to the broker", registry=r
+        )
+        self.store_available = Gauge(
+            f"{_PREFIX}store_available",
+            "1 unless the last write to the store or registry failed transiently",
+            registry=r,
+        )
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)
+
+
+HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
+
+
+class MetricsServer:
+    """``/metrics`` (Prometheus text format) and ``/healthz`` (200 or 503, JSON) on one port."""
+
+    def __init__(
+        self, *, host: str, port: int, metrics: IngestMetrics, health: HealthCheck
+    ) -> None:
+        self._metrics = metrics
+        self._health = health
+        handler = _handler(metrics, health)
+        self._server = ThreadingHTTPServer((host, port), handler)
+        self._server.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        port: int = self._server.server_address[1]
+        return port
+
+    def start(self) -> None:
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="ingest-metrics", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(5)
+
+
+def _handler(metrics: IngestMetrics, health: HealthCheck) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if path == "/metrics":
+                self._send(200, CONTENT_TYPE_LATEST, metrics.render())
+            elif path == "/healthz":
+                healthy, detail = health()
+                body = json.dumps({"status": "ok" if healthy else "failing", **detail})
+                self._send(200 if healthy else 503, "application/json", body.encode())
+            else:
+                self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
+
+        def _send(self, status: int, content_type: str, body: bytes) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            # Scrapes every few seconds would drown the log.
+            return
+
+    return Handler
+
+
+class Outage:
+    """Since when something has been unreachable, for /healthz; thread-safe enough (one float)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+
+    def down(self) -> None:
+        if self.since is None:
+            self.since = time.monotonic()
+
+    def up(self) -> None:
+        self.since = None
+
+    def seconds(self) -> float:
+        since = self.since
+        return 0.0 if since is None else time.monotonic() - since

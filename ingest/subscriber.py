@@ -1,0 +1,136 @@
+"""The MQTT side of a worker: subscriptions in, messages queued, acknowledgements out in order.
+
+Runs in the network thread of :class:`~byggpuls.mqtt.MqttSession`, which only wraps each
+message (with its connection generation and receipt time) and queues it. How many messages are
+outstanding is bounded by the broker: the Receive Maximum this client announces (MQTT 5) or the
+broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import time
+from collections import deque
+from collections.abc import Sequence
+from typing import Final
+
+import paho.mqtt.client as paho
+
+from byggpuls import topics
+from byggpuls.mqtt import MqttSession
+from ingest.batch import Inbound
+from ingest.metrics import IngestMetrics
+from ingest.settings import IngestSettings
+
+logger = logging.getLogger(__name__)
+
+#: Mosquitto publishes how many messages it dropped here (every sys_interval, 10 s by default).
+BROKER_DROPPED_TOPIC: Final = "$SYS/broker/publish/messages/dropped"
+
+
+class Subscriber:
+    """Subscribes on every connect, queues what arrives, and acknowledges it when told."""
+
+    def __init__(self, settings: IngestSettings, *, metrics: IngestMetrics) -> None:
+        self.settings = settings
+        self.metrics = metrics
+        #: Messages received, in order, for the decoder.
+        self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
+        #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
+        self._unacked: deque[float] = deque()
+        self._broker_dropped = 0
+        self.session = MqttSession(
+            settings=settings,
+            client_id=settings.ingest_client_id,
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=settings.ingest_receive_maximum,
+            on_connect=self._subscribe,
+            on_message=self._on_message,
+        )
+
+    @property
+    def inflight(self) -> int:
+        """Messages received and not acknowledged yet."""
+        return len(self._unacked)
+
+    def oldest_unacked_age_s(self) -> float:
+        """How long the oldest unacknowledged message has waited; 0 without one."""
+        try:
+            return time.monotonic() - self._unacked[0]
+        except IndexError:
+            return 0.0
+
+    def ack(self, messages: Sequence[Inbound]) -> None:
+        """Acknowledge ``messages`` in the order given (the order they arrived)."""
+        session = self.session
+        # While paho's callback lock is held, paho queues the PUBACKs for its own network
+        # thread to send, instead of writing to the socket from this thread at the same time
+        # (paho's write path is not safe from two threads at once).
+        with session.client._in_callback_mutex:
+            sent = [session.ack(m.mid, m.qos, m.generation) for m in messages]
+        for _ in messages:
+            self._unacked.popleft()
+        acked = sum(sent)
+        self.metrics.messages_acked.inc(acked)
+        if acked < len(messages):
+            # Received on an earlier connection: the broker delivers them again.
+            self.metrics.acks_dropped.inc(len(messages) - acked)
+
+    # -- network thread -------------------------------------------------------------------------
+
+    def _subscribe(self, session: MqttSession) -> None:
+        s = self.settings
+        telemetry = (
+            topics.shared(topics.TELEMETRY_FILTER, s.ingest_shared_group)
+            if s.ingest_shared_subscription
+            else topics.TELEMETRY_FILTER
+        )
+        # Every worker reads every birth and status itself: each keeps its own point cache.
+        session.client.subscribe(
+            [(telemetry, 1), (topics.META_FILTER, 1), (topics.STATUS_FILTER, 1)]
+        )
+        session.client.subscribe(BROKER_DROPPED_TOPIC, 0)
+        logger.info("subscribed to %s, meta and status", telemetry)
+
+    def _on_message(self, msg: paho.MQTTMessage) -> None:
+        # Everything comes here: paho's per-filter callbacks never fire for $share filters.
+        received_s = time.monotonic()
+        topic_error = None
+        try:
+            topic = msg.topic
+        except UnicodeDecodeError:
+            topic = bytes(msg._topic).decode("utf-8", "replace")
+            topic_error = "topic is not valid UTF-8"
+        payload = msg.payload if isinstance(msg.payload, bytes) else bytes(msg.payload)
+        if topic.startswith("$SYS/"):
+            self._broker_stats(topic, payload)
+            return
+        self._unacked.append(received_s)
+        self.inbound.put(
+            Inbound(
+                topic=topic,
+                payload=payload,
+                mid=msg.mid,
+                qos=msg.qos,
+                generation=self.session.generation,
+                received_s=received_s,
+                topic_error=topic_error,
+            )
+        )
+
+    def _broker_stats(self, topic: str, payload: bytes) -> None:
+        try:
+            dropped = int(payload)
+        except ValueError:
+            return
+        if topic == BROKER_DROPPED_TOPIC:
+            if dropped > self._broker_dropped:
+                logger.error(
+                    "the broker has dropped %d messages: raise its queue limits or add workers",
+                    dropped,
+                    extra={"broker_dropped": dropped},
+                )
+            self._broker_dropped = dropped
+            self.metrics.broker_dropped.set(dropped)

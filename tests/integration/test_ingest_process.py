@@ -1,0 +1,144 @@
+"""The ingest process killed mid-batch, or paused through a burst: no reading lost, none twice."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from byggpuls.registry import make_engine
+from byggpuls.registry.accounting import Accounting, day_of
+from byggpuls.servers import MosquittoServer, free_port
+from ingest.loadgen import (
+    START_S,
+    Publisher,
+    expected_series,
+    influx_series_counts,
+    telemetry_messages,
+    wait_until,
+)
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """``python -m ingest`` (the worker of ``byggpuls ingest``) as a child process."""
+
+    def __init__(self, *, env: dict[str, str], log: Path) -> None:
+        self.port = int(env["BYGGPULS_INGEST_METRICS_PORT"])
+        self._log = log.open("ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "ingest"],
+            env=env,
+            cwd=REPO,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+        )
+        assert wait_until(self.healthy, timeout_s=30), log.read_text()[-3000:]
+
+    def healthy(self) -> bool:
+        try:
+            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def metric(self, name: str) -> float:
+        text = httpx.get(f"http://127.0.0.1:{self.port}/metrics", timeout=5).text
+        for line in text.splitlines():
+            if line.startswith(f"{name} "):
+                return float(line.split()[1])
+        return 0.0
+
+    def end(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        self.process.send_signal(sig)
+        code = self.process.wait(30)
+        self._log.close()
+        return code
+
+
+@pytest.fixture
+def worker_env(mosquitto: MosquittoServer, influx_url: str, tmp_path: Path) -> dict[str, str]:
+    return dict(
+        os.environ,
+        BYGGPULS_MQTT_URL=mosquitto.url,
+        BYGGPULS_INFLUX_URL=influx_url,
+        BYGGPULS_DATABASE_URL=f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        BYGGPULS_DATA_DIR=str(tmp_path / "data"),
+        BYGGPULS_INGEST_CLIENT_ID="ingest-under-test",
+        BYGGPULS_INGEST_METRICS_PORT=str(free_port()),
+    )
+
+
+@contextmanager
+def publisher(mosquitto: MosquittoServer) -> Iterator[Publisher]:
+    client = Publisher(mqtt_url=mosquitto.url, client_id="publisher")
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_killed_mid_batch_and_restarted_loses_nothing(
+    worker_env: dict[str, str], mosquitto: MosquittoServer, influx_url: str, tmp_path: Path
+) -> None:
+    # Small batches, so that the kill lands with many of them written and many not.
+    worker_env |= {"BYGGPULS_INGEST_BATCH_SIZE": "400", "BYGGPULS_INGEST_BATCH_MAX_WAIT_MS": "20"}
+    shape = {"buildings": 10, "packs_per_building": 60, "points_per_pack": 25, "times_per_pack": 8}
+    expected = expected_series(**shape)
+    total = sum(expected.values())
+    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    with publisher(mosquitto) as client:
+        messages = list(telemetry_messages(**shape))
+        assert client.publish(messages) == len(messages)
+
+    written = "byggpuls_ingest_readings_written_total"
+    assert wait_until(lambda: worker.metric(written) >= total / 10, timeout_s=60, every_s=0.02)
+    assert worker.metric(written) < total, "the kill came too late to test anything"
+    assert worker.end(signal.SIGKILL) == -signal.SIGKILL
+
+    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    try:
+        assert wait_until(lambda: influx_series_counts(influx_url) == expected, timeout_s=60)
+    finally:
+        assert worker.end() == 0
+    # Packs written before the kill came again; they count as duplicates, not as readings.
+    accounting = Accounting(make_engine(worker_env["BYGGPULS_DATABASE_URL"]))
+    sequences = accounting.gateway_sequences()
+    assert [(row.packs, row.missing) for row in sequences] == [(60, 0)] * 10
+    received = sum(
+        row.received
+        for building in {b for b, _ in expected}
+        for row in accounting.completeness(building, day_of(START_S * 1000))
+    )
+    assert received == total
+
+
+def test_a_burst_while_paused_is_delivered_whole(
+    worker_env: dict[str, str], mosquitto: MosquittoServer, influx_url: str, tmp_path: Path
+) -> None:
+    shape = {"buildings": 50, "packs_per_building": 100, "points_per_pack": 2, "times_per_pack": 1}
+    expected = expected_series(**shape)
+    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    worker.process.send_signal(signal.SIGSTOP)
+    try:
+        with publisher(mosquitto) as client:
+            messages = list(telemetry_messages(**shape))
+            assert len(messages) == 5000
+            assert client.publish(messages) == len(messages)
+    finally:
+        worker.process.send_signal(signal.SIGCONT)
+    try:
+        assert wait_until(lambda: influx_series_counts(influx_url) == expected, timeout_s=60)
+        assert worker.metric("byggpuls_ingest_broker_dropped_messages") == 0
+        assert worker.metric("byggpuls_ingest_inflight_messages") >= 0
+    finally:
+        assert worker.end() == 0
