@@ -141,7 +141,7 @@ def _start_broker(
             "(apt-get install mosquitto) for the real thing"
         )
     if not broker.shared_subscriptions:
-        env["BYGGPULS_INGEST_SHARED_GROUP"] = ""
+        env["BYGGPULS_INGEST_SHARED_SUBSCRIPTION"] = "false"
     return broker
 
 
