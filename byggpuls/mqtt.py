@@ -38,6 +38,8 @@ SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
 #: A broker that has not answered CONNECT by then is treated as refusing it. Some MQTT 3.1.1
 #: brokers never answer an MQTT 5 CONNECT that carries properties.
 CONNACK_TIMEOUT_SECONDS = 5.0
+#: How long :meth:`MqttSession.stop` lets the network thread send what is queued and DISCONNECT.
+STOP_FLUSH_SECONDS = 2.0
 #: CONNACK reasons that retrying cannot fix: stop and say so.
 _FATAL_CONNACK = {
     "Bad user name or password",
@@ -47,6 +49,8 @@ _FATAL_CONNACK = {
     "Bad authentication method",
 }
 _UNSUPPORTED_PROTOCOL = "Unsupported protocol version"
+#: MQTT 5 PUBACK reason: the broker accepted the message but no subscription matched it.
+NO_MATCHING_SUBSCRIBERS = 0x10
 
 
 def reconnect_delay(attempt: int) -> float:
@@ -64,6 +68,10 @@ class Will:
     retain: bool = True
 
 
+def _network_thread_writes(client: paho.Client, userdata: Any, sock: Any) -> None:
+    """paho's register-write callback: that it is set is what matters (see ``_make_client``)."""
+
+
 MessageHandler = Callable[[paho.MQTTMessage], None]
 ConnectHandler = Callable[["MqttSession"], None]
 PublishHandler = Callable[[int], None]
@@ -76,8 +84,9 @@ class MqttSession:
     across disconnects and process restarts: clean start off with a session expiry on MQTT 5,
     clean session off on 3.1.1. ``on_connect`` runs after every successful CONNACK, in the network
     thread; subscribe there. ``on_publish(mid)`` runs when the broker acknowledged a QoS 1
-    publish (PUBACK). With ``manual_ack``, a received QoS 1 message is acknowledged only when
-    :meth:`ack` is called.
+    publish (PUBACK) - with ``require_subscribers`` (MQTT 5), not when the broker answered that
+    no subscription matched, since then nobody got the message. With ``manual_ack``, a
+    received QoS 1 message is acknowledged only when :meth:`ack` is called.
     """
 
     def __init__(
@@ -90,6 +99,7 @@ class MqttSession:
         will: Will | None = None,
         receive_maximum: int | None = None,
         max_inflight: int = 100,
+        require_subscribers: bool = False,
         on_connect: ConnectHandler | None = None,
         on_message: MessageHandler | None = None,
         on_publish: PublishHandler | None = None,
@@ -101,6 +111,7 @@ class MqttSession:
         self.will = will
         self.receive_maximum = receive_maximum
         self.max_inflight = max_inflight
+        self.require_subscribers = require_subscribers
         self.on_connect = on_connect
         self.on_message = on_message
         self.on_publish = on_publish
@@ -165,6 +176,11 @@ class MqttSession:
         client.on_message = self._handle_message
         client.on_publish = self._handle_publish
         client.on_subscribe = self._handle_subscribe
+        # Without paho's own loop thread, paho would write a packet to the socket from whichever
+        # thread publishes or acknowledges, at the same time as the network thread: packets
+        # could overtake each other or interleave. With this callback set, paho only queues
+        # the packet and wakes the network thread, which is then the socket's only writer.
+        client.on_socket_register_write = _network_thread_writes
         return client
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -180,7 +196,10 @@ class MqttSession:
         self._thread.start()
 
     def stop(self, *, timeout: float = 10.0) -> None:
-        """Disconnect cleanly (no Last Will) and stop the network thread."""
+        """Disconnect cleanly (no Last Will) and stop the network thread.
+
+        What was queued before (publishes, acknowledgements) is sent first, then DISCONNECT.
+        """
         self._stopping.set()
         if self._connected.is_set():
             self._client.disconnect()
@@ -202,7 +221,10 @@ class MqttSession:
     def publish(
         self, topic: str, payload: bytes, *, qos: int = 1, retain: bool = False
     ) -> paho.MQTTMessageInfo:
-        """Queue a publish; paho sends it now or after the next reconnect."""
+        """Queue a publish; the network thread sends it now or after the next reconnect.
+
+        Safe from any thread; publishes are sent in the order they were queued.
+        """
         return self._client.publish(topic, payload, qos=qos, retain=retain)
 
     def subscribe(self, topic_filter: str, *, qos: int = 1) -> int:
@@ -216,7 +238,7 @@ class MqttSession:
             return self._subacks_changed.wait_for(lambda: mid in self._subacks, timeout)
 
     def ack(self, mid: int, qos: int, generation: int) -> bool:
-        """Acknowledge message ``mid`` received in connection ``generation``.
+        """Acknowledge message ``mid`` received in connection ``generation`` (from any thread).
 
         An acknowledgement for an earlier connection is dropped: the broker redelivers that
         message on this connection, perhaps under another packet id. Whether it was sent.
@@ -260,16 +282,7 @@ class MqttSession:
             except (OSError, ssl.SSLError) as exc:
                 self._backoff(f"cannot connect to {redact(self.settings.mqtt_url)}: {exc}")
                 continue
-            opened = time.monotonic()
-            while not self._stopping.is_set():
-                if self._client.loop(timeout=0.2) != MQTTErrorCode.MQTT_ERR_SUCCESS:
-                    break
-                if (
-                    not self._connected.is_set()
-                    and time.monotonic() - opened > CONNACK_TIMEOUT_SECONDS
-                ):
-                    self._no_connack()
-                    break
+            self._serve()
             self._connected.clear()
             if self._stopping.is_set() or self.fatal_error is not None:
                 break
@@ -280,6 +293,22 @@ class MqttSession:
             self._backoff("connection lost")
         if self.fatal_error is not None:
             logger.error("MQTT client %s stopped: %s", self.client_id, self.fatal_error)
+
+    def _serve(self) -> None:
+        """Run one connection until it is lost, refused, or closed by :meth:`stop`."""
+        opened = time.monotonic()
+        flush_deadline = None
+        while self._client.loop(timeout=0.2) == MQTTErrorCode.MQTT_ERR_SUCCESS:
+            if self._stopping.is_set():
+                # stop() queued a DISCONNECT; this thread writes it, then paho closes.
+                flush_deadline = flush_deadline or time.monotonic() + STOP_FLUSH_SECONDS
+                if not self._connected.is_set() or time.monotonic() > flush_deadline:
+                    return
+            elif (
+                not self._connected.is_set() and time.monotonic() - opened > CONNACK_TIMEOUT_SECONDS
+            ):
+                self._no_connack()
+                return
 
     def _no_connack(self) -> None:
         self._client.disconnect()
@@ -389,6 +418,10 @@ class MqttSession:
         if reason.is_failure:
             # MQTT 5 brokers may refuse a publish (quota, not authorised). It stays unconfirmed.
             logger.warning("broker refused publish %d: %s", mid, reason.getName())
+            return
+        if reason.value == NO_MATCHING_SUBSCRIBERS and self.require_subscribers:
+            # Accepted, but no one will get it: not delivered, as far as the sender is concerned.
+            logger.debug("publish %d of %s reached no subscriber", mid, self.client_id)
             return
         if self.on_publish is not None:
             self.on_publish(mid)

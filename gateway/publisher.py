@@ -6,8 +6,9 @@ persistent session) and one thread. It
 - on every (re)connect, before any telemetry, publishes the retained ``meta`` (the gateway's
   points) and a retained ``online`` status; the Last Will is ``offline``;
 - publishes packs in spool order, QoS 1, at most ``max_inflight_packs`` awaiting PUBACK;
-- deletes a pack from the spool only when the broker acknowledged it (a PUBACK without an
-  error reason code);
+- deletes a pack from the spool only when the broker acknowledged it with a PUBACK that says
+  it reached a subscriber (MQTT 5: neither an error nor "no matching subscribers"); a pack not
+  delivered is sent again after a backoff, so readings wait in the spool until ingest listens;
 - after a reconnect, publishes again every pack of the window that was not acknowledged —
   itself, in order, after the birth messages — instead of leaving that to paho, which would
   resend from memory before our ``meta`` (and not at all after a restart);
@@ -28,7 +29,7 @@ from typing import Any, Final
 import paho.mqtt.client as paho
 
 from byggpuls import topics, wire
-from byggpuls.mqtt import MqttSession, Will
+from byggpuls.mqtt import MqttSession, Will, reconnect_delay
 from byggpuls.reading import BuildingInfo, PointInfo
 from byggpuls.settings import CommonSettings
 from gateway.errors import SpoolError
@@ -42,22 +43,6 @@ _CONTROL_MESSAGES: Final = 8
 _IDLE_WAIT_SECONDS: Final = 1.0
 
 
-def _queue_only(client: paho.Client, userdata: Any, sock: Any) -> None:
-    """paho's socket-register-write callback; that one is set is what matters (see below)."""
-
-
-def _single_writer(client: paho.Client) -> None:
-    """Make ``publish`` from other threads queue packets for the network thread to write.
-
-    Without a loop thread of its own (MqttSession runs ``loop()`` in its thread), paho writes a
-    packet straight to the socket from whichever thread publishes, concurrently with the
-    network thread's writes: packets can overtake each other (pack 36 before 35) or, written in
-    parts, interleave. With a socket-register-write callback set, paho only queues the packet
-    and wakes the network thread, which then is the only writer: order is what we publish.
-    """
-    client.on_socket_register_write = _queue_only
-
-
 @dataclass(slots=True)
 class _InFlight:
     """A pack published on the current connection (or waiting for the next) without PUBACK."""
@@ -65,6 +50,9 @@ class _InFlight:
     pack: Pack
     info: paho.MQTTMessageInfo
     refused: bool = False
+    #: Refusals in a row; the resend waits longer after each.
+    refusals: int = 0
+    resend_at: float = 0.0
 
 
 class Publisher:
@@ -98,10 +86,12 @@ class Publisher:
             client_id=gateway,
             will=Will(topic=self.status_topic, payload=wire.OFFLINE, retain=True),
             max_inflight=max_inflight_packs + _CONTROL_MESSAGES,
+            # A pack nobody subscribed to (no ingest worker yet, or one whose subscription a
+            # broker restart lost) is not delivered: it stays in the spool and is sent again.
+            require_subscribers=True,
             on_connect=self._on_connect,
             on_publish=self._on_publish,
         )
-        _single_writer(self.session.client)
         #: Guards the window and every publish; never held by paho when it calls us back
         #: from under its own locks (on_publish), so that cannot deadlock.
         self._lock = threading.Lock()
@@ -154,10 +144,6 @@ class Publisher:
             if not info.is_published():
                 logger.warning("gateway %s: offline status not acknowledged", self.gateway)
         self._collect_acks()
-        # MqttSession.stop() sends DISCONNECT (so the broker drops the Will) from this thread
-        # and stops the network thread at once: it must write directly. Nothing else is being
-        # sent now, so nothing can interleave with it.
-        self.session.client.on_socket_register_write = None
         self.session.stop()
 
     @property
@@ -168,7 +154,6 @@ class Publisher:
 
     def _on_connect(self, session: MqttSession) -> None:
         with self._lock:
-            _single_writer(session.client)  # the client is new after a protocol fallback
             # paho would resend unacknowledged messages from memory right after this callback,
             # ahead of the birth messages; the window is republished below instead.
             session.client.drop_out_messages()
@@ -204,6 +189,7 @@ class Publisher:
             self._wake.clear()
             try:
                 self._collect_acks()
+                self._resend_refused()
                 self._maybe_publish_status()
                 self._fill_window()
             except SpoolError:
@@ -232,14 +218,19 @@ class Publisher:
                     self._acked_mids.discard(info.mid)
                     continue
                 if info.is_published() and not entry.refused:
-                    # Acknowledged with an error reason (MQTT 5): kept, sent again next connect.
+                    # Acknowledged with an error reason or "no matching subscribers" (MQTT 5):
+                    # kept, and sent again after a backoff or on the next connection.
                     entry.refused = True
+                    entry.resend_at = time.monotonic() + reconnect_delay(entry.refusals)
+                    entry.refusals += 1
                     self.refused += 1
-                    logger.warning(
-                        "gateway %s: broker refused pack %d; kept for the next connection",
-                        self.gateway,
-                        entry.pack.seq,
-                    )
+                    if entry.refusals == 1:
+                        logger.warning(
+                            "gateway %s: pack %d not delivered (refused, or no subscriber); "
+                            "kept and sent again",
+                            self.gateway,
+                            entry.pack.seq,
+                        )
                 remaining.append(entry)
             self._window = remaining
             # What is left belongs to status and meta messages: forget it, so that a message
@@ -249,6 +240,17 @@ class Publisher:
             self.spool.ack(done)
             if self._on_delivered is not None:
                 self._on_delivered()
+
+    def _resend_refused(self) -> None:
+        """Send again, in spool order, the packs whose backoff after a refusal has passed."""
+        now = time.monotonic()
+        with self._lock:
+            if not self._ready():
+                return
+            for entry in self._window:
+                if entry.refused and now >= entry.resend_at:
+                    entry.info = self.session.publish(entry.pack.topic, entry.pack.payload, qos=1)
+                    entry.refused = False
 
     def _fill_window(self) -> None:
         with self._lock:

@@ -64,12 +64,8 @@ class Subscriber:
 
     def ack(self, messages: Sequence[Inbound]) -> None:
         """Acknowledge ``messages`` in the order given (the order they arrived)."""
-        session = self.session
-        # While paho's callback lock is held, paho queues the PUBACKs for its own network
-        # thread to send, instead of writing to the socket from this thread at the same time
-        # (paho's write path is not safe from two threads at once).
-        with session.client._in_callback_mutex:
-            sent = [session.ack(m.mid, m.qos, m.generation) for m in messages]
+        # MqttSession queues the PUBACKs for its network thread, in this order.
+        sent = [self.session.ack(m.mid, m.qos, m.generation) for m in messages]
         for _ in messages:
             self._unacked.popleft()
         acked = sum(sent)

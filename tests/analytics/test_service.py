@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,18 @@ END_S = START_S + 21 * DAY_S
 
 
 @pytest.fixture
-def registry(database_url: str) -> Registry:
+def registry(database_url: str) -> Iterator[Registry]:
     engine = make_engine(database_url)
     migrate(engine)
-    return Registry(engine)
+    yield Registry(engine)
+    engine.dispose()
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SQLiteStore]:
+    store = SQLiteStore(tmp_path / "readings.sqlite3")
+    yield store
+    store.close()
 
 
 def load_portfolio(store: SQLiteStore, registry: Registry) -> float:
@@ -52,8 +61,7 @@ def load_portfolio(store: SQLiteStore, registry: Registry) -> float:
     return truth.extra_electricity_kwh
 
 
-def test_finds_the_waste_and_keeps_it_once(tmp_path: Path, registry: Registry) -> None:
-    store = SQLiteStore(tmp_path / "readings.sqlite3")
+def test_finds_the_waste_and_keeps_it_once(store: SQLiteStore, registry: Registry) -> None:
     true_kwh = load_portfolio(store, registry)
     summary = run_once(
         store=store,
@@ -82,8 +90,7 @@ def test_finds_the_waste_and_keeps_it_once(tmp_path: Path, registry: Registry) -
     assert len(registry.findings()) == 1
 
 
-def test_too_little_history_gives_no_findings(tmp_path: Path, registry: Registry) -> None:
-    store = SQLiteStore(tmp_path / "readings.sqlite3")
+def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Registry) -> None:
     load_portfolio(store, registry)
     summary = run_once(
         store=store,
