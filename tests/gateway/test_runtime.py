@@ -18,6 +18,7 @@ from byggpuls.servers import MosquittoServer
 from byggpuls.settings import CommonSettings
 from gateway.runtime import Gateway
 from gateway.spool import Spool
+from tests.gateway.conftest import Collector
 
 pytestmark = pytest.mark.integration
 
@@ -165,3 +166,27 @@ def test_a_full_spool_drops_the_oldest_and_counts_them_in_the_status(
     # and all after them arrived.
     assert missing == set(map(float, range(int(min(missing)), int(max(missing)) + 1)))
     assert max(received) == made - 1
+
+
+def test_packs_nobody_subscribed_to_wait_in_the_spool_until_someone_does(
+    mosquitto: MosquittoServer,
+    make_gateway: Callable[..., Gateway],
+    counting_driver: Any,
+    wait_until: Callable[..., None],
+) -> None:
+    driver = counting_driver(interval_s=0.05, points=4)
+    gateway = make_gateway(driver)
+    # MQTT 5: the broker answers "no matching subscribers"; that is not a delivery.
+    wait_until(lambda: gateway.publisher.refused >= 3, "publishes that reached nobody")
+    assert gateway.spool.stats().delivered == 0
+    assert gateway.spool.depth > 0
+    collector = Collector(url=mosquitto.url).start()
+    try:
+        driver.paused.set()
+        made = driver.made
+        wait_until(lambda: collector.reading_count(GATEWAY) >= made, "every reading", timeout=60)
+        received = sorted(r[2] for r in collector.readings(GATEWAY))
+        assert received == [float(i) for i in range(made)]
+        wait_until(lambda: gateway.spool.depth == 0, "the spool to drain")
+    finally:
+        collector.stop()
