@@ -17,6 +17,7 @@ from pymodbus.server import ModbusTcpServer
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from byggpuls import topics, wire
+from byggpuls.errors import ContractError
 from byggpuls.mqtt import MqttSession
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.servers import MosquittoServer, free_port
@@ -58,6 +59,8 @@ class Collector:
     metas: dict[str, list[wire.Meta]] = field(default_factory=dict)
     #: Kinds of message in order of arrival ("meta", "status", "telemetry"), per gateway.
     order: list[tuple[str, str]] = field(default_factory=list)
+    #: Telemetry payloads that are not valid packs (tests send some on purpose).
+    malformed: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Collector:
@@ -92,11 +95,14 @@ class Collector:
                 self.metas.setdefault(message.topic, []).append(meta)
                 self.order.append((parsed.gateway, "meta"))
             else:
-                records = json.loads(payload)
-                first = records[0]
-                telemetry = wire.decode_telemetry(
-                    payload, building=parsed.building, resolve=lambda p, u: ("x", None)
-                )
+                try:
+                    telemetry = wire.decode_telemetry(
+                        payload, building=parsed.building, resolve=lambda p, u: ("x", None)
+                    )
+                except ContractError:
+                    self.malformed.append(payload)
+                    return
+                first = json.loads(payload)[0]
                 self.packs.append(
                     ReceivedPack(
                         topic=message.topic,
