@@ -16,9 +16,21 @@ import sqlalchemy as sa
 
 from byggpuls.servers import InfluxServer, MosquittoServer
 
+REPO = Path(__file__).resolve().parent.parent
+#: Labelled reference data (LBNL AHU faults, UCI occupancy), kept beside the checkout.
+SHARED_DATA = Path(os.environ.get("BYGGPULS_SHARED_DATA", REPO.parent / "shared" / "data"))
+
 POSTGRES_URL = os.environ.get(
     "BYGGPULS_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
 )
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The reference data directory; a test that needs it fails, loudly, without it."""
+    if not (SHARED_DATA / "lbnl_ahu").is_dir():
+        pytest.fail(f"reference data not found at {SHARED_DATA}: set BYGGPULS_SHARED_DATA")
+    return SHARED_DATA
 
 
 @pytest.fixture
