@@ -65,7 +65,7 @@ def after_hours_findings(
         )
     )
     if len(samples) < MIN_HISTORY_HOURS:
-        logger.info(
+        logger.debug(
             "%s: %d hours of %s, need %d to learn what is normal",
             building.id,
             len(samples),

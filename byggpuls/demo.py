@@ -165,7 +165,8 @@ def _start_services(args: argparse.Namespace, env: dict[str, str], children: lis
         *("--interval", str(args.interval)),
     )
     children.append(_Child("gateway", gateway, env))
-    children.append(_Child("analytics", _byggpuls("analytics"), env))
+    # Findings should show up soon after the backfill is stored, not a quarter of an hour later.
+    children.append(_Child("analytics", _byggpuls("analytics", "--interval", "60"), env))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -1,4 +1,8 @@
-"""Logging set-up for every service: human-readable lines, or one JSON object per line."""
+"""Logging set-up for every service: human-readable lines, or one JSON object per line.
+
+Structured fields passed with ``extra=`` appear as ``key=value`` after a text line, and as
+fields of the object in JSON lines.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +12,21 @@ import sys
 from pythonjsonlogger.json import JsonFormatter
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
-# Libraries that log every packet or state change at INFO.
-_QUIET = ("amqtt", "transitions", "httpx", "httpcore", "uvicorn.access", "pymodbus")
+# Libraries that log every packet, migration step or state change at INFO.
+_QUIET = ("alembic", "amqtt", "transitions", "httpx", "httpcore", "uvicorn.access", "pymodbus")
+#: Attributes every LogRecord has; anything else on a record came in through ``extra=``.
+_STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+class TextFormatter(logging.Formatter):
+    """The text format, with the record's structured fields appended as ``key=value``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        fields = {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+        if not fields:
+            return line
+        return line + " " + " ".join(f"{key}={value}" for key, value in fields.items())
 
 
 def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
@@ -23,7 +40,7 @@ def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
             )
         )
     else:
-        handler.setFormatter(logging.Formatter(TEXT_FORMAT))
+        handler.setFormatter(TextFormatter(TEXT_FORMAT))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
