@@ -142,6 +142,9 @@ def _start_broker(
         )
     if not broker.shared_subscriptions:
         env["BYGGPULS_INGEST_SHARED_SUBSCRIPTION"] = "false"
+    if broker.kind == "amqtt":
+        # It speaks 3.1.1 only; saying so spares every client a refused MQTT 5 attempt.
+        env["BYGGPULS_MQTT_PROTOCOL"] = "3.1.1"
     return broker
 
 

@@ -1,0 +1,108 @@
+"""``byggpuls demo``: zero setup, the whole platform, history first, Ctrl-C stops it all."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from byggpuls.servers import free_port
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+DEADLINE_SECONDS = 120.0
+
+
+class Demo:
+    def __init__(self, tmp_path: Path, *extra: str) -> None:
+        self.port = free_port()
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                *("-m", "byggpuls.cli", "demo"),
+                *("--buildings", "2", "--backfill-days", "2", "--backfill-interval", "3600"),
+                *("--port", str(self.port), "--data-dir", str(tmp_path / "demo")),
+                *extra,
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+
+    def api(self, path: str) -> httpx.Response:
+        return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=10)
+
+    def wait_for(self, condition: object, what: str) -> None:
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while True:
+            assert self.process.poll() is None, "".join(self.lines[-40:])
+            try:
+                if condition():  # type: ignore[operator]
+                    return
+            except httpx.HTTPError:
+                pass
+            assert time.monotonic() < deadline, f"{what}:\n" + "".join(self.lines[-40:])
+            time.sleep(0.5)
+
+    def interrupt(self) -> int:
+        self.process.send_signal(signal.SIGINT)
+        code = self.process.wait(60)
+        self._reader.join(5)
+        assert self.process.stdout is not None
+        self.process.stdout.close()
+        return code
+
+
+def history_days(demo: Demo, building: str) -> float:
+    start = time.time() - 3 * 86_400
+    series = demo.api(
+        f"/api/v1/buildings/{building}/series?point=el.energy&start={start:.0f}&every=1h"
+    ).json()
+    samples = series["samples"]
+    if len(samples) < 2:
+        return 0.0
+    first = httpx_time(samples[0]["time"])
+    last = httpx_time(samples[-1]["time"])
+    return (last - first) / 86_400
+
+
+def httpx_time(text: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(text).timestamp()
+
+
+@pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
+def test_demo_serves_the_portfolio_with_its_history(tmp_path: Path, broker: str) -> None:
+    demo = Demo(tmp_path, *(["--embedded-broker"] if broker == "embedded" else []))
+    try:
+        demo.wait_for(lambda: demo.api("/healthz").status_code == 200, "the dashboard")
+        demo.wait_for(lambda: demo.api("/api/v1/buildings").json()["count"] == 2, "2 buildings")
+        building = demo.api("/api/v1/buildings").json()["items"][0]["id"]
+        demo.wait_for(lambda: history_days(demo, building) >= 1.9, "two days of history")
+        demo.wait_for(lambda: any("backfill done" in line for line in demo.lines), "live mode")
+        page = demo.api("/")
+        assert page.status_code == 200
+        assert building in page.text
+    finally:
+        code = demo.interrupt()
+    output = "".join(demo.lines)
+    assert code == 0, output[-3000:]
+    assert f"dashboard at http://127.0.0.1:{demo.port}/" in output
+    assert "backfilling 2.0 days" in output
+    assert "demo: stopping" in output
+    guarantee_warning = "the delivery guarantee does not hold" in output
+    assert guarantee_warning is (broker == "embedded")
