@@ -16,7 +16,7 @@ demo: setup
 	$(VENV)/bin/byggpuls demo
 
 test: setup services lint typecheck
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n 3
 
 lint: setup
 	$(VENV)/bin/ruff check .
