@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from byggpuls.registry.rows import BuildingType, FindingStatus
+from byggpuls.reading import BuildingType
+from byggpuls.registry.rows import FindingStatus
 from byggpuls.storage.port import Aggregation
 
 FindingAction = Literal["acknowledge", "resolve", "reopen"]

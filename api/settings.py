@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import logging
 
 from pydantic import Field, model_validator
 
-from byggpuls.settings import CommonSettings, Environment
+from byggpuls.settings import CommonSettings, Environment, is_loopback
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +27,7 @@ class ApiSettings(CommonSettings):
 
     @model_validator(mode="after")
     def _warn_open_production(self) -> ApiSettings:
-        if self.environment is Environment.PRODUCTION and not _is_loopback(self.api_host):
+        if self.environment is Environment.PRODUCTION and not is_loopback(self.api_host):
             logger.warning(
                 "the API listens on %s without authentication: put it behind a proxy that"
                 " authenticates facility managers and partners",
@@ -40,15 +39,6 @@ class ApiSettings(CommonSettings):
     def dashboard_url(self) -> str:
         """The URL a person opens for the dashboard (loopback when listening everywhere)."""
         return dashboard_url(self.api_host, self.api_port)
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def dashboard_url(host: str, port: int) -> str:

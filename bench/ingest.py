@@ -29,7 +29,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from multiprocessing.synchronize import Event
 from pathlib import Path
@@ -40,9 +39,14 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
 import httpx
-import sqlalchemy as sa
 
-from byggpuls.servers import InfluxServer, MosquittoServer, free_port
+from byggpuls.servers import (
+    LOCAL_POSTGRES_URL,
+    InfluxServer,
+    MosquittoServer,
+    free_port,
+    postgres_schema,
+)
 from byggpuls.storage.lineprotocol import chunked_bodies, encode_lines
 from ingest.decode import Decoder, PointCache, TelemetryPack
 from ingest.loadgen import Publisher, expected_series, telemetry_messages
@@ -54,9 +58,7 @@ PACKS_PER_BUILDING = 24
 CEILING_THREADS = 4
 LINES_PER_BODY = 5000
 REPO = Path(__file__).resolve().parent.parent
-POSTGRES_URL = os.environ.get(
-    "BYGGPULS_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("BYGGPULS_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL)
 
 
 def _shape(readings: int) -> tuple[int, int]:
@@ -349,16 +351,8 @@ def _registry(kind: str) -> Iterator[str | None]:
     if kind == "sqlite":
         yield None
         return
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(POSTGRES_URL, prefix="bench") as url:
+        yield url
 
 
 def main() -> int:

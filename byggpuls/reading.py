@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final, NamedTuple
 
 #: Building, gateway and domain ids: lower-case, safe in MQTT topics, InfluxDB tags and URLs.
@@ -27,6 +28,17 @@ def is_point_id(value: str) -> bool:
 def is_quantity(value: str) -> bool:
     """Whether ``value`` is a valid quantity (snake_case measurement name)."""
     return QUANTITY_PATTERN.fullmatch(value) is not None
+
+
+class BuildingType(StrEnum):
+    """The kinds of building in the portfolio."""
+
+    SCHOOL = "school"
+    KINDERGARTEN = "kindergarten"
+    NURSING_HOME = "nursing_home"
+    OFFICE = "office"
+    SPORTS_HALL = "sports_hall"
+    OTHER = "other"
 
 
 class Reading(NamedTuple):

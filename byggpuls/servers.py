@@ -16,6 +16,8 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Self
@@ -30,6 +32,32 @@ DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+
+
+#: The PostgreSQL the development and CI machines run (trust auth, database ``test``).
+LOCAL_POSTGRES_URL = "postgresql+psycopg://root@127.0.0.1:5432/test"
+
+
+@contextlib.contextmanager
+def postgres_schema(url: str = LOCAL_POSTGRES_URL, *, prefix: str = "t") -> Iterator[str]:
+    """A URL of ``url``'s database whose connections use a fresh schema, dropped afterwards.
+
+    Each test or benchmark run gets tables of its own on a shared server.
+    """
+    import sqlalchemy as sa
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            yield f"{url}?options=-csearch_path%3D{schema}"
+        finally:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    finally:
+        admin.dispose()
 
 
 def free_port() -> int:

@@ -45,7 +45,8 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _is_loopback(host: str | None) -> bool:
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (a name or an address; None means the default) is this machine."""
     if host in (None, "localhost"):
         return True
     try:
@@ -123,7 +124,7 @@ class CommonSettings(BaseSettings):
         mqtt = self.mqtt
         if mqtt.username is None:
             problems.append("BYGGPULS_MQTT_URL needs a username and password in production")
-        if mqtt.scheme != "mqtts" and not _is_loopback(mqtt.hostname):
+        if mqtt.scheme != "mqtts" and not is_loopback(mqtt.hostname):
             problems.append("BYGGPULS_MQTT_URL must use mqtts:// to reach a broker on another host")
         if problems:
             raise ValueError("; ".join(problems))

@@ -26,7 +26,6 @@ and the key path of each problem (``driver.columns.2.unit``) with what to fix.
 
 from __future__ import annotations
 
-import ipaddress
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import ID_PATTERN, BuildingInfo
-from byggpuls.settings import CommonSettings, Environment
+from byggpuls.settings import CommonSettings, Environment, is_loopback
 from gateway import drivers
 
 #: A week of a 100-point building at one reading a minute, ~60-120 MB of disk: an outage of a
@@ -47,15 +46,6 @@ DEFAULT_SPOOL_MAX_READINGS: Final = 1_000_000
 #: short (at most this many packs are sent twice).
 DEFAULT_MAX_INFLIGHT_PACKS: Final = 16
 DEFAULT_STATUS_INTERVAL_S: Final = 60.0
-
-
-def _is_loopback(host: str | None) -> bool:
-    if host in (None, "localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host or "").is_loopback
-    except ValueError:
-        return False
 
 
 class GatewaySettings(CommonSettings):
@@ -79,7 +69,7 @@ class GatewaySettings(CommonSettings):
         problems = []
         if self.mqtt.username is None:
             problems.append("BYGGPULS_MQTT_URL needs a username and password in production")
-        if self.mqtt.scheme != "mqtts" and not _is_loopback(self.mqtt.hostname):
+        if self.mqtt.scheme != "mqtts" and not is_loopback(self.mqtt.hostname):
             problems.append("BYGGPULS_MQTT_URL must use mqtts:// to reach a broker on another host")
         if problems:
             raise ValueError("; ".join(problems))

@@ -16,8 +16,7 @@ from typing import Final
 
 from byggpuls import topics, wire
 from byggpuls.errors import ContractError, PayloadError
-from byggpuls.reading import PointInfo, Reading
-from byggpuls.registry.rows import BuildingType
+from byggpuls.reading import BuildingType, PointInfo, Reading
 from byggpuls.units import DEFAULT_QUANTITY
 
 logger = logging.getLogger(__name__)

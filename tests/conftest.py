@@ -12,17 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
-from byggpuls.servers import InfluxServer, MosquittoServer
+from byggpuls.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
 
 REPO = Path(__file__).resolve().parent.parent
 #: Labelled reference data (LBNL AHU faults, UCI occupancy), kept beside the checkout.
 SHARED_DATA = Path(os.environ.get("BYGGPULS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
-POSTGRES_URL = os.environ.get(
-    "BYGGPULS_TEST_POSTGRES_URL", "postgresql+psycopg://root@127.0.0.1:5432/test"
-)
+POSTGRES_URL = os.environ.get("BYGGPULS_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL)
 
 
 @pytest.fixture(scope="session")
@@ -74,16 +71,8 @@ def influx_own(tmp_path: Path) -> Iterator[InfluxServer]:
 @pytest.fixture
 def postgres_url() -> Iterator[str]:
     """A PostgreSQL URL whose connections use a fresh schema, dropped afterwards."""
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{POSTGRES_URL}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
+    with postgres_schema(POSTGRES_URL) as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

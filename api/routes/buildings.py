@@ -11,7 +11,7 @@ from api.deps import PortfolioDep
 from api.openapi import responses
 from api.portfolio import BuildingState, Tally
 from api.timeutil import from_ms
-from byggpuls.registry.rows import BuildingType
+from byggpuls.reading import BuildingType
 
 router = APIRouter(prefix="/buildings", tags=["buildings"])
 

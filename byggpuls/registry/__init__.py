@@ -7,13 +7,13 @@
 SQLite (the default) and PostgreSQL are supported; see :mod:`byggpuls.registry.db`.
 """
 
+from byggpuls.reading import BuildingType
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.errors import InvalidTransition, InvalidValue, NotFound, RegistryError
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import (
     FINDING_TRANSITIONS,
     BuildingRow,
-    BuildingType,
     DeadLetterRow,
     FindingLike,
     FindingRow,

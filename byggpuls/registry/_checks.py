@@ -8,10 +8,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from byggpuls.reading import is_id, is_point_id, is_quantity
+from byggpuls.reading import BuildingType, is_id, is_point_id, is_quantity
 from byggpuls.registry.errors import InvalidValue
 from byggpuls.registry.models import ID_LENGTH
-from byggpuls.registry.rows import BuildingType, FindingStatus, PointSource
+from byggpuls.registry.rows import FindingStatus, PointSource
 
 
 def now_utc() -> datetime:

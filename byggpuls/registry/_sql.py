@@ -12,12 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from byggpuls.errors import ConfigError, StoreError, StoreRejected, StoreUnavailable
+from byggpuls.reading import BuildingType
 from byggpuls.registry import _checks as check
 from byggpuls.registry.errors import InvalidValue
 from byggpuls.registry.models import Building, DeadLetter, Finding, Point
 from byggpuls.registry.rows import (
     BuildingRow,
-    BuildingType,
     DeadLetterRow,
     FindingLike,
     FindingRow,

@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from byggpuls.registry.rows import BuildingType, FindingStatus, PointSource
+from byggpuls.reading import BuildingType
+from byggpuls.registry.rows import FindingStatus, PointSource
 
 #: Constraint names follow one pattern, so later migrations (and SQLite batch mode) can find them.
 NAMING_CONVENTION: Final = {

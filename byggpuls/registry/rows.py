@@ -14,17 +14,6 @@ from typing import Any, Final, Protocol
 from byggpuls.reading import BuildingInfo, PointInfo
 
 
-class BuildingType(StrEnum):
-    """The kinds of building in the portfolio."""
-
-    SCHOOL = "school"
-    KINDERGARTEN = "kindergarten"
-    NURSING_HOME = "nursing_home"
-    OFFICE = "office"
-    SPORTS_HALL = "sports_hall"
-    OTHER = "other"
-
-
 class PointSource(StrEnum):
     """Where the registry learnt of a point. A ``meta`` description is never overwritten by
     what ``telemetry`` implies."""

@@ -28,10 +28,10 @@ Modules: ``weather`` (Bergen climate), ``days`` (Norwegian calendar), ``schedule
 
 from __future__ import annotations
 
+from byggpuls.reading import BuildingType
 from gateway.simulation.building import SampleBlock, SimulatedBuilding
 from gateway.simulation.faults import FaultKind, FaultSpec, GroundTruthFault
 from gateway.simulation.groundtruth import GroundTruthError, read_ground_truth, write_ground_truth
-from gateway.simulation.model import BuildingType
 from gateway.simulation.physics import STEP_S
 from gateway.simulation.portfolio import Portfolio
 from gateway.simulation.weather import Weather

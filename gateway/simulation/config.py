@@ -36,9 +36,9 @@ from dataclasses import dataclass
 from typing import Any, Final, Literal, NoReturn
 
 from byggpuls.errors import ConfigError
-from byggpuls.reading import is_id
+from byggpuls.reading import BuildingType, is_id
 from gateway.simulation.faults import FaultKind, FaultSpec
-from gateway.simulation.model import BuildingType
+from gateway.simulation.model import SIMULATED_TYPES
 
 TOP_KEYS: Final = frozenset({"seed", "start", "interval_s", "fault_window_days", "buildings"})
 BUILDING_KEYS: Final = frozenset(
@@ -175,7 +175,7 @@ def _building(raw: Any, where: str, start_s: float) -> BuildingConfig:
     building_id = _text(raw["id"], f"{where}.id")
     if not is_id(building_id):
         _fail(f"{where}.id", f"{building_id!r}: use 1-64 of a-z, 0-9, '_' and '-'")
-    types = [t.value for t in BuildingType]
+    types = [t.value for t in SIMULATED_TYPES]
     if raw.get("type") not in types:
         _fail(f"{where}.type", f"{raw.get('type')!r} is not a building type; use one of {types}")
     area = raw.get("area_m2")

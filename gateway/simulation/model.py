@@ -8,10 +8,9 @@ and seed (see :mod:`gateway.simulation.profiles`); the state that changes with t
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Final
 
-from byggpuls.reading import BuildingInfo
+from byggpuls.reading import BuildingInfo, BuildingType
 
 #: Volumetric heat capacity of air, W per (m³/h) per kelvin (1.2 kg/m³ x 1005 J/(kg K) / 3600 s).
 AIR_W_PER_M3H_K: Final = 1.2 * 1005.0 / 3600.0
@@ -19,14 +18,8 @@ AIR_W_PER_M3H_K: Final = 1.2 * 1005.0 / 3600.0
 AIR_DENSITY_KG_M3: Final = 1.2
 
 
-class BuildingType(StrEnum):
-    """The kinds of municipal building the simulation knows."""
-
-    SCHOOL = "school"
-    KINDERGARTEN = "kindergarten"
-    NURSING_HOME = "nursing_home"
-    OFFICE = "office"
-    SPORTS_HALL = "sports_hall"
+#: The kinds of building the simulation has profiles for: all but "other".
+SIMULATED_TYPES: Final = tuple(t for t in BuildingType if t is not BuildingType.OTHER)
 
 
 @dataclass(frozen=True, slots=True)

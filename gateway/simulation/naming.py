@@ -10,7 +10,7 @@ from typing import Final
 
 import numpy as np
 
-from gateway.simulation.model import BuildingType
+from byggpuls.reading import BuildingType
 
 PLACES: Final = (
     "Sandviken", "Møhlenpris", "Nygård", "Årstad", "Landås", "Minde", "Fyllingsdalen",

@@ -16,11 +16,11 @@ from typing import Any, Final
 import numpy as np
 
 from byggpuls.errors import ConfigError
-from byggpuls.reading import Reading
+from byggpuls.reading import BuildingType, Reading
 from gateway.simulation import config as config_module
 from gateway.simulation.building import SampleBlock, SimulatedBuilding
 from gateway.simulation.faults import FaultSpec, GroundTruthFault, check_fault
-from gateway.simulation.model import BuildingModel, BuildingType
+from gateway.simulation.model import BuildingModel
 from gateway.simulation.naming import PLACES, name_for
 from gateway.simulation.noise import derive_key
 from gateway.simulation.points import catalogue

@@ -14,12 +14,11 @@ from typing import Final
 
 import numpy as np
 
-from byggpuls.reading import BuildingInfo
+from byggpuls.reading import BuildingInfo, BuildingType
 from gateway.simulation.model import (
     AIR_W_PER_M3H_K,
     AhuModel,
     BuildingModel,
-    BuildingType,
     ScheduleModel,
     ZoneModel,
 )

@@ -14,7 +14,8 @@ from typing import Final
 import numpy as np
 
 from byggpuls.calendar import BoolArray, DayInfo, LocalTime
-from gateway.simulation.model import BuildingModel, BuildingType
+from byggpuls.reading import BuildingType
+from gateway.simulation.model import BuildingModel
 from gateway.simulation.noise import FloatArray, IntArray, derive_key, normal, uniform
 
 Profile = tuple[tuple[float, ...], tuple[float, ...]]

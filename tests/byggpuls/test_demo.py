@@ -2,68 +2,51 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
-import threading
+import os
 import time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
 from byggpuls.servers import free_port
+from tests.processes import Service, byggpuls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DEADLINE_SECONDS = 120.0
 
 
-class Demo:
+class Demo(Service):
+    """``byggpuls demo`` with two buildings and two days of history, on a port of its own."""
+
     def __init__(self, tmp_path: Path, *extra: str) -> None:
         self.port = free_port()
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                *("-m", "byggpuls.cli", "demo"),
+        super().__init__(
+            byggpuls(
+                "demo",
                 *("--buildings", "2", "--backfill-days", "2", "--backfill-interval", "3600"),
                 *("--port", str(self.port), "--data-dir", str(tmp_path / "demo")),
                 *extra,
-            ],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
+            ),
+            dict(os.environ),
         )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
 
     def api(self, path: str) -> httpx.Response:
         return httpx.get(f"http://127.0.0.1:{self.port}{path}", timeout=10)
 
-    def wait_for(self, condition: object, what: str) -> None:
+    def wait_for(self, condition: Callable[[], bool], what: str) -> None:
         deadline = time.monotonic() + DEADLINE_SECONDS
         while True:
             assert self.process.poll() is None, "".join(self.lines[-40:])
             try:
-                if condition():  # type: ignore[operator]
+                if condition():
                     return
             except httpx.HTTPError:
                 pass
             assert time.monotonic() < deadline, f"{what}:\n" + "".join(self.lines[-40:])
             time.sleep(0.5)
-
-    def interrupt(self) -> int:
-        self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(60)
-        self._reader.join(5)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-        return code
 
 
 def history_days(demo: Demo, building: str) -> float:
@@ -74,15 +57,9 @@ def history_days(demo: Demo, building: str) -> float:
     samples = series["samples"]
     if len(samples) < 2:
         return 0.0
-    first = httpx_time(samples[0]["time"])
-    last = httpx_time(samples[-1]["time"])
+    first = datetime.fromisoformat(samples[0]["time"]).timestamp()
+    last = datetime.fromisoformat(samples[-1]["time"]).timestamp()
     return (last - first) / 86_400
-
-
-def httpx_time(text: str) -> float:
-    from datetime import datetime
-
-    return datetime.fromisoformat(text).timestamp()
 
 
 @pytest.mark.parametrize("broker", ["mosquitto", "embedded"])
@@ -98,7 +75,7 @@ def test_demo_serves_the_portfolio_with_its_history(tmp_path: Path, broker: str)
         assert page.status_code == 200
         assert building in page.text
     finally:
-        code = demo.interrupt()
+        code = demo.stop(timeout_s=60)
     output = "".join(demo.lines)
     assert code == 0, output[-3000:]
     assert f"dashboard at http://127.0.0.1:{demo.port}/" in output

@@ -9,10 +9,6 @@ middle of it lands in the dead-letter table with its reason, and the good packs 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
-import sys
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,44 +26,12 @@ from byggpuls.registry.repository import Registry
 from byggpuls.servers import MosquittoServer, free_port
 from byggpuls.storage.influx import InfluxStore
 from tests.gateway.conftest import Collector, wait_for
+from tests.processes import Service, byggpuls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 MALFORMED = b'[{"bn": "truncated-pack:", "n": "el.power", "v": 1'
 DEADLINE_SECONDS = 90.0
-
-
-def byggpuls(*args: str) -> list[str]:
-    return [sys.executable, "-m", "byggpuls.cli", *args]
-
-
-class Service:
-    """A ``byggpuls`` command as a child process, its output collected."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        self.process = subprocess.Popen(
-            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line)
-
-    def said(self, text: str) -> bool:
-        return any(text in line for line in self.lines)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-        code = self.process.wait(30)
-        self._reader.join(5)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
-        return code
 
 
 @pytest.fixture

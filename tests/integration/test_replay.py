@@ -21,7 +21,7 @@ from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.port import SeriesQuery
 from tests.conftest import REPO
 from tests.gateway.conftest import wait_for
-from tests.integration.test_pipeline import Service, byggpuls
+from tests.processes import Service, byggpuls
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
