@@ -2,8 +2,8 @@
 
 The simulator's schedules follow it, and the analytics judge operating hours by it.
 
-Public holidays come from the ``holidays`` package (country NO). School and kindergarten
-holidays follow Bergen's pattern: autumn break in week 41, Christmas from 21 December to
+Public holidays are the statutory ones (computed; tests check them against the ``holidays``
+package). School and kindergarten holidays follow Bergen's pattern: autumn break in week 41, Christmas from 21 December to
 2 January, winter break in week 9, Easter from the Monday of Holy Week to Easter Monday, the
 Friday after Ascension Day, and summer from 21 June to 17 August. Kindergartens close on public
 holidays, Christmas Eve, New Year's Eve and in weeks 28-30 of July. Those are typical dates,
@@ -19,7 +19,6 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import dateutil.easter
-import holidays
 import numpy as np
 import numpy.typing as npt
 
@@ -128,9 +127,21 @@ def _day_flags(day: int) -> tuple[int, int, int, int, int, int]:
     return (date.weekday(), int(public), int(school), int(kindergarten), int(eve), int(low))
 
 
+#: Days after Easter Sunday of the movable public holidays (helligdagsloven, 1995): Maundy
+#: Thursday, Good Friday, Easter Sunday and Monday, Ascension Day, Whit Sunday and Monday.
+_EASTER_OFFSETS_DAYS: Final = (-3, -2, 0, 1, 39, 49, 50)
+#: The fixed ones: New Year's Day, 1 May, 17 May, Christmas Day and Boxing Day.
+_FIXED_HOLIDAYS: Final = ((1, 1), (5, 1), (5, 17), (12, 25), (12, 26))
+
+
 @lru_cache(maxsize=64)
 def _public_holidays(year: int) -> frozenset[dt.date]:
-    return frozenset(holidays.country_holidays("NO", years=year))
+    # Computed here rather than taken from the `holidays` package, which costs a gateway about
+    # 45 MB of memory to import; tests check these dates against that package.
+    easter = dateutil.easter.easter(year)
+    movable = {easter + dt.timedelta(days=offset) for offset in _EASTER_OFFSETS_DAYS}
+    fixed = {dt.date(year, month, day) for month, day in _FIXED_HOLIDAYS}
+    return frozenset(movable | fixed)
 
 
 def is_public_holiday(date: dt.date) -> bool:

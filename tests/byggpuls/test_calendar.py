@@ -58,3 +58,15 @@ def test_local_time_follows_daylight_saving() -> None:
         day_number(dt.date(2026, 1, 15)),
         day_number(dt.date(2026, 7, 15)),
     ]
+
+
+@pytest.mark.parametrize("year", range(1996, 2061))
+def test_public_holidays_match_the_holidays_package(year: int) -> None:
+    import holidays
+
+    from byggpuls.calendar import is_public_holiday
+
+    expected = set(holidays.country_holidays("NO", years=year))
+    days = [dt.date(year, 1, 1) + dt.timedelta(days=d) for d in range(366)]
+    computed = {day for day in days if day.year == year and is_public_holiday(day)}
+    assert computed == expected
