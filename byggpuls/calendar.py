@@ -3,11 +3,11 @@
 The simulator's schedules follow it, and the analytics judge operating hours by it.
 
 Public holidays are the statutory ones (computed; tests check them against the ``holidays``
-package). School and kindergarten holidays follow Bergen's pattern: autumn break in week 41, Christmas from 21 December to
-2 January, winter break in week 9, Easter from the Monday of Holy Week to Easter Monday, the
-Friday after Ascension Day, and summer from 21 June to 17 August. Kindergartens close on public
-holidays, Christmas Eve, New Year's Eve and in weeks 28-30 of July. Those are typical dates,
-not any one year's official calendar.
+package). School and kindergarten holidays follow Bergen's pattern: autumn break in week 41,
+Christmas from 21 December to 2 January, winter break in week 9, Easter from the Monday of Holy
+Week to Easter Monday, the Friday after Ascension Day, and summer from 21 June to 17 August.
+Kindergartens close on public holidays, Christmas Eve, New Year's Eve and in weeks 28-30 of
+July. Those are typical dates, not any one year's official calendar.
 """
 
 from __future__ import annotations
