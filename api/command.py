@@ -7,6 +7,7 @@ import logging
 import signal
 import socket
 import sys
+from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -35,8 +36,10 @@ def run(args: argparse.Namespace) -> int:
     # Imported here: `byggpuls --help` and the other commands need none of this.
     from api.main import create_app
     from api.settings import ApiSettings
-    from byggpuls.bootstrap import open_registry, open_store
+    from byggpuls.bootstrap import open_registry_engine, open_store
     from byggpuls.errors import ConfigError
+    from byggpuls.registry.accounting import Accounting
+    from byggpuls.registry.repository import Registry
     from byggpuls.settings import load
 
     settings = load(ApiSettings, api_host=args.host, api_port=args.port)
@@ -44,9 +47,16 @@ def run(args: argparse.Namespace) -> int:
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the previous
     # handler; this one ends the command normally, so the store is closed on the way out.
     previous = signal.signal(signal.SIGTERM, _terminated)
+    resources: list[Callable[[], None]] = []
     try:
-        registry = open_registry(settings)
-        app = create_app(store=store, registry=registry, settings=settings)
+        engine = open_registry_engine(settings)
+        resources.append(engine.dispose)
+        app = create_app(
+            store=store,
+            registry=Registry(engine),
+            accounting=Accounting(engine),
+            settings=settings,
+        )
         server = _server(app, host=settings.api_host, port=settings.api_port)
         try:
             server.run()
@@ -60,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         logger.info("stopped by SIGTERM")
     finally:
         signal.signal(signal.SIGTERM, previous)
+        for release in resources:
+            release()
         store.close()
     return 0
 

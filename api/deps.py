@@ -16,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 from api.portfolio import Portfolio
 from api.settings import ApiSettings
 from api.workers import Workers
+from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingReader
 
@@ -26,6 +27,7 @@ class Services:
 
     store: ReadingReader
     registry: Registry
+    accounting: Accounting
     settings: ApiSettings
     workers: Workers
     templates: Jinja2Templates
@@ -45,6 +47,10 @@ async def get_registry(request: Request) -> Registry:
     return services(request).registry
 
 
+async def get_accounting(request: Request) -> Accounting:
+    return services(request).accounting
+
+
 async def get_settings(request: Request) -> ApiSettings:
     return services(request).settings
 
@@ -59,6 +65,7 @@ async def get_templates(request: Request) -> Jinja2Templates:
 
 StoreDep = Annotated[ReadingReader, Depends(get_store)]
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+AccountingDep = Annotated[Accounting, Depends(get_accounting)]
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 WorkersDep = Annotated[Workers, Depends(get_workers)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]

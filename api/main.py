@@ -13,12 +13,15 @@ from api.routes import api_router, dashboard, health
 from api.routes import metrics as metrics_route
 from api.settings import ApiSettings
 from api.workers import Workers
+from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingReader
 
 
-def create_app(*, store: ReadingReader, registry: Registry, settings: ApiSettings) -> FastAPI:
-    """The API and dashboard over ``store`` and ``registry``, which stay the caller's to close."""
+def create_app(
+    *, store: ReadingReader, registry: Registry, accounting: Accounting, settings: ApiSettings
+) -> FastAPI:
+    """The API and dashboard over the adapters given, which stay the caller's to close."""
     templates = web.make_templates()
     app = FastAPI(
         title=docs.TITLE,
@@ -31,6 +34,7 @@ def create_app(*, store: ReadingReader, registry: Registry, settings: ApiSetting
     app.state.byggpuls = Services(
         store=store,
         registry=registry,
+        accounting=accounting,
         settings=settings,
         workers=Workers(settings.api_workers),
         templates=templates,

@@ -6,7 +6,7 @@ reports (RFC 8428/8798: ``Cel``, ``kW``, ``kWh``, ``ppm``, ``%RH``), named in ``
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -259,3 +259,47 @@ class Health(BaseModel):
     checks: dict[str, Check] = Field(
         description="One entry per dependency: the reading store and the registry database."
     )
+
+
+class PointCompleteness(BaseModel):
+    """How many readings of one point arrived on the day, against how many were due."""
+
+    point: str = Field(examples=["el.power"])
+    received: int = Field(description="Readings stored for the day.", examples=[1438])
+    expected: int | None = Field(
+        description="Readings due so far from the point's interval; null without an interval.",
+        examples=[1440],
+    )
+    interval_s: int | None = Field(description="The point's reporting interval, s.", examples=[60])
+    ratio: float | None = Field(description="received / expected.", examples=[0.9986])
+
+
+class GatewayCompleteness(BaseModel):
+    """What the gateway's sequence numbers tell: packs received, repeated and missing."""
+
+    gateway: str = Field(examples=["gw-skole-01"])
+    packs: int = Field(description="Distinct packs received (all time, since pruning).")
+    duplicates: int = Field(description="Packs received more than once (resent or redelivered).")
+    missing_packs: int = Field(
+        description="Sequence numbers between the lowest and highest seen that never arrived."
+    )
+    first_seq: int
+    last_seq: int
+    last_seen: datetime
+    state: str | None = Field(description="Last reported status: online or offline.")
+    spool_depth: int | None = Field(description="Readings waiting in the gateway's disk spool.")
+    spool_dropped: int | None = Field(
+        description="Readings the gateway's spool dropped (oldest first) because it was full."
+    )
+
+
+class Completeness(BaseModel):
+    """Data completeness of a building on one UTC day."""
+
+    building: str = Field(examples=["skole-01"])
+    day: date
+    received: int = Field(description="Readings received of points with an interval.")
+    expected: int = Field(description="Readings due of points with an interval.")
+    ratio: float | None = Field(description="received / expected; null when nothing was due.")
+    points: list[PointCompleteness]
+    gateways: list[GatewayCompleteness]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.engine import Engine
+
 from byggpuls.errors import ConfigError
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
@@ -26,15 +28,27 @@ def open_store(settings: CommonSettings) -> ReadingStore:
     return InfluxStore.from_url(url)
 
 
-def open_registry(settings: CommonSettings) -> Registry:
-    """The registry database, migrated to the current schema."""
+def open_registry_engine(settings: CommonSettings) -> Engine:
+    """The registry database's engine, migrated to the current schema; dispose of it at the end.
+
+    For :class:`Registry` and :class:`~byggpuls.registry.accounting.Accounting` alike.
+    """
     url = settings.registry_url
     if url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
-    migrate(engine)
+    try:
+        migrate(engine)
+    except BaseException:
+        engine.dispose()
+        raise
     logger.info("registry database at %s is up to date", redact(url))
-    return Registry(engine)
+    return engine
 
 
-__all__ = ["ConfigError", "open_registry", "open_store"]
+def open_registry(settings: CommonSettings) -> Registry:
+    """The registry, on a migrated database."""
+    return Registry(open_registry_engine(settings))
+
+
+__all__ = ["ConfigError", "open_registry", "open_registry_engine", "open_store"]

@@ -29,9 +29,8 @@ from typing import Any, Final
 
 from prometheus_client import Counter
 
-from byggpuls.bootstrap import open_store
+from byggpuls.bootstrap import open_registry_engine, open_store
 from byggpuls.registry.accounting import Accounting
-from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingWriter
 from ingest.batch import Batch, Inbound, Item
@@ -136,11 +135,8 @@ class IngestService:
     def from_settings(cls, settings: IngestSettings) -> IngestService:
         """A worker on the store and registry ``settings`` name (migrated); :meth:`close` them."""
         store = open_store(settings)
-        if settings.database_url is None:
-            settings.data_dir.mkdir(parents=True, exist_ok=True)
         try:
-            engine = make_engine(settings.registry_url)
-            migrate(engine)
+            engine = open_registry_engine(settings)
         except BaseException:
             store.close()
             raise

@@ -2,9 +2,10 @@
 
 from fastapi import APIRouter
 
-from api.routes import buildings, findings, series
+from api.routes import buildings, completeness, findings, series
 
 api_router = APIRouter()
 api_router.include_router(buildings.router)
 api_router.include_router(series.router)
+api_router.include_router(completeness.router)
 api_router.include_router(findings.router)

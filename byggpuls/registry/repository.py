@@ -50,6 +50,13 @@ class Registry:
             bind = sessionmaker(bind)
         self._sessions = bind
 
+    @property
+    def engine(self) -> Engine:
+        """The engine of the registry's database (for :class:`~byggpuls.registry.Accounting`)."""
+        engine = self._sessions.kw["bind"]
+        assert isinstance(engine, Engine)
+        return engine
+
     @contextmanager
     def _reading(self) -> Iterator[Session]:
         with sql.translated(), self._sessions() as session, session.begin():

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from api.main import create_app
 from api.settings import ApiSettings
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
+from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import NewFinding
@@ -204,7 +205,12 @@ def make_client(settings: ApiSettings) -> Iterator[AppFactory]:
         settings: ApiSettings = settings,
         raise_server_exceptions: bool = True,
     ) -> TestClient:
-        app: FastAPI = create_app(store=store, registry=registry, settings=settings)
+        app: FastAPI = create_app(
+            store=store,
+            registry=registry,
+            accounting=Accounting(registry.engine),
+            settings=settings,
+        )
         client = TestClient(app, raise_server_exceptions=raise_server_exceptions)
         client.__enter__()
         clients.append(client)

@@ -21,6 +21,7 @@ from fastapi.testclient import TestClient
 from api.main import create_app
 from api.settings import ApiSettings
 from byggpuls import topics
+from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.db import make_engine
 from byggpuls.registry.repository import Registry
 from byggpuls.servers import MosquittoServer, free_port
@@ -71,7 +72,12 @@ def ingest(env: dict[str, str]) -> Iterator[Service]:
 def api(env: dict[str, str], influx_url: str, postgres_url: str) -> Iterator[TestClient]:
     store = InfluxStore.from_url(influx_url)
     engine = make_engine(postgres_url)
-    app = create_app(store=store, registry=Registry(engine), settings=ApiSettings())
+    app = create_app(
+        store=store,
+        registry=Registry(engine),
+        accounting=Accounting(engine),
+        settings=ApiSettings(),
+    )
     with TestClient(app) as client:
         yield client
     store.close()
@@ -155,6 +161,14 @@ def test_the_api_serves_exactly_what_the_gateway_published(
     detail = api.get(f"/api/v1/buildings/{building}").json()
     assert len(detail["points"]) == len([p for b, p in published if b == building])
     assert all(p["brick_class"] for p in detail["points"])
+
+    # Every pack the gateways numbered arrived: no sequence gaps.
+    completeness = api.get(f"/api/v1/buildings/{building}/completeness").json()
+    (gateway_row,) = completeness["gateways"]
+    assert gateway_row["missing_packs"] == 0
+    assert gateway_row["packs"] == len(
+        {p.seq for p in collector.packs if p.gateway == gateway_row["gateway"]}
+    )
 
     assert collector.malformed == [MALFORMED]
     engine = make_engine(postgres_url)

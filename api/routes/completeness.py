@@ -1,0 +1,86 @@
+"""``/api/v1/buildings/{id}/completeness``: how much of what the points promise has arrived."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, date, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from api import problems, schemas
+from api.deps import AccountingDep, RegistryDep, WorkersDep
+from api.openapi import responses
+
+router = APIRouter(prefix="/buildings", tags=["buildings"])
+
+
+@router.get(
+    "/{building_id}/completeness",
+    summary="Readings received versus expected, per point, on one day",
+    response_model=schemas.Completeness,
+    responses=responses(problems.NOT_FOUND),
+)
+async def read_completeness(
+    building_id: Annotated[str, Path(description="The building id.", examples=["skole-01"])],
+    registry: RegistryDep,
+    accounting: AccountingDep,
+    workers: WorkersDep,
+    day: Annotated[
+        date | None,
+        Query(description="The UTC day, YYYY-MM-DD. Default: today (so far)."),
+    ] = None,
+) -> schemas.Completeness:
+    """Per point: readings received on ``day`` and readings expected from the point's reporting
+    interval (for today, in the part of the day that has passed). Per gateway: packs received,
+    packs repeated, packs missing between the lowest and highest sequence number seen, and its
+    last status, including readings its spool had to drop."""
+    building = await workers.run(registry.building, building_id)
+    if building is None:
+        raise problems.not_found(f"There is no building {building_id!r}.")
+    day = day or datetime.now(UTC).date()
+    rows, sequences, states = await asyncio.gather(
+        workers.run(accounting.completeness, building_id, day),
+        workers.run(accounting.gateway_sequences, building_id),
+        workers.run(accounting.gateway_states, building_id),
+    )
+    points = [
+        schemas.PointCompleteness(
+            point=row.point,
+            received=row.received,
+            expected=row.expected,
+            interval_s=row.interval_s,
+            ratio=row.ratio,
+        )
+        for row in rows
+    ]
+    with_expectation = [row for row in rows if row.expected is not None]
+    received = sum(row.received for row in with_expectation)
+    expected = sum(row.expected or 0 for row in with_expectation)
+    state_of = {state.gateway: state for state in states}
+    gateways = []
+    for sequence in sequences:
+        state = state_of.get(sequence.gateway)
+        gateways.append(
+            schemas.GatewayCompleteness(
+                gateway=sequence.gateway,
+                packs=sequence.packs,
+                duplicates=sequence.duplicates,
+                missing_packs=sequence.missing,
+                first_seq=sequence.first_seq,
+                last_seq=sequence.last_seq,
+                last_seen=sequence.last_seen,
+                state=None if state is None else state.state,
+                spool_depth=None if state is None else state.spool_depth,
+                spool_dropped=None if state is None else state.spool_dropped,
+            )
+        )
+    return schemas.Completeness(
+        building=building_id,
+        day=day,
+        received=received,
+        expected=expected,
+        ratio=received / expected if expected else None,
+        points=points,
+        gateways=gateways,
+    )
