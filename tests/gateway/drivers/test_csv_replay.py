@@ -18,19 +18,21 @@ from gateway.config import GatewayConfig, load_config, parse_config
 from gateway.drivers.csv_replay import CsvReplayDriver, CsvReplayOptions
 from gateway.runtime import Gateway
 from gateway.spool import Spool
+from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[3]
 SZCAV_CONFIG = REPO / "deploy" / "gateway" / "lbnl-szcav.toml"
-#: The shared data lives beside the checkout, never in it.
-SZCAV = REPO.parent / "shared" / "data" / "lbnl_ahu" / "SZCAV.csv"
+#: The shared data lives beside the checkout, never in it (BYGGPULS_SHARED_DATA may say where).
+SZCAV = SHARED_DATA / "lbnl_ahu" / "SZCAV.csv"
 #: The file's first row: 3/11/2017 0:00 in Pacific Standard Time.
 FIRST_ROW_MS = round(datetime(2017, 3, 11, 8, 0, tzinfo=UTC).timestamp() * 1000)
 
 
 def szcav(**changes: Any) -> GatewayConfig:
+    """The sample configuration, reading the shared file wherever it is, with ``changes``."""
     config = load_config(SZCAV_CONFIG)
     assert isinstance(config.driver_options, CsvReplayOptions)
-    options = config.driver_options.model_copy(update=changes)
+    options = config.driver_options.model_copy(update={"path": SZCAV, **changes})
     return GatewayConfig(
         source=config.source,
         gateway=config.gateway,
@@ -47,10 +49,11 @@ def create(config: GatewayConfig) -> CsvReplayDriver:
     return driver
 
 
-def test_the_sample_config_finds_the_shared_file() -> None:
+def test_the_sample_config_finds_the_shared_file_beside_the_checkout() -> None:
     config = load_config(SZCAV_CONFIG)
     assert isinstance(config.driver_options, CsvReplayOptions)
-    assert config.context().resolve(config.driver_options.path).resolve() == SZCAV.resolve()
+    beside = REPO.parent / "shared" / "data" / "lbnl_ahu" / "SZCAV.csv"
+    assert config.context().resolve(config.driver_options.path).resolve() == beside.resolve()
 
 
 def test_szcav_points_have_brick_classes_and_si_units() -> None:
