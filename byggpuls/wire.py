@@ -177,11 +177,22 @@ class MetaPoint(_Model):
 
 
 class MetaBuilding(_Model):
+    """A building as a gateway describes it (in its birth message and its configuration)."""
+
     id: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
     name: str = Field(min_length=1, max_length=200)
     type: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
     floor_area_m2: float | None = Field(default=None, gt=0)
     address: str | None = Field(default=None, max_length=300)
+
+    def info(self) -> BuildingInfo:
+        return BuildingInfo(
+            id=self.id,
+            name=self.name,
+            type=self.type,
+            floor_area_m2=self.floor_area_m2,
+            address=self.address,
+        )
 
 
 class Meta(_Model):
@@ -193,10 +204,7 @@ class Meta(_Model):
     points: list[MetaPoint]
 
     def building_info(self) -> BuildingInfo:
-        b = self.building
-        return BuildingInfo(
-            id=b.id, name=b.name, type=b.type, floor_area_m2=b.floor_area_m2, address=b.address
-        )
+        return self.building.info()
 
     def point_infos(self) -> list[PointInfo]:
         return [PointInfo(**point.model_dump()) for point in self.points]

@@ -34,8 +34,9 @@ from typing import Any, Final, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from byggpuls.errors import ConfigError
-from byggpuls.reading import ID_PATTERN, BuildingInfo
+from byggpuls.reading import ID_PATTERN
 from byggpuls.settings import CommonSettings, Environment, is_loopback
+from byggpuls.wire import MetaBuilding
 from gateway import drivers
 
 #: A week of a 100-point building at one reading a minute, ~60-120 MB of disk: an outage of a
@@ -88,23 +89,8 @@ class GatewaySection(_Strict):
     max_inflight_packs: int = Field(default=DEFAULT_MAX_INFLIGHT_PACKS, ge=1, le=1000)
 
 
-class BuildingSection(_Strict):
-    """``[building]``: the building this gateway is in."""
-
-    id: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
-    name: str = Field(min_length=1, max_length=200)
-    type: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
-    floor_area_m2: float | None = Field(default=None, gt=0)
-    address: str | None = Field(default=None, max_length=300)
-
-    def info(self) -> BuildingInfo:
-        return BuildingInfo(
-            id=self.id,
-            name=self.name,
-            type=self.type,
-            floor_area_m2=self.floor_area_m2,
-            address=self.address,
-        )
+class BuildingSection(MetaBuilding):
+    """``[building]``: the building this gateway is in, as its birth message describes it."""
 
 
 class SpoolSection(_Strict):
