@@ -172,6 +172,10 @@ def _start_services(args: argparse.Namespace, env: dict[str, str], children: lis
     children.append(_Child("analytics", _byggpuls("analytics", "--interval", "60"), env))
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir: Path = args.data_dir.resolve()
     if data_dir.exists():
@@ -184,20 +188,21 @@ def run(args: argparse.Namespace) -> int:
         where = "set: using it" if name in os.environ else "unset: embedded SQLite"
         print(f"demo: {name} {where}")
 
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    # Both stop the demo wherever it is, also while it waits for a service to start; SIGINT is
+    # set explicitly because a shell starts background jobs with it ignored.
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
     broker = _start_broker(args, env, data_dir)
     children: list[_Child] = []
     try:
         _start_services(args, env, children)
         print(f"demo: dashboard at http://{args.host}:{args.port}/  (Ctrl-C stops the demo)")
-        while not stop.is_set():
+        while True:
             for child in children:
                 if child.process.poll() is not None:
                     print(f"demo: {child.name} exited with code {child.process.returncode}")
                     return 1
-            stop.wait(0.5)
-        return 0
+            time.sleep(0.5)
     except KeyboardInterrupt:
         return 0
     finally:

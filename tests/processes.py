@@ -32,10 +32,10 @@ class Service:
     def said(self, text: str) -> bool:
         return any(text in line for line in self.lines)
 
-    def stop(self, *, timeout_s: float = 30.0) -> int:
-        """Ctrl-C (SIGINT) unless it has ended; its exit code."""
+    def stop(self, *, timeout_s: float = 30.0, sig: signal.Signals = signal.SIGINT) -> int:
+        """Ctrl-C (SIGINT, or ``sig``) unless it has ended; its exit code."""
         if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
+            self.process.send_signal(sig)
         code = self.process.wait(timeout_s)
         self._reader.join(5)
         assert self.process.stdout is not None

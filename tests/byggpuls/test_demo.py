@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -75,7 +76,10 @@ def test_demo_serves_the_portfolio_with_its_history(tmp_path: Path, broker: str)
         assert page.status_code == 200
         assert building in page.text
     finally:
-        code = demo.stop(timeout_s=60)
+        # Ctrl-C in a terminal; a service manager's SIGTERM for the other.
+        code = demo.stop(
+            timeout_s=60, sig=signal.SIGINT if broker == "mosquitto" else signal.SIGTERM
+        )
     output = "".join(demo.lines)
     assert code == 0, output[-3000:]
     assert f"dashboard at http://127.0.0.1:{demo.port}/" in output
