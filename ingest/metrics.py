@@ -204,12 +204,22 @@ class Outage:
 
     def __init__(self) -> None:
         self.since: float | None = None
+        #: When it was last seen to answer.
+        self.last_up: float = 0.0
 
-    def down(self) -> None:
+    def down(self, *, seen_at: float | None = None) -> None:
+        """It did not answer a call made at ``seen_at`` (default now).
+
+        A call that started before the last success says nothing new: a slow probe that failed
+        while a write got through must not mark a store down that is up.
+        """
+        if seen_at is not None and seen_at < self.last_up:
+            return
         if self.since is None:
             self.since = time.monotonic()
 
     def up(self) -> None:
+        self.last_up = time.monotonic()
         self.since = None
 
     def seconds(self) -> float:

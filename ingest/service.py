@@ -357,11 +357,11 @@ class IngestService:
         idle_s = time.monotonic() - self._last_write_s
         if ping is None or idle_s < self.settings.ingest_health_threshold_s / 2:
             return
-        self._last_write_s = time.monotonic()
+        self._last_write_s = started = time.monotonic()
         try:
             ping()
         except Exception as exc:  # the store's own errors, translated or not
-            self.store_outage.down()
+            self.store_outage.down(seen_at=started)
             logger.warning("store does not answer: %s", exc)
         else:
             self.store_outage.up()

@@ -35,6 +35,7 @@ class Worker:
 
     def __init__(self, *, env: dict[str, str], log: Path) -> None:
         self.port = int(env["BYGGPULS_INGEST_METRICS_PORT"])
+        self.log_path = log
         self._log = log.open("ab")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "ingest"],
@@ -57,6 +58,24 @@ class Worker:
             if line.startswith(f"{name} "):
                 return float(line.split()[1])
         return 0.0
+
+    def diagnosis(self, influx_url: str, expected: dict[tuple[str, str], int]) -> str:
+        """What a failing test should show: how far it got, the worker's counters and log."""
+        counts = influx_series_counts(influx_url)
+        stored = sum(counts.values())
+        names = (
+            "byggpuls_ingest_readings_written_total",
+            "byggpuls_ingest_messages_acknowledged_total",
+            "byggpuls_ingest_acks_dropped_total",
+            "byggpuls_ingest_inflight_messages",
+            "byggpuls_ingest_broker_connected",
+        )
+        metrics = {name: self.metric(name) for name in names}
+        log = self.log_path.read_text()[-4000:]
+        return (
+            f"stored {stored} of {sum(expected.values())} readings; worker {metrics}; "
+            f"alive: {self.process.poll() is None}\n{log}"
+        )
 
     def end(self, sig: signal.Signals = signal.SIGTERM) -> int:
         self.process.send_signal(sig)
@@ -137,7 +156,8 @@ def test_a_burst_while_paused_is_delivered_whole(
     finally:
         worker.process.send_signal(signal.SIGCONT)
     try:
-        assert wait_until(lambda: influx_series_counts(influx_url) == expected, timeout_s=60)
+        delivered = wait_until(lambda: influx_series_counts(influx_url) == expected, timeout_s=60)
+        assert delivered, worker.diagnosis(influx_url, expected)
         assert worker.metric("byggpuls_ingest_broker_dropped_messages") == 0
         assert worker.metric("byggpuls_ingest_inflight_messages") >= 0
     finally:
