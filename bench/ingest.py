@@ -203,7 +203,7 @@ def _start_workers(
     database_url: str | None,
     workers: int,
 ) -> list[tuple[subprocess.Popen[bytes], int]]:
-    """Start ``workers`` ingest processes and wait until each answers /healthz with 200."""
+    """Start ``workers`` ingest processes; wait until each answers /readyz (subscribed) with 200."""
     processes: list[tuple[subprocess.Popen[bytes], int]] = []
     command = _ingest_command()
     for index in range(workers):
@@ -227,7 +227,7 @@ def _start_workers(
         deadline = time.monotonic() + 60
         while True:
             try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1).status_code == 200:
                     break
             except httpx.HTTPError:
                 pass

@@ -156,7 +156,7 @@ def _start_services(args: argparse.Namespace, env: dict[str, str], children: lis
     children.append(ingest)
     # Ingest's session must exist before the gateways publish, or the broker has no queue to
     # keep their first messages in.
-    _wait_http(f"http://127.0.0.1:{metrics_port}/healthz", ingest)
+    _wait_http(f"http://127.0.0.1:{metrics_port}/readyz", ingest)
     api = _Child("api", _byggpuls("api", "--host", args.host, "--port", str(args.port)), env)
     children.append(api)
     _wait_http(f"http://{args.host}:{args.port}/healthz", api)

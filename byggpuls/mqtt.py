@@ -227,10 +227,21 @@ class MqttSession:
         """
         return self._client.publish(topic, payload, qos=qos, retain=retain)
 
-    def subscribe(self, topic_filter: str, *, qos: int = 1) -> int:
-        """Subscribe; the message id, for :meth:`wait_subscribed`."""
-        _, mid = self._client.subscribe(topic_filter, qos=qos)
+    def subscribe(self, topic_filter: str | list[tuple[str, int]], *, qos: int = 1) -> int:
+        """Subscribe to one filter, or to several ``(filter, qos)`` in one packet.
+
+        Returns the message id, for :meth:`is_subscribed` and :meth:`wait_subscribed`.
+        """
+        if isinstance(topic_filter, str):
+            _, mid = self._client.subscribe(topic_filter, qos=qos)
+        else:
+            _, mid = self._client.subscribe(topic_filter)
         return mid if mid is not None else -1
+
+    def is_subscribed(self, mid: int) -> bool:
+        """Whether the broker acknowledged subscription ``mid`` (SUBACK)."""
+        with self._subacks_changed:
+            return mid in self._subacks
 
     def wait_subscribed(self, mid: int, timeout: float | None = None) -> bool:
         """Block until the broker acknowledged subscription ``mid`` (SUBACK); whether it did."""

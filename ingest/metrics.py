@@ -142,14 +142,25 @@ HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 
 
 class MetricsServer:
-    """``/metrics`` (Prometheus text format) and ``/healthz`` (200 or 503, JSON) on one port."""
+    """``/metrics`` (Prometheus text format), ``/healthz`` and ``/readyz`` (200 or 503, JSON).
+
+    ``/healthz`` fails once the broker or the store has been unreachable longer than the
+    threshold (restart me); ``/readyz`` until the worker is subscribed and the store answers
+    (do not send me traffic yet).
+    """
 
     def __init__(
-        self, *, host: str, port: int, metrics: IngestMetrics, health: HealthCheck
+        self,
+        *,
+        host: str,
+        port: int,
+        metrics: IngestMetrics,
+        health: HealthCheck,
+        ready: HealthCheck,
     ) -> None:
         self._metrics = metrics
         self._health = health
-        handler = _handler(metrics, health)
+        handler = _handler(metrics, {"/healthz": health, "/readyz": ready})
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
@@ -172,18 +183,20 @@ class MetricsServer:
             self._thread.join(5)
 
 
-def _handler(metrics: IngestMetrics, health: HealthCheck) -> type[BaseHTTPRequestHandler]:
+def _handler(
+    metrics: IngestMetrics, checks: dict[str, HealthCheck]
+) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if path == "/metrics":
                 self._send(200, CONTENT_TYPE_LATEST, metrics.render())
-            elif path == "/healthz":
-                healthy, detail = health()
+            elif path in checks:
+                healthy, detail = checks[path]()
                 body = json.dumps({"status": "ok" if healthy else "failing", **detail})
                 self._send(200 if healthy else 503, "application/json", body.encode())
             else:
-                self._send(404, "text/plain", b"not found: try /metrics or /healthz\n")
+                self._send(404, "text/plain", b"not found: try /metrics, /healthz or /readyz\n")
 
         def _send(self, status: int, content_type: str, body: bytes) -> None:
             self.send_response(status)

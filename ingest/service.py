@@ -162,6 +162,7 @@ class IngestService:
             port=s.ingest_metrics_port,
             metrics=self.metrics,
             health=self.health,
+            ready=self.ready,
         )
         self._http.start()
         self.broker_outage.down()
@@ -391,6 +392,30 @@ class IngestService:
             logger.info("pruned %d pack receipts", pruned, extra={"pruned": pruned})
 
     # -- health ---------------------------------------------------------------------------------
+
+    def wait_ready(self, timeout_s: float) -> bool:
+        """Block until :meth:`ready` (or ``timeout_s``); whether it is."""
+        deadline = time.monotonic() + timeout_s
+        while not self.ready()[0]:
+            if time.monotonic() > deadline or self.failed.is_set():
+                return False
+            time.sleep(0.02)
+        return True
+
+    def ready(self) -> tuple[bool, dict[str, Any]]:
+        """Whether the worker takes telemetry now: subscribed, and the store answering.
+
+        Unlike :meth:`health`, which tolerates short outages, this is what to wait for before
+        sending a worker traffic (a gateway, a test, the demo).
+        """
+        subscribed = self.subscriber.subscribed
+        store_up = self.store_outage.since is None
+        problems = []
+        if not subscribed:
+            problems.append("not subscribed yet")
+        if not store_up:
+            problems.append("store unreachable")
+        return not problems, {"subscribed": subscribed, "problems": problems}
 
     def health(self) -> tuple[bool, dict[str, Any]]:
         """Whether the worker is healthy, and why not."""

@@ -40,6 +40,8 @@ class Subscriber:
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
         self._unacked: deque[float] = deque()
         self._broker_dropped = 0
+        #: (connection generation, message id) of the telemetry subscription last sent.
+        self._subscription: tuple[int, int] | None = None
         self.session = MqttSession(
             settings=settings,
             client_id=settings.ingest_client_id,
@@ -48,6 +50,18 @@ class Subscriber:
             receive_maximum=settings.ingest_receive_maximum,
             on_connect=self._subscribe,
             on_message=self._on_message,
+        )
+
+    @property
+    def subscribed(self) -> bool:
+        """Whether the broker acknowledged this connection's subscriptions: from then on it keeps
+        the worker's telemetry for it (queued in the session while it is away)."""
+        subscription = self._subscription
+        return (
+            subscription is not None
+            and subscription[0] == self.session.generation
+            and self.session.connected
+            and self.session.is_subscribed(subscription[1])
         )
 
     @property
@@ -84,10 +98,11 @@ class Subscriber:
             else topics.TELEMETRY_FILTER
         )
         # Every worker reads every birth and status itself: each keeps its own point cache.
-        session.client.subscribe(
+        mid = session.subscribe(
             [(telemetry, 1), (topics.META_FILTER, 1), (topics.STATUS_FILTER, 1)]
         )
-        session.client.subscribe(BROKER_DROPPED_TOPIC, 0)
+        self._subscription = (session.generation, mid)
+        session.subscribe(BROKER_DROPPED_TOPIC, qos=0)
         logger.info("subscribed to %s, meta and status", telemetry)
 
     def _on_message(self, msg: paho.MQTTMessage) -> None:

@@ -51,7 +51,7 @@ def service(mosquitto: MosquittoServer, influx_url: str, tmp_path: Path) -> Iter
     )
     service = IngestService.from_settings(settings)
     service.start()
-    assert service.session.wait_connected(10)
+    assert service.wait_ready(30)
     try:
         yield service
     finally:

@@ -54,7 +54,7 @@ def worker(
     service = IngestService.from_settings(settings)
     service.start()
     started.append(service)
-    assert service.session.wait_connected(10)
+    assert service.wait_ready(30)
     return service
 
 
@@ -158,3 +158,32 @@ def test_broker_restarted_mid_stream(
     assert wait_until(
         lambda: influx_series_counts(influx_url) == expected, timeout_s=60, every_s=0.5
     )
+
+
+def test_not_ready_before_the_broker_has_the_subscription(
+    start_worker: list[IngestService], influx_url: str, tmp_path: Path
+) -> None:
+    # A broker that is not there yet: the worker is alive (healthz) but must not be sent
+    # traffic (readyz), or the broker, knowing no subscriber, would drop it.
+    mosquitto = MosquittoServer(workdir=tmp_path / "late-broker")
+    settings = IngestSettings(
+        mqtt_url=mosquitto.url,
+        influx_url=influx_url,
+        data_dir=tmp_path / "data",
+        ingest_client_id="ingest-late",
+        ingest_metrics_port=0,
+    )
+    service = IngestService.from_settings(settings)
+    start_worker.append(service)
+    service.start()
+    base = f"http://127.0.0.1:{service.metrics_port}"
+    try:
+        assert httpx.get(f"{base}/healthz").status_code == 200
+        not_ready = httpx.get(f"{base}/readyz")
+        assert not_ready.status_code == 503
+        assert "not subscribed yet" in not_ready.json()["problems"]
+        mosquitto.start()
+        assert service.wait_ready(60)
+        assert httpx.get(f"{base}/readyz").status_code == 200
+    finally:
+        mosquitto.stop()

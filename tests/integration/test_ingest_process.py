@@ -48,7 +48,7 @@ class Worker:
 
     def healthy(self) -> bool:
         try:
-            return httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=1).status_code == 200
+            return httpx.get(f"http://127.0.0.1:{self.port}/readyz", timeout=1).status_code == 200
         except httpx.HTTPError:
             return False
 

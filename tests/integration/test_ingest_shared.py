@@ -33,7 +33,7 @@ def worker(mosquitto: MosquittoServer, influx_url: str, data_dir: Path, name: st
     )
     service = IngestService.from_settings(settings)
     service.start()
-    assert service.session.wait_connected(10)
+    assert service.wait_ready(30)
     return service
 
 

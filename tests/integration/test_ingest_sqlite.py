@@ -126,6 +126,9 @@ def test_meta_status_and_telemetry_on_the_embedded_stores(
 
             base = f"http://127.0.0.1:{service.metrics_port}"
             assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+            ready = httpx.get(f"{base}/readyz")
+            assert ready.status_code == 200
+            assert ready.json()["subscribed"] is True
             metrics = httpx.get(f"{base}/metrics").text
             assert (
                 'byggpuls_ingest_gateway_missing_packs{building="skole-01",gateway="gw-1"} 1.0'

@@ -53,7 +53,7 @@ def env(
 @pytest.fixture
 def ingest(env: dict[str, str]) -> Iterator[Service]:
     service = Service(byggpuls("ingest"), env)
-    health = f"http://127.0.0.1:{env['BYGGPULS_INGEST_METRICS_PORT']}/healthz"
+    health = f"http://127.0.0.1:{env['BYGGPULS_INGEST_METRICS_PORT']}/readyz"
 
     def healthy() -> bool:
         try:
