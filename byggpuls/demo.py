@@ -24,8 +24,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO
 
-import httpx
-
 from byggpuls.broker import DemoBroker
 from byggpuls.servers import free_port
 
@@ -109,6 +107,10 @@ def _byggpuls(*args: str) -> list[str]:
 
 
 def _wait_http(url: str, child: _Child) -> None:
+    # Imported here: every `byggpuls` command imports this module to build its command line,
+    # and httpx (which loads rich, click and pygments for its own CLI) adds ~20 MB of RSS.
+    import httpx
+
     deadline = time.monotonic() + READY_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if child.process.poll() is not None:

@@ -22,8 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Self
 
-import httpx
-
 from byggpuls.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -224,6 +222,8 @@ class InfluxServer(_ChildServer):
         return [binary, "-config", str(DEPLOY_DIR / "influxdb" / "influxdb.conf")], env
 
     def _wait_ready(self) -> None:
+        import httpx  # only InfluxDB needs it: the gateway imports this module (~20 MB)
+
         super()._wait_ready()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while httpx.get(f"{self.http_url}/ping", timeout=2).status_code != 204:
@@ -242,6 +242,8 @@ class InfluxServer(_ChildServer):
 
     def create_database(self, name: str) -> None:
         """Create database ``name`` (a no-op when it exists)."""
+        import httpx
+
         httpx.post(
             f"{self.http_url}/query",
             auth=(self.username, self.password),
