@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -95,6 +96,18 @@ def decode_telemetry(payload: bytes, *, building: str, resolve: QuantityResolver
     Raises :class:`~byggpuls.errors.SenMLError` for invalid SenML and :class:`PayloadError` for
     valid SenML that breaks the rules above; both say why, for the dead-letter record.
     """
+    # Packs as gateways send them decode in bulk; anything else, and every fault, goes the
+    # record-by-record way, which words the error.
+    columns = senml.decode_columns(payload) if type(payload) is bytes else None
+    if columns is not None:
+        telemetry = _telemetry_of_columns(columns, building, resolve)
+        if telemetry is not None:
+            return telemetry
+    return _telemetry_of_records(payload, building, resolve)
+
+
+def _telemetry_of_records(payload: bytes, building: str, resolve: QuantityResolver) -> Telemetry:
+    """:func:`decode_telemetry` record by record: for any pack, and the words of every error."""
     # now=0 leaves relative times below 2**28 after resolution, so they can be told apart.
     records = senml.decode_pack(payload, now=0.0)  # never empty: SenML refuses empty packs
     first = records[0].extra
@@ -134,6 +147,41 @@ def decode_telemetry(payload: bytes, *, building: str, resolve: QuantityResolver
             )
         )  # fmt: skip
     return Telemetry(building=building, gateway=gateway, seq=seq, readings=readings)
+
+
+def _telemetry_of_columns(
+    columns: senml.Columns, building: str, resolve: QuantityResolver
+) -> Telemetry | None:
+    """:func:`decode_telemetry` of a plain pack, a column at a time; None at the first doubt.
+
+    Gives what the record-by-record path gives (``tests/byggpuls/test_wire.py`` checks it on
+    generated packs) with a few Python calls per pack instead of per reading.
+    """
+    gateway = columns.extra.get(GATEWAY_FIELD)
+    seq = columns.extra.get(SEQUENCE_FIELD)
+    if type(gateway) is not str or not is_id(gateway) or type(seq) is not int or seq < 0:
+        return None
+    prefix = f"{building}:"
+    start = len(prefix)
+    keys = list(zip(columns.names, columns.units, strict=True))
+    # Point, quantity and zone of each (name, unit), resolved in the order they first occur.
+    known: dict[tuple[str, str | None], tuple[str, str, str | None]] = {}
+    for name, unit in dict.fromkeys(keys):
+        point = name[start:]
+        if not name.startswith(prefix) or not is_point_id(point):
+            return None
+        known[name, unit] = (point, *resolve(point, unit))
+    points, quantities, zones = zip(*map(known.__getitem__, keys), strict=True)
+    times_ms = list(map(round, [time_s * 1000.0 for time_s in columns.times]))
+    fields = zip(
+        repeat(building), points, quantities, times_ms, columns.values, columns.units, zones
+    )
+    readings: list[Reading] = list(map(_new_tuple, repeat(Reading), fields))
+    return Telemetry(building=building, gateway=gateway, seq=seq, readings=readings)
+
+
+#: ``_new_tuple(Reading, fields)`` makes a Reading without its keyword-handling ``__new__``.
+_new_tuple: Final = tuple.__new__
 
 
 def _point_of(index: int, name: str, prefix: str) -> str:

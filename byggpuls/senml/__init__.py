@@ -3,7 +3,9 @@
 ``decode_pack`` checks a pack strictly and resolves it (RFC 8428 section 4.6): base fields
 applied, names concatenated and checked, relative times made absolute; records keep pack order.
 ``encode_pack`` writes resolved records as a compact pack; ``decode_pack(encode_pack(rs)) == rs``.
-Every fault raises :class:`SenMLError` naming the record and the reason.
+Every fault raises :class:`SenMLError` naming the record and the reason. ``decode_columns``
+decodes the plain packs gateways send (numeric values, absolute times) in bulk, as columns, and
+returns None for any other pack, valid or not, so that ``decode_pack`` decides.
 
 Where the RFC leaves room, this codec decides:
 
@@ -26,8 +28,8 @@ Where the RFC leaves room, this codec decides:
 """
 
 from byggpuls.errors import SenMLError
-from byggpuls.senml.decode import decode_pack
+from byggpuls.senml.decode import Columns, decode_columns, decode_pack
 from byggpuls.senml.encode import encode_pack
 from byggpuls.senml.model import Record
 
-__all__ = ["Record", "SenMLError", "decode_pack", "encode_pack"]
+__all__ = ["Columns", "Record", "SenMLError", "decode_columns", "decode_pack", "encode_pack"]

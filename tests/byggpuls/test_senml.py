@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from byggpuls import errors
-from byggpuls.senml import Record, SenMLError, decode_pack, encode_pack
+from byggpuls.senml import Columns, Record, SenMLError, decode_columns, decode_pack, encode_pack
 
 VECTORS = json.loads((Path(__file__).parent / "senml_vectors.json").read_text("utf-8"))
 NOW = VECTORS["now"]
@@ -576,8 +576,37 @@ def test_relative_times_add_back_exactly(times: list[float], base_time: float) -
     assert [r.time for r in decode_pack(encode_pack(pack, base_time=base_time))] == times
 
 
+def columns_of(records: list[Record]) -> Columns:
+    return Columns(
+        names=[r.name for r in records],
+        times=[r.time for r in records],
+        values=[r.value for r in records],  # type: ignore[misc]
+        units=[r.unit for r in records],
+        extra=records[0].extra,
+    )
+
+
+def check_columns(payload: bytes) -> None:
+    """Bulk decoding gives None, or exactly the records decode_pack resolves, all plain."""
+    columns = decode_columns(payload)
+    if columns is None:
+        event("not plain")
+        return
+    event("plain")
+    records = decode_pack(payload, now=NOW)  # must not raise: the pack is valid
+    assert columns == columns_of(records)
+    assert [r.time for r in records] == columns.times  # bit for bit, and no relative time
+    assert all(r.time >= LIMIT for r in records)
+    assert all(
+        (r.string_value, r.bool_value, r.data_value, r.sum, r.update_time) == (None,) * 5
+        for r in records
+    )
+    assert not any(r.extra for r in records[1:])
+
+
 def check_decode(payload: bytes | str) -> None:
     """Decoding either gives records or raises SenMLError; what it gives encodes back."""
+    check_columns(payload.encode("utf-8") if isinstance(payload, str) else payload)
     try:
         decoded = decode_pack(payload, now=NOW)
     except SenMLError:
@@ -639,3 +668,91 @@ def mutated_packs(draw: st.DrawFn) -> list[Any]:
 @given(st.lists(fuzz_records | json_values, max_size=6) | mutated_packs())
 def test_senml_shaped_json_only_raises_senml_error(pack: list[Any]) -> None:
     check_decode(json.dumps(pack).encode("utf-8"))
+
+
+@st.composite
+def plain_packs(draw: st.DrawFn) -> tuple[list[Record], bytes]:
+    """A pack as a gateway sends it: numeric values, names under the base name, absolute times."""
+    base_name = draw(names)
+    plain = st.builds(
+        lambda name, time, value, unit: Record(name, time, value, unit=unit),
+        st.builds(str.__add__, st.just(base_name), name_tails),
+        times_ms,
+        finite,
+        st.none() | st.sampled_from(["Cel", "kWh", "%RH", "ppm"]),
+    )
+    pack = draw(st.lists(plain, min_size=1, max_size=12))
+    pack[0] = pack[0]._replace(extra=draw(extras))
+    payload = encode_pack(
+        pack,
+        base_name=base_name,
+        base_time=draw(st.none() | st.sampled_from([r.time for r in pack])),
+        base_unit=draw(st.none() | st.sampled_from([r.unit or "W" for r in pack])),
+        version=draw(st.sampled_from([10, 26])),
+    )
+    return pack, payload
+
+
+@PROPERTIES
+@given(plain_packs())
+def test_plain_packs_decode_in_bulk_as_they_do_record_by_record(
+    case: tuple[list[Record], bytes],
+) -> None:
+    pack, payload = case
+    columns = decode_columns(payload)
+    if columns is None:
+        # Only a base field after the first record (the encoder may move the base time or
+        # unit) or a non-ASCII string among the first record's extras sends it elsewhere.
+        later_fields = {label for record in json.loads(payload)[1:] for label in record}
+        moved_base = not later_fields.isdisjoint({"bn", "bt", "bu", "bv", "bs", "bver"})
+        event("base field after the first record" if moved_base else "non-ASCII")
+        assert moved_base or any(
+            isinstance(v, str) and not v.isascii() for v in pack[0].extra.values()
+        )
+        return
+    event("plain")
+    assert columns == columns_of(pack)
+    check_columns(payload)
+
+
+@pytest.mark.parametrize(
+    "records",
+    [
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "t": -1.7e9, "v": 2}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "vb": True}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "v": True}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "v": 1, "bt": 1.8e9}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": None, "v": 2}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "u": None, "v": 2}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y", "v": 10**400}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1}, {"n": "y z", "v": 1}],
+        [{"bn": "a:", "bt": 1.7e9, "bv": 1, "n": "x", "v": 1}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x", "v": 1, "x_": 1}],
+        [{"bn": "a:", "bt": 1.7e9, "n": "x"}, {"n": "y", "v": 1}],
+        [{"bn": "a:", "n": "x", "v": 1}],
+    ],
+)
+def test_packs_that_are_not_plain_are_left_to_the_record_by_record_path(
+    records: list[dict[str, Any]],
+) -> None:
+    assert decode_columns(json.dumps(records).encode()) is None
+
+
+def test_duplicate_keys_are_left_to_the_record_by_record_path() -> None:
+    payload = b'[{"bn":"a:","bt":1.7e9,"n":"x","v":1},{"n":"y","v":2,"v":3}]'
+    assert decode_columns(payload) is None
+    assert "duplicate key 'v'" in reject(payload)
+
+
+def test_a_gateway_pack_decodes_in_bulk() -> None:
+    payload = (
+        b'[{"bver":26,"bn":"b-1:","bt":1763942400,"n":"el.e","u":"kWh","v":1406.5,'
+        b'"gw":"gw-1","seq":0},{"n":"el.e","u":"kWh","t":60,"v":1354},{"n":"t1","v":21.5}]'
+    )
+    assert decode_columns(payload) == Columns(
+        names=["b-1:el.e", "b-1:el.e", "b-1:t1"],
+        times=[1763942400.0, 1763942460.0, 1763942400.0],
+        values=[1406.5, 1354.0, 21.5],
+        units=["kWh", "kWh", None],
+        extra={"gw": "gw-1", "seq": 0},
+    )

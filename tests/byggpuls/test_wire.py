@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from byggpuls import wire
+from byggpuls import senml, wire
 from byggpuls.errors import ContractError, PayloadError, SenMLError
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.topics import MetaTopic
@@ -115,6 +116,70 @@ def test_decoding_any_bytes_gives_telemetry_or_a_contract_error(payload: bytes) 
         assert reason, "a refusal must say why"
         return
     assert telemetry.readings
+
+
+points = st.sampled_from(["ahu1.sat", "z1.temp", "el.energy", "z2.co2", "pump-1.run"])
+units = st.sampled_from(["Cel", "kWh", "ppm", "%RH"])
+readings = st.builds(
+    reading,
+    points,
+    st.integers(-86_400, 86_400),
+    st.floats(allow_nan=False, allow_infinity=False),
+    units,
+)
+fields = st.sampled_from(["n", "u", "t", "v", "vb", "bn", "bt", "bu", "gw", "seq", "x", "x_"])
+field_values = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats()
+    | st.sampled_from(["p", "skole-01:", "other:", "gw-2", "Cel", "é", -1, 2**28, 1e308])
+)
+
+
+@st.composite
+def telemetry_payloads(draw: st.DrawFn) -> bytes:
+    """Packs as gateways encode them, some with a few fields dropped, added or changed."""
+    pack = draw(st.lists(readings, min_size=1, max_size=10))
+    payload = wire.encode_telemetry(
+        pack, building="skole-01", gateway="gw-1", seq=draw(st.integers(0, 10**6))
+    )
+    records = json.loads(payload)
+    for _ in range(draw(st.integers(0, 2))):
+        record = draw(st.sampled_from(records))
+        if draw(st.booleans()):
+            record.pop(draw(st.sampled_from(sorted(record))))
+        else:
+            record[draw(fields)] = draw(field_values)
+    return json.dumps(records, allow_nan=True).encode()
+
+
+def outcome(decode: Callable[..., wire.Telemetry], payload: bytes) -> object:
+    try:
+        return decode(payload, building="skole-01", resolve=resolve)
+    except ContractError as error:
+        return type(error), str(error)
+
+
+@settings(deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(telemetry_payloads())
+def test_bulk_decoding_gives_what_record_by_record_decoding_gives(payload: bytes) -> None:
+    bulk = outcome(wire.decode_telemetry, payload)
+    event("telemetry" if isinstance(bulk, wire.Telemetry) else "refused")
+    record_by_record = outcome(wire._telemetry_of_records, payload)
+    assert bulk == record_by_record
+
+
+def test_a_gateway_pack_takes_the_bulk_path() -> None:
+    payload = wire.encode_telemetry(
+        [reading("z1.temp", 0, 21.5), reading("el.energy", 60, 12.0, unit="kWh")],
+        building="skole-01",
+        gateway="gw-1",
+        seq=3,
+    )
+    columns = senml.decode_columns(payload)
+    assert columns is not None
+    assert columns.extra == {"gw": "gw-1", "seq": 3}
 
 
 BUILDING = BuildingInfo(
