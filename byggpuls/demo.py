@@ -22,10 +22,12 @@ import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from byggpuls.broker import DemoBroker
 from byggpuls.servers import free_port
+
+if TYPE_CHECKING:  # the broker module's asyncio is for the demo's run, not every command line
+    from byggpuls.broker import DemoBroker
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0

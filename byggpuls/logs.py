@@ -9,8 +9,6 @@ from __future__ import annotations
 import logging
 import sys
 
-from pythonjsonlogger.json import JsonFormatter
-
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Libraries that log every packet, migration step or state change at INFO.
 _QUIET = ("alembic", "amqtt", "transitions", "httpx", "httpcore", "uvicorn.access", "pymodbus")
@@ -33,6 +31,8 @@ def configure(*, level: str = "INFO", json_lines: bool = False) -> None:
     """Send log records to stderr, as text or as JSON lines (for a log shipper)."""
     handler = logging.StreamHandler(sys.stderr)
     if json_lines:
+        from pythonjsonlogger.json import JsonFormatter  # only then: a gateway's memory counts
+
         handler.setFormatter(
             JsonFormatter(
                 "%(asctime)s %(levelname)s %(name)s %(message)s",
