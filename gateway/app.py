@@ -30,6 +30,7 @@ from gateway.config import (
     GatewaySettings,
     load_config,
 )
+from gateway.memory import limit_malloc_arenas, release_free_memory
 from gateway.progress import ProgressReporter
 from gateway.runtime import Gateway, backfill_plan
 from gateway.spool import Spool
@@ -109,6 +110,7 @@ def _config_run(config: GatewayConfig, args: argparse.Namespace, settings: Gatew
 def _simulated_run(args: argparse.Namespace, settings: GatewaySettings) -> Run:
     from gateway.drivers import simulated  # the simulation's numpy only when simulating
 
+    release_free_memory()  # what compiling numpy's modules left, before the spools allocate
     now_s = time.time()
     plan = backfill_plan(now_s=now_s, days=args.backfill_days, interval_s=args.backfill_interval)
     portfolio = simulated.portfolio_drivers(
@@ -175,6 +177,7 @@ def _stop_signals(stop: threading.Event) -> Iterator[None]:
 def main(args: argparse.Namespace) -> int:
     """Run the gateways that ``args`` describe; the exit code."""
     _check_args(args)
+    limit_malloc_arenas()  # before any thread starts
     settings = _settings(args)
     if args.simulate is not None:
         run = _simulated_run(args, settings)
@@ -185,6 +188,7 @@ def main(args: argparse.Namespace) -> int:
                 "say what to run: --config PATH (or BYGGPULS_GATEWAY_CONFIG) or --simulate N"
             )
         run = _config_run(load_config(path), args, settings)
+    release_free_memory()  # what imports and set-up freed, before the threads start
     logger.info(
         "%d gateway(s) publishing to %s, spools in %s",
         len(run.gateways),
