@@ -219,19 +219,26 @@ class BatchWriter:
         for _, pack in packs:
             for info in pack.new_points:
                 by_origin[(pack.building, pack.gateway)][info.point] = info
-        for (building, gateway), points in by_origin.items():
-            try:
-                upsert = partial(
-                    self._registry.upsert_points,
-                    building=building,
-                    gateway=gateway,
-                    points=list(points.values()),
-                    source="telemetry",
-                )
-                self._retry("registry", upsert)
-            except (InvalidValue, StoreRejected) as exc:
-                # The readings are still worth keeping; the point stays undescribed.
-                logger.warning("registry refused points of %s/%s: %s", building, gateway, exc)
+        if not by_origin:
+            return
+        groups = [
+            (building, gateway, list(points.values()))
+            for (building, gateway), points in by_origin.items()
+        ]
+        try:
+            # One transaction for the batch; a commit per building would hold the writer up.
+            self._retry("registry", partial(self._upsert_points, groups))
+        except (InvalidValue, StoreRejected):
+            for group in groups:
+                try:
+                    self._retry("registry", partial(self._upsert_points, [group]))
+                except (InvalidValue, StoreRejected) as exc:
+                    # The readings are still worth keeping; the point stays undescribed.
+                    building, gateway, _ = group
+                    logger.warning("registry refused points of %s/%s: %s", building, gateway, exc)
+
+    def _upsert_points(self, groups: Sequence[tuple[str, str, list[PointInfo]]]) -> None:
+        self._registry.upsert_point_groups(groups, source="telemetry")
 
     def _dead_letter(self, letter: DeadLetter) -> None:
         inbound = letter.inbound

@@ -111,34 +111,48 @@ class Registry:
         fill in a point that telemetry added, but never changes a point a birth message
         described. The building is created as a placeholder if it is unknown.
         """
-        check.building_id(building)
-        check.gateway_id(gateway)
+        return self.upsert_point_groups([(building, gateway, points)], source=source)
+
+    def upsert_point_groups(
+        self, groups: Sequence[tuple[str, str | None, Sequence[PointInfo]]], *, source: str
+    ) -> int:
+        """:meth:`upsert_points` for several (building, gateway, points), in one transaction.
+
+        Ingest registers the new points of a whole batch this way: one commit, not one per
+        building. Nothing is written if any group is invalid.
+        """
         origin = check.source(source)
         now = check.now_utc()
-        by_id: dict[str, dict[str, Any]] = {}
-        for info in points:
-            by_id[check.point_id(info.point)] = {
-                "building_id": building,
-                "point_id": info.point,
-                "domain": check.domain(info.domain),
-                "quantity": check.quantity(info.quantity),
-                "unit": check.text(info.unit),
-                "brick_class": check.text(info.brick_class),
-                "zone": check.text(info.zone),
-                "interval_s": check.positive_int(info.interval_s, what="interval_s"),
-                "description": check.text(info.description),
-                "gateway": gateway,
-                "source": origin.value,
-                "first_seen": now,
-                "updated_at": now,
-            }
+        by_key: dict[tuple[str, str], dict[str, Any]] = {}
+        for building, gateway, points in groups:
+            check.building_id(building)
+            check.gateway_id(gateway)
+            for info in points:
+                by_key[building, check.point_id(info.point)] = {
+                    "building_id": building,
+                    "point_id": info.point,
+                    "domain": check.domain(info.domain),
+                    "quantity": check.quantity(info.quantity),
+                    "unit": check.text(info.unit),
+                    "brick_class": check.text(info.brick_class),
+                    "zone": check.text(info.zone),
+                    "interval_s": check.positive_int(info.interval_s, what="interval_s"),
+                    "description": check.text(info.description),
+                    "gateway": gateway,
+                    "source": origin.value,
+                    "first_seen": now,
+                    "updated_at": now,
+                }
         # One lock order for every writer, so concurrent upserts wait instead of deadlocking.
-        rows = [by_id[key] for key in sorted(by_id)]
+        rows = [by_key[key] for key in sorted(by_key)]
+        buildings = sorted({building for building, _, _ in groups})
         with self._writing() as conn:
-            sql.ensure_buildings(conn, [building], now)
+            sql.ensure_buildings(conn, buildings, now)
             stmt = sql.point_upsert(sql.insert(conn, sql.POINTS), origin)
             changed = sql.execute_counting(conn, stmt, rows)
-        logger.debug("upserted %s of %s %s points of %s", changed, len(rows), origin, building)
+        logger.debug(
+            "upserted %s of %s %s points of %s", changed, len(rows), origin, ", ".join(buildings)
+        )
         return changed
 
     def points(self, building: str) -> list[PointRow]:

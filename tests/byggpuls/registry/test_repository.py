@@ -157,6 +157,24 @@ def test_upsert_points_takes_one_statement_for_200_points(engine: Engine) -> Non
     ]
 
 
+def test_point_groups_of_several_buildings_are_upserted_together(registry: Registry) -> None:
+    groups = [("b2", "gw2", _points(3)), ("b1", "gw1", _points(2)), ("b2", None, _points(1))]
+    assert registry.upsert_point_groups(groups, source="telemetry") == 5
+    assert [row.id for row in registry.buildings()] == ["b1", "b2"]
+    assert len(registry.points("b1")) == 2
+    # The last description of a point in the call wins, as with calls one after the other.
+    assert [row.gateway for row in registry.points("b2")] == [None, "gw2", "gw2"]
+
+
+def test_an_invalid_point_group_writes_no_group(registry: Registry) -> None:
+    bad = PointInfo(point="bad point", domain="energy", quantity="power", unit="kW")
+    with pytest.raises(InvalidValue):
+        registry.upsert_point_groups(
+            [("b1", "gw1", _points(2)), ("b2", "gw2", [bad])], source="telemetry"
+        )
+    assert registry.buildings() == []
+
+
 def test_telemetry_for_an_unknown_building_creates_a_placeholder(registry: Registry) -> None:
     registry.upsert_points(building="b9", gateway=None, points=_points(1), source="telemetry")
     placeholder = registry.building("b9")
