@@ -5,8 +5,11 @@
 Starts Mosquitto and influxd (byggpuls.servers) in a temporary directory, then:
 
 1. the ceiling: the same readings as line protocol, posted straight to ``/write`` in bodies of
-   5 000 lines by four threads, into a database of its own;
-2. for each worker count: ``byggpuls ingest`` subprocesses sharing the subscription, publisher
+   5 000 lines by four threads, into a database of its own; the best of three runs;
+2. for each worker count: ``byggpuls ingest`` subprocesses sharing the subscription; each
+   gateway's birth (retained ``meta``, its 150 points) is published and stored before the
+   clock starts, as gateways announce themselves on connect (``--no-births`` times a cold
+   registry instead, where every point is first met in telemetry); then publisher
    processes sending the readings as SenML packs (200 readings each, over many buildings and
    three domains) at QoS 1; the rate runs from the first publish to the moment InfluxDB's
    ``SELECT count`` shows every reading. Then each series is counted against what was
@@ -49,13 +52,14 @@ from byggpuls.servers import (
 )
 from byggpuls.storage.lineprotocol import chunked_bodies, encode_lines
 from ingest.decode import Decoder, PointCache, TelemetryPack
-from ingest.loadgen import Publisher, expected_series, telemetry_messages
+from ingest.loadgen import Publisher, birth_messages, expected_series, telemetry_messages
 
 POINTS_PER_PACK = 50
 TIMES_PER_PACK = 4
 READINGS_PER_PACK = POINTS_PER_PACK * TIMES_PER_PACK
 PACKS_PER_BUILDING = 24
 CEILING_THREADS = 4
+CEILING_REPEATS = 3
 LINES_PER_BODY = 5000
 REPO = Path(__file__).resolve().parent.parent
 POSTGRES_URL = os.environ.get("BYGGPULS_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL)
@@ -94,10 +98,14 @@ def _series_counts(influx: InfluxServer, database: str) -> dict[tuple[str, str],
     return counts
 
 
-def measure_ceiling(influx: InfluxServer, *, buildings: int, packs: int) -> dict[str, float]:
-    """InfluxDB's own bulk-write rate for the same readings (line protocol, direct)."""
-    database = "ceiling"
-    influx.create_database(database)
+def measure_ceiling(
+    influx: InfluxServer, *, buildings: int, packs: int, repeats: int = CEILING_REPEATS
+) -> dict[str, Any]:
+    """InfluxDB's own bulk-write rate for the same readings (line protocol, direct).
+
+    The best of ``repeats`` runs, each into a fresh database: on a shared machine a single run
+    varies by a factor of two, and the ceiling is what InfluxDB can do at its best.
+    """
     decoder = Decoder(PointCache())
     readings = []
     for message in telemetry_messages(
@@ -111,27 +119,34 @@ def measure_ceiling(influx: InfluxServer, *, buildings: int, packs: int) -> dict
         readings.extend(decoded.readings)
     bodies = list(chunked_bodies(encode_lines(readings), max_lines=LINES_PER_BODY))
     client = httpx.Client(auth=(influx.username, influx.password), timeout=120)
+    rates = []
+    for run in range(repeats):
+        database = f"ceiling_{run}"
+        influx.create_database(database)
 
-    def post(body: bytes) -> None:
-        response = client.post(
-            f"{influx.http_url}/write",
-            params={"db": database, "precision": "ms"},
-            content=body,
-        )
-        response.raise_for_status()
+        def post(body: bytes, database: str = database) -> None:
+            response = client.post(
+                f"{influx.http_url}/write",
+                params={"db": database, "precision": "ms"},
+                content=body,
+            )
+            response.raise_for_status()
 
-    started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(CEILING_THREADS) as pool:
-        list(pool.map(post, bodies))
-    seconds = time.monotonic() - started
+        started = time.monotonic()
+        with concurrent.futures.ThreadPoolExecutor(CEILING_THREADS) as pool:
+            list(pool.map(post, bodies))
+        seconds = time.monotonic() - started
+        stored = _count(influx, database)
+        if stored != len(readings):
+            raise SystemExit(f"ceiling run stored {stored} of {len(readings)} readings")
+        rates.append(len(readings) / seconds)
+        client.post(f"{influx.http_url}/query", params={"q": f'DROP DATABASE "{database}"'})
     client.close()
-    stored = _count(influx, database)
-    if stored != len(readings):
-        raise SystemExit(f"ceiling run stored {stored} of {len(readings)} readings")
     return {
         "readings": len(readings),
-        "seconds": seconds,
-        "readings_per_s": len(readings) / seconds,
+        "seconds": len(readings) / max(rates),
+        "readings_per_s": max(rates),
+        "runs_readings_per_s": [round(rate) for rate in rates],
     }
 
 
@@ -237,6 +252,30 @@ def _start_workers(
     return processes
 
 
+def _announce(
+    mosquitto: MosquittoServer,
+    processes: list[tuple[subprocess.Popen[bytes], int]],
+    *,
+    buildings: int,
+) -> None:
+    """Publish every gateway's retained birth (meta), as gateways do when they connect, and
+    wait until each worker has stored and acknowledged all of them: the registry knows the
+    points before the timed telemetry starts."""
+    publisher = Publisher(mqtt_url=mosquitto.url, client_id="bench-births")
+    try:
+        messages = list(birth_messages(buildings=buildings, points_per_pack=POINTS_PER_PACK))
+        if publisher.publish(messages, timeout_s=120) != len(messages):
+            raise SystemExit("the broker did not confirm every birth message")
+    finally:
+        publisher.close()
+    deadline = time.monotonic() + 120
+    for _, port in processes:
+        while _metric(port, "byggpuls_ingest_messages_acknowledged_total") < len(messages):
+            if time.monotonic() > deadline:
+                raise SystemExit("ingest did not store every birth message in 120 s")
+            time.sleep(0.2)
+
+
 def run_ingest(
     *,
     workdir: Path,
@@ -248,6 +287,7 @@ def run_ingest(
     buildings: int,
     packs: int,
     profile: Path | None,
+    births: bool,
 ) -> dict[str, Any]:
     database = f"ingest_{workers}"
     influx.create_database(database)
@@ -277,6 +317,8 @@ def run_ingest(
             stderr=subprocess.DEVNULL,
         )
 
+    if births:
+        _announce(mosquitto, processes, buildings=buildings)
     context = multiprocessing.get_context("spawn")
     go = context.Event()
     done = context.Queue()
@@ -365,6 +407,13 @@ def main() -> int:
     )
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory")
     parser.add_argument(
+        "--births",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="publish each gateway's birth (meta) before the timed run, as gateways do on"
+        " connect (default); --no-births times a cold registry, every point found in telemetry",
+    )
+    parser.add_argument(
         "--registry",
         choices=["postgresql", "sqlite"],
         default="postgresql",
@@ -380,7 +429,8 @@ def main() -> int:
         ceiling = measure_ceiling(influx, buildings=buildings, packs=packs)
         print(
             f"InfluxDB ceiling: {ceiling['readings']} readings in {ceiling['seconds']:.1f} s ="
-            f" {ceiling['readings_per_s']:,.0f} readings/s"
+            f" {ceiling['readings_per_s']:,.0f} readings/s (best of"
+            f" {ceiling['runs_readings_per_s']})"
         )
         runs = []
         for workers in (int(n) for n in args.workers.split(",")):
@@ -395,13 +445,16 @@ def main() -> int:
                     buildings=buildings,
                     packs=packs,
                     profile=args.profile if workers == 1 else None,
+                    births=args.births,
                 )
             run["registry"] = args.registry
+            run["births"] = args.births
             run["ratio_to_ceiling"] = run["readings_per_s"] / ceiling["readings_per_s"]
             runs.append(run)
             rss = ", ".join(f"{r:.0f}" for r in run["peak_rss_mb"])
             print(
-                f"ingest, {workers} worker(s), registry on {args.registry}: {run['readings']}"
+                f"ingest, {workers} worker(s), registry on {args.registry}"
+                f" ({'births first' if args.births else 'cold, no births'}): {run['readings']}"
                 f" readings in {run['seconds']:.1f} s = {run['readings_per_s']:,.0f} readings/s,"
                 f" {run['ratio_to_ceiling']:.2f} of the ceiling; every reading exactly once:"
                 f" {run['exactly_once']}; peak RSS {rss} MB;"
@@ -413,7 +466,15 @@ def main() -> int:
         influx.stop()
         if not args.keep:
             shutil.rmtree(workdir, ignore_errors=True)
-    print(json.dumps({"ceiling_readings_per_s": round(ceiling["readings_per_s"]), "runs": runs}))
+    print(
+        json.dumps(
+            {
+                "ceiling_readings_per_s": round(ceiling["readings_per_s"]),
+                "ceiling_runs_readings_per_s": ceiling["runs_readings_per_s"],
+                "runs": runs,
+            }
+        )
+    )
     return 0 if all(run["exactly_once"] for run in runs) else 1
 
 

@@ -18,7 +18,7 @@ from typing import Final
 
 from byggpuls import topics, wire
 from byggpuls.mqtt import MqttSession
-from byggpuls.reading import Reading
+from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.settings import CommonSettings
 from byggpuls.storage.influx import InfluxStore
 
@@ -39,6 +39,7 @@ class Message:
     topic: str
     payload: bytes
     readings: int
+    retain: bool = False
 
 
 def building_id(index: int) -> str:
@@ -93,6 +94,37 @@ def telemetry_messages(
             yield Message(topics.telemetry(building, domain), payload, len(readings))
 
 
+def birth_messages(
+    *,
+    buildings: int,
+    points_per_pack: int = 50,
+    domains: int = 3,
+    first_building: int = 0,
+) -> Iterator[Message]:
+    """The retained ``meta`` of each building's gateway: the points :func:`telemetry_messages`
+    sends, with their domains, quantities and units, as a gateway announces them on connect."""
+    for b in range(first_building, first_building + buildings):
+        building = building_id(b)
+        points = [
+            PointInfo(
+                point=point_id(d, p),
+                domain=DOMAINS[d][0],
+                quantity=DOMAINS[d][3],
+                unit=DOMAINS[d][2],
+                interval_s=STEP_S,
+            )
+            for d in range(domains)
+            for p in range(points_per_pack)
+        ]
+        payload = wire.encode_meta(
+            gateway=gateway_id(b),
+            building=BuildingInfo(id=building, name=f"Bygg {b}", type="school"),
+            points=points,
+            time_s=START_S,
+        )
+        yield Message(topics.meta(building, gateway_id(b)), payload, 0, retain=True)
+
+
 def expected_series(
     *,
     buildings: int,
@@ -142,7 +174,7 @@ class Publisher:
 
     def _send(self, message: Message) -> None:
         # Not under the lock: paho calls on_publish holding its own lock, which publish takes.
-        info = self.session.publish(message.topic, message.payload, qos=1)
+        info = self.session.publish(message.topic, message.payload, qos=1, retain=message.retain)
         with self._lock:
             if info.mid in self._early:
                 self._early.discard(info.mid)
