@@ -293,8 +293,7 @@ class IngestService:
                     return
 
     def _load_points(self, building: str) -> list[tuple[str, str, str | None]]:
-        rows = self._retry("registry", lambda: self._registry.points(building))
-        return [(row.point, row.quantity, row.zone) for row in rows]
+        return self._retry("registry", lambda: self._registry.point_quantities(building))
 
     # -- writer thread --------------------------------------------------------------------------
 

@@ -161,6 +161,17 @@ class Registry:
         with self._reading() as session:
             return [sql.point_row(row) for row in session.scalars(query)]
 
+    def point_quantities(self, building: str) -> list[tuple[str, str, str | None]]:
+        """(point, quantity, zone) of every point of ``building``, by point id: what ingest
+        needs to store a reading, without loading whole rows."""
+        query = (
+            sa.select(Point.point_id, Point.quantity, Point.zone)
+            .where(Point.building_id == building)
+            .order_by(Point.point_id)
+        )
+        with self._reading() as session:
+            return [(point, quantity, zone) for point, quantity, zone in session.execute(query)]
+
     def point(self, building: str, point_id: str) -> PointRow | None:
         """One point, or None."""
         with self._reading() as session:

@@ -117,7 +117,9 @@ def test_upsert_points_adds_and_reads_them_back(registry: Registry) -> None:
     assert _utc_aware(row.first_seen)
     assert row.first_seen == row.updated_at
     assert registry.points(SCHOOL.id) == [row]
+    assert registry.point_quantities(SCHOOL.id) == [(point.point, "temperature", "plant-room")]
     assert registry.point(SCHOOL.id, "nope") is None
+    assert registry.point_quantities("other-building") == []
     assert registry.points("other-building") == []
 
 
