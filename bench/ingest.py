@@ -247,6 +247,7 @@ def _start_workers(
             except httpx.HTTPError:
                 pass
             if process.poll() is not None or time.monotonic() > deadline:
+                _stop(processes)
                 raise SystemExit(f"ingest worker did not become healthy (see {workdir})")
             time.sleep(0.1)
     return processes
@@ -291,7 +292,6 @@ def run_ingest(
 ) -> dict[str, Any]:
     database = f"ingest_{workers}"
     influx.create_database(database)
-    total = buildings * packs * READINGS_PER_PACK
     processes = _start_workers(
         workdir=workdir,
         mosquitto=mosquitto,
@@ -299,6 +299,52 @@ def run_ingest(
         database_url=database_url,
         workers=workers,
     )
+    try:
+        if births:
+            _announce(mosquitto, processes, buildings=buildings)
+        return _timed_run(
+            processes,
+            workdir=workdir,
+            mosquitto=mosquitto,
+            influx=influx,
+            database=database,
+            publishers=publishers,
+            buildings=buildings,
+            packs=packs,
+            profile=profile,
+        )
+    finally:
+        _stop(processes)
+
+
+def _stop(processes: list[tuple[subprocess.Popen[bytes], int]]) -> None:
+    """Stop the workers (SIGTERM, then SIGKILL after a minute), also when a run failed."""
+    for process, _ in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    for process, _ in processes:
+        try:
+            process.wait(60)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _timed_run(
+    processes: list[tuple[subprocess.Popen[bytes], int]],
+    *,
+    workdir: Path,
+    mosquitto: MosquittoServer,
+    influx: InfluxServer,
+    database: str,
+    publishers: int,
+    buildings: int,
+    packs: int,
+    profile: Path | None,
+) -> dict[str, Any]:
+    """Publish the telemetry, wait until InfluxDB holds all of it, check it; the figures."""
+    workers = len(processes)
+    total = buildings * packs * READINGS_PER_PACK
     spy = None
     if profile is not None:
         spy = subprocess.Popen(
@@ -317,8 +363,6 @@ def run_ingest(
             stderr=subprocess.DEVNULL,
         )
 
-    if births:
-        _announce(mosquitto, processes, buildings=buildings)
     context = multiprocessing.get_context("spawn")
     go = context.Event()
     done = context.Queue()
@@ -370,10 +414,6 @@ def run_ingest(
     )
     per_worker = [_metric(port, "byggpuls_ingest_readings_written_total") for _, port in processes]
     rss = [_peak_rss_mb(process.pid) for process, _ in processes]
-    for process, _ in processes:
-        process.send_signal(signal.SIGTERM)
-    for process, _ in processes:
-        process.wait(60)
     return {
         "workers": workers,
         "readings": total,
