@@ -77,33 +77,6 @@ def encode_lines(readings: Iterable[Reading]) -> list[str]:
     Raises :class:`StoreRejected` for a value InfluxDB refuses (see :func:`float_value`) or a
     name that cannot be written; then nothing of ``readings`` should be sent.
     """
-    readings = readings if isinstance(readings, list) else list(readings)
-    if not readings:
-        return []
-    # A column at a time: the usual batch (float values, integer times) then costs one
-    # formatted string per reading and a few calls per series.
-    buildings, points, quantities, times, values, _, zones = zip(*readings, strict=True)
-    if set(map(type, values)) != {float} or not all(map(math.isfinite, values)):
-        return _encode_lines_one_by_one(readings)
-    if set(map(type, times)) != {int}:
-        times = tuple(map(int, times))
-    keys = list(zip(quantities, buildings, points, zones, strict=True))
-    prefixes = {key: _series_prefix(key) for key in dict.fromkeys(keys)}
-    return [
-        f"{prefix}{value!r} {time_ms}"
-        for prefix, value, time_ms in zip(
-            map(prefixes.__getitem__, keys), values, times, strict=True
-        )
-    ]
-
-
-def _series_prefix(key: tuple[str, str, str, str | None]) -> str:
-    quantity, building, point, zone = key
-    return series_prefix(quantity=quantity, building=building, point=point, zone=zone)
-
-
-def _encode_lines_one_by_one(readings: Iterable[Reading]) -> list[str]:
-    """:func:`encode_lines` for readings whose values need :func:`float_value`."""
     lines: list[str] = []
     append = lines.append
     prefixes: dict[tuple[str, str, str, str | None], str] = {}
@@ -112,7 +85,13 @@ def _encode_lines_one_by_one(readings: Iterable[Reading]) -> list[str]:
         key = (reading.quantity, reading.building, reading.point, reading.zone)
         prefix = prefixes.get(key)
         if prefix is None:
-            prefix = prefixes[key] = _series_prefix(key)
+            prefix = series_prefix(
+                quantity=reading.quantity,
+                building=reading.building,
+                point=reading.point,
+                zone=reading.zone,
+            )
+            prefixes[key] = prefix
         value = reading.value
         if type(value) is not float or not isfinite(value):
             value = float_value(reading)

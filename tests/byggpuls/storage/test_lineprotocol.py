@@ -6,12 +6,9 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from byggpuls.errors import StoreRejected
 from byggpuls.reading import Reading
-from byggpuls.storage import lineprotocol
 from byggpuls.storage.lineprotocol import chunked_bodies, encode, encode_lines
 
 
@@ -142,22 +139,3 @@ def test_bodies_hold_at_most_max_lines() -> None:
 def test_max_lines_must_be_positive() -> None:
     with pytest.raises(ValueError, match="at least 1"):
         list(chunked_bodies(["x"], max_lines=0))
-
-
-@settings(deadline=None)
-@given(
-    st.lists(
-        st.builds(
-            reading,
-            st.floats(allow_nan=False, allow_infinity=False) | st.integers(-(2**53), 2**53),
-            point=st.sampled_from(["p1", "p 2", "p,3"]),
-            zone=st.sampled_from([None, "", "r1", "r=2"]),
-            time_ms=st.integers(0, 2**62),
-        ),
-        min_size=1,
-        max_size=20,
-    )
-)
-def test_a_batch_encodes_as_each_reading_alone(readings: list[Reading]) -> None:
-    # The column-at-a-time encoding gives what the reading-by-reading one gives.
-    assert encode_lines(readings) == lineprotocol._encode_lines_one_by_one(readings)
