@@ -222,7 +222,7 @@ class InfluxServer(_ChildServer):
         return [binary, "-config", str(DEPLOY_DIR / "influxdb" / "influxdb.conf")], env
 
     def _wait_ready(self) -> None:
-        import httpx  # only InfluxDB needs it: the gateway imports this module (~20 MB)
+        import httpx  # only InfluxDB needs it: the gateway imports this module (~7 MB)
 
         super()._wait_ready()
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
