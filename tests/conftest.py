@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
+from byggpuls.registry import make_engine, migrate
 from byggpuls.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
 
 REPO = Path(__file__).resolve().parent.parent
@@ -82,3 +84,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         return f"sqlite:///{tmp_path / 'registry.sqlite3'}"
     url: str = request.getfixturevalue("postgres_url")
     return url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An Engine on a freshly migrated registry database (SQLite file or PostgreSQL schema)."""
+    engine = make_engine(database_url)
+    migrate(engine)
+    try:
+        yield engine
+    finally:
+        engine.dispose()

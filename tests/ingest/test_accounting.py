@@ -6,27 +6,16 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
 
 from byggpuls.reading import PointInfo
-from byggpuls.registry import Registry, make_engine, migrate
+from byggpuls.registry import Registry
 from byggpuls.registry.accounting import Accounting, PackTally, day_of
 
 DAY = date(2025, 11, 24)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
-    migrate(engine)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def tally(seq: int, *, gateway: str = "gw-1", readings: int = 4, point: str = "p1") -> PackTally:
