@@ -18,6 +18,7 @@ Telemetry is a SenML pack per message on ``byggpuls/v1/{building}/{domain}``::
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -234,13 +235,7 @@ class MetaBuilding(_Model):
     address: str | None = Field(default=None, max_length=300)
 
     def info(self) -> BuildingInfo:
-        return BuildingInfo(
-            id=self.id,
-            name=self.name,
-            type=self.type,
-            floor_area_m2=self.floor_area_m2,
-            address=self.address,
-        )
+        return BuildingInfo(**self.model_dump())
 
 
 class Meta(_Model):
@@ -265,26 +260,8 @@ def encode_meta(
     meta = Meta(
         gateway=gateway,
         time=time_s,
-        building=MetaBuilding(
-            id=building.id,
-            name=building.name,
-            type=building.type,
-            floor_area_m2=building.floor_area_m2,
-            address=building.address,
-        ),
-        points=[
-            MetaPoint(
-                point=p.point,
-                domain=p.domain,
-                quantity=p.quantity,
-                unit=p.unit,
-                brick_class=p.brick_class,
-                zone=p.zone,
-                interval_s=p.interval_s,
-                description=p.description,
-            )
-            for p in points
-        ],
+        building=MetaBuilding(**dataclasses.asdict(building)),
+        points=[MetaPoint(**dataclasses.asdict(point)) for point in points],
     )
     return meta.model_dump_json(exclude_none=True).encode()
 
