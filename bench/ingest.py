@@ -356,7 +356,7 @@ def _timed_run(
     if profile is not None:
         spy = subprocess.Popen(
             [
-                "py-spy",
+                shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"),
                 "record",
                 "--gil",
                 "-f",
