@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from typing import Final
 
-import numpy as np
-
 from byggpuls.reading import BuildingType
+from gateway.simulation.noise import draws
 
 PLACES: Final = (
     "Sandviken", "Møhlenpris", "Nygård", "Årstad", "Landås", "Minde", "Fyllingsdalen",
@@ -45,12 +44,12 @@ _STREETS: Final = (
 def name_for(building_type: BuildingType, *, seed: int, place: str | None = None) -> str:
     """A name like "Minde skole" for a building of ``building_type``."""
     if place is None:
-        place = str(np.random.default_rng([seed, 0xA11E]).choice(PLACES))
+        place = draws(seed, 0xA11E).choice(PLACES)
     return _SUFFIX[building_type].format(place=place)
 
 
 def address_for(*, seed: int) -> str:
     """A plausible Bergen street address."""
-    rng = np.random.default_rng([seed, 0xADD2])
-    street, postcode = _STREETS[int(rng.integers(len(_STREETS)))]
-    return f"{street} {int(rng.integers(1, 120))}, {postcode} Bergen"
+    rng = draws(seed, 0xADD2)
+    street, postcode = rng.choice(_STREETS)
+    return f"{street} {rng.randrange(1, 120)}, {postcode} Bergen"

@@ -9,6 +9,7 @@ before it, which is what makes the output reproducible bit for bit.
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Final
 
 import numpy as np
@@ -27,6 +28,12 @@ def derive_key(*parts: int | str) -> int:
     """A 64-bit key from seeds and names, stable across processes and Python versions."""
     digest = hashlib.blake2b("\x1f".join(str(part) for part in parts).encode(), digest_size=8)
     return int.from_bytes(digest.digest(), "little")
+
+
+def draws(*parts: int | str) -> random.Random:
+    """A sequential generator for one-off draws (a building's profile, its faults), keyed like
+    :func:`derive_key`. Python's own, so that a gateway need not load ``numpy.random``."""
+    return random.Random(derive_key(*parts))
 
 
 def _splitmix(x: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:

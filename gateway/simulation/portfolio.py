@@ -13,8 +13,6 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any, Final
 
-import numpy as np
-
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingType, Reading
 from gateway.simulation import config as config_module
@@ -22,7 +20,7 @@ from gateway.simulation.building import SampleBlock, SimulatedBuilding
 from gateway.simulation.faults import FaultSpec, GroundTruthFault, check_fault
 from gateway.simulation.model import BuildingModel
 from gateway.simulation.naming import PLACES, name_for
-from gateway.simulation.noise import derive_key
+from gateway.simulation.noise import derive_key, draws
 from gateway.simulation.points import catalogue
 from gateway.simulation.profiles import PROFILES, build_model
 from gateway.simulation.sprinkle import sprinkle
@@ -100,7 +98,7 @@ class Portfolio:
         if n < 1:
             raise ConfigError(f"a portfolio needs at least one building, not {n}")
         weather = Weather(seed=seed, origin_s=start_s - WEATHER_LEAD_S)
-        places = np.random.default_rng([seed, 0x91ACE]).permutation(len(PLACES))
+        places = draws(seed, 0x91ACE).sample(PLACES, len(PLACES))
         counts: Counter[BuildingType] = Counter()
         buildings = []
         for index in range(n):
@@ -108,7 +106,7 @@ class Portfolio:
             counts[btype] += 1
             building_id = f"{PROFILES[btype].id_prefix}-{counts[btype]:02d}"
             bseed = building_seed(seed, building_id)
-            place = PLACES[int(places[index % len(PLACES)])]
+            place = places[index % len(places)]
             model = build_model(
                 building_id=building_id,
                 building_type=btype,

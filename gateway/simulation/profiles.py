@@ -23,6 +23,7 @@ from gateway.simulation.model import (
     ZoneModel,
 )
 from gateway.simulation.naming import address_for, name_for
+from gateway.simulation.noise import draws
 
 #: Design outdoor temperature for heating in Bergen, °C.
 DESIGN_OUTDOOR_C: Final = -12.0
@@ -187,29 +188,27 @@ def build_model(
     Arguments left as ``None`` are drawn too (area, name, address, meters, cooling coil).
     """
     profile = PROFILES[building_type]
-    rng = np.random.default_rng([seed, 0x5EED])
+    rng = draws(seed, 0x5EED)
 
     def between(bounds: tuple[float, float]) -> float:
-        return float(rng.uniform(*bounds))
+        return rng.uniform(*bounds)
 
     low, high = profile.area_m2
     drawn_area = float(np.round(np.exp(rng.uniform(np.log(low), np.log(high))), -1))
     area = drawn_area if area_m2 is None else float(area_m2)
-    has_cooling = bool(rng.random() < profile.cooling_probability) if cooling is None else cooling
-    has_water = (
-        bool(rng.random() < profile.water_probability) if water_meter is None else water_meter
-    )
+    has_cooling = rng.random() < profile.cooling_probability if cooling is None else cooling
+    has_water = rng.random() < profile.water_probability if water_meter is None else water_meter
     # Age drives the envelope, fans and heat recovery together: old buildings are worse at all.
-    age = float(rng.random())
+    age = rng.random()
     envelope_w_m2k = 0.6 + 0.8 * age
     water_design_c = 60.0 + 15.0 * age
     supply_cold_c = float(np.round(rng.uniform(18.0, 19.5), 1))
     schedule = profile.schedule
-    jitter = float(rng.choice([-0.5, 0.0, 0.0, 0.5]))
+    jitter = rng.choice([-0.5, 0.0, 0.0, 0.5])
     schedule = ScheduleModel(
         hvac_start_h=schedule.hvac_start_h + (0.0 if schedule.night_speed else jitter),
         hvac_stop_h=schedule.hvac_stop_h
-        + (0.0 if schedule.night_speed else float(rng.choice([0.0, 0.5]))),
+        + (0.0 if schedule.night_speed else rng.choice([0.0, 0.5])),
         weekend_start_h=schedule.weekend_start_h,
         weekend_stop_h=schedule.weekend_stop_h,
         preheat_h=schedule.preheat_h,
@@ -266,9 +265,7 @@ def build_model(
         heating_coil_kw=AIR_W_PER_M3H_K * design_airflow * (supply_cold_c - DESIGN_OUTDOOR_C) / 1e3,
         cooling_coil_kw=AIR_W_PER_M3H_K * design_airflow * 10.0 / 1e3 if has_cooling else 0.0,
         chiller_cop=3.0,
-        min_speed=float(rng.choice([1.0, 0.6]))
-        if building_type != BuildingType.NURSING_HOME
-        else 1.0,
+        min_speed=rng.choice([1.0, 0.6]) if building_type != BuildingType.NURSING_HOME else 1.0,
     )
     info = BuildingInfo(
         id=building_id,

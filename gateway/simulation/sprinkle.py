@@ -8,6 +8,7 @@ is a cooling coil, after-hours ventilation only where the ventilation normally s
 from __future__ import annotations
 
 import datetime as dt
+import random
 from collections.abc import Callable, Collection
 from typing import Final
 
@@ -16,6 +17,7 @@ import numpy as np
 from byggpuls.calendar import TIMEZONE, local_datetime_s
 from gateway.simulation.faults import COUNTER_POINTS, FaultKind, FaultSpec
 from gateway.simulation.model import BuildingModel
+from gateway.simulation.noise import draws
 from gateway.simulation.weather import BERGEN_MONTHLY_MEAN_C
 
 #: Relative frequency of each kind among injected faults.
@@ -50,19 +52,18 @@ def sprinkle(
     window_end_s: float,
 ) -> list[FaultSpec]:
     """Faults starting in ``[window_start_s, window_end_s)``; the same model gives the same ones."""
-    rng = np.random.default_rng([model.seed, 0xFA17])
-    count = int(rng.choice([0, 1, 2], p=[0.3, 0.45, 0.25]))
+    rng = draws(model.seed, 0xFA17)
+    (count,) = rng.choices([0, 1, 2], weights=[0.3, 0.45, 0.25])
     faults: list[FaultSpec] = []
     used: set[FaultKind] = set()
     # A day's margin: a fault waits for the next evening or morning to begin.
     latest_s = max(window_start_s, window_end_s - 86_400.0)
     for _ in range(count):
-        start_s = float(rng.uniform(window_start_s, latest_s))
+        start_s = rng.uniform(window_start_s, latest_s)
         kinds = [k for k in WEIGHTS if k not in used and _fits(k, model, start_s)]
         if not kinds:
             break
-        weights = np.array([WEIGHTS[k] for k in kinds])
-        kind = kinds[int(rng.choice(len(kinds), p=weights / weights.sum()))]
+        (kind,) = rng.choices(kinds, weights=[WEIGHTS[k] for k in kinds])
         used.add(kind)
         faults.append(_MAKERS[kind](model, rng, start_s, sorted(point_ids)))
     return faults
@@ -92,33 +93,33 @@ def _quarter(time_s: float) -> float:
     return float(np.floor(time_s / _QUARTER_HOUR_S) * _QUARTER_HOUR_S)
 
 
-Maker = Callable[[BuildingModel, np.random.Generator, float, list[str]], FaultSpec]
+Maker = Callable[[BuildingModel, random.Random, float, list[str]], FaultSpec]
 
 
 def _after_hours_ventilation(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
+    model: BuildingModel, rng: random.Random, start_s: float, _: list[str]
 ) -> FaultSpec:
     # Switched to manual at the end of a day, noticed one to six days later.
     sched = model.schedule
     start = _at_local_hour(start_s, sched.hvac_stop_h)
-    end = _at_local_hour(start, sched.hvac_start_h, days_later=int(rng.integers(0, 6)))
+    end = _at_local_hour(start, sched.hvac_start_h, days_later=rng.randrange(0, 6))
     return FaultSpec(FaultKind.AFTER_HOURS_VENTILATION, start, end)
 
 
 def _after_hours_heating(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
+    model: BuildingModel, rng: random.Random, start_s: float, _: list[str]
 ) -> FaultSpec:
     sched = model.schedule
     start = _at_local_hour(start_s, sched.hvac_stop_h)
-    end = _at_local_hour(start, sched.hvac_start_h, days_later=int(rng.integers(2, 10)))
+    end = _at_local_hour(start, sched.hvac_start_h, days_later=rng.randrange(2, 10))
     return FaultSpec(FaultKind.AFTER_HOURS_HEATING, start, end)
 
 
 def _simultaneous(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
+    model: BuildingModel, rng: random.Random, start_s: float, _: list[str]
 ) -> FaultSpec:
     valve = "cooling" if heating_season(start_s) else "heating"
-    duration_s = float(rng.uniform(4, 14)) * 86_400
+    duration_s = rng.uniform(4, 14) * 86_400
     position = float(np.round(rng.uniform(20, 50)))
     return FaultSpec(
         FaultKind.SIMULTANEOUS_HEATING_COOLING,
@@ -129,37 +130,29 @@ def _simultaneous(
     )
 
 
-def _damper(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
-) -> FaultSpec:
-    duration_s = float(rng.uniform(2, 10)) * 86_400
+def _damper(model: BuildingModel, rng: random.Random, start_s: float, _: list[str]) -> FaultSpec:
+    duration_s = rng.uniform(2, 10) * 86_400
     return FaultSpec(FaultKind.DAMPER_STUCK_OPEN, _quarter(start_s), _quarter(start_s + duration_s))
 
 
-def _window(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
-) -> FaultSpec:
+def _window(model: BuildingModel, rng: random.Random, start_s: float, _: list[str]) -> FaultSpec:
     # Left open at the end of the day, found the next morning or after a weekend.
-    zone = model.zones[int(rng.integers(len(model.zones)))].id
-    start = _at_local_hour(start_s, float(rng.uniform(14.5, 16.5)))
-    end = _at_local_hour(start, 7.5, days_later=int(rng.integers(0, 3)))
+    zone = rng.choice(model.zones).id
+    start = _at_local_hour(start_s, rng.uniform(14.5, 16.5))
+    end = _at_local_hour(start, 7.5, days_later=rng.randrange(0, 3))
     return FaultSpec(FaultKind.WINDOW_OPEN, start, end, zone=zone)
 
 
-def _setpoint(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
-) -> FaultSpec:
-    zone = None if rng.random() < 0.3 else model.zones[int(rng.integers(len(model.zones)))].id
+def _setpoint(model: BuildingModel, rng: random.Random, start_s: float, _: list[str]) -> FaultSpec:
+    zone = None if rng.random() < 0.3 else rng.choice(model.zones).id
     start = _at_local_hour(start_s, 9.0)
-    end = _at_local_hour(start, 9.0, days_later=int(rng.integers(5, 21)))
+    end = _at_local_hour(start, 9.0, days_later=rng.randrange(5, 21))
     delta = float(np.round(rng.uniform(2.0, 4.0), 1))
     return FaultSpec(FaultKind.SETPOINT_TOO_HIGH, start, end, zone=zone, delta_c=delta)
 
 
-def _drift(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
-) -> FaultSpec:
-    duration_s = float(rng.uniform(7, 15)) * 86_400
+def _drift(model: BuildingModel, rng: random.Random, start_s: float, _: list[str]) -> FaultSpec:
+    duration_s = rng.uniform(7, 15) * 86_400
     extra_kw = float(np.round(rng.uniform(1.5, 4.0) * model.area_m2 / 1e3, 1))
     return FaultSpec(
         FaultKind.BASELOAD_DRIFT,
@@ -170,23 +163,21 @@ def _drift(
 
 
 def _stuck(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, points: list[str]
+    model: BuildingModel, rng: random.Random, start_s: float, points: list[str]
 ) -> FaultSpec:
     choices = [
         p
         for p in ("el.energy", "dh.energy", "zone1.air_temp", "ahu1.supply_air_temp")
         if p in points
     ]
-    point = choices[int(rng.integers(len(choices)))]
-    duration_s = float(rng.uniform(6, 48)) * 3600
+    point = rng.choice(choices)
+    duration_s = rng.uniform(6, 48) * 3600
     return FaultSpec(
         FaultKind.METER_STUCK, _quarter(start_s), _quarter(start_s + duration_s), points=(point,)
     )
 
 
-def _spike(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, _: list[str]
-) -> FaultSpec:
+def _spike(model: BuildingModel, rng: random.Random, start_s: float, _: list[str]) -> FaultSpec:
     point = "el.power" if rng.random() < 0.6 else "dh.power"
     start = _quarter(start_s)
     factor = float(np.round(rng.uniform(5.0, 20.0)))
@@ -195,21 +186,19 @@ def _spike(
     )
 
 
-def _gap(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, points: list[str]
-) -> FaultSpec:
+def _gap(model: BuildingModel, rng: random.Random, start_s: float, points: list[str]) -> FaultSpec:
     # The gateway was offline: every point is missing.
-    duration_s = float(rng.integers(4, 33)) * _QUARTER_HOUR_S
+    duration_s = float(rng.randrange(4, 33)) * _QUARTER_HOUR_S
     start = _quarter(start_s)
     return FaultSpec(FaultKind.METER_GAP, start, start + duration_s, points=tuple(points))
 
 
 def _reset(
-    model: BuildingModel, rng: np.random.Generator, start_s: float, points: list[str]
+    model: BuildingModel, rng: random.Random, start_s: float, points: list[str]
 ) -> FaultSpec:
     counters = [p for p in COUNTER_POINTS if p in points]
-    point = counters[int(rng.integers(len(counters)))]
-    start = _quarter(start_s) + float(rng.integers(1, _QUARTER_HOUR_S))
+    point = rng.choice(counters)
+    start = _quarter(start_s) + float(rng.randrange(1, _QUARTER_HOUR_S))
     return FaultSpec(FaultKind.COUNTER_RESET, start, start, points=(point,))
 
 

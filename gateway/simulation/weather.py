@@ -19,7 +19,7 @@ from typing import Final
 
 import numpy as np
 
-from gateway.simulation.noise import FloatArray, derive_key
+from gateway.simulation.noise import FloatArray, derive_key, normal
 
 #: Approximate 1991-2020 monthly mean temperatures (°C) at Bergen-Florida, January first.
 BERGEN_MONTHLY_MEAN_C: Final = (2.4, 2.3, 3.7, 6.7, 10.2, 13.2, 15.3, 15.1, 12.3, 8.6, 5.3, 3.0)
@@ -66,7 +66,7 @@ class Weather:
         self._phi = np.exp(
             -1.0 / np.array([_FRONT_TIME_CONSTANT_H, _CLOUD_TIME_CONSTANT_H, _DEW_TIME_CONSTANT_H])
         )
-        start = np.random.default_rng([self._key, 0]).standard_normal(3)
+        start = normal(derive_key(self._key, 0), np.arange(3))
         self._grid = start.reshape(3, 1)
         self._days = 0
 
@@ -116,8 +116,8 @@ class Weather:
 
     def _extend(self, hours_needed: int) -> None:
         while self._grid.shape[1] <= hours_needed:
-            rng = np.random.default_rng([self._key, 1, self._days])
-            shocks = rng.standard_normal((3, _HOURS_PER_DAY))
+            day = derive_key(self._key, 1, self._days)
+            shocks = normal(day, np.arange(3 * _HOURS_PER_DAY)).reshape(3, _HOURS_PER_DAY)
             block = np.empty((3, _HOURS_PER_DAY))
             previous = self._grid[:, -1]
             scale = np.sqrt(1.0 - self._phi**2)

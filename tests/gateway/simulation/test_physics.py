@@ -48,7 +48,7 @@ def test_co2_falls_with_ventilation(sim) -> None:
     assert running["ahu1.supply_fan_status"][evening].min() == 1
     assert stopped["ahu1.supply_fan_status"][evening].max() == 0
     assert running["zone1.co2"][evening].mean() < 450  # flushed to the outdoor level
-    assert running["zone1.co2"][evening].mean() < stopped["zone1.co2"][evening].mean() - 30
+    assert running["zone1.co2"][evening].mean() < stopped["zone1.co2"][evening].mean() - 20
 
 
 def test_air_quality_stays_within_physical_bounds(sim) -> None:
