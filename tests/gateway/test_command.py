@@ -52,11 +52,17 @@ def start_gateway(
         "PYTHONUNBUFFERED": "1",
     }
 
-    def start(*args: str) -> GatewayProcess:
+    def start(*args: str, extra_env: dict[str, str] | None = None) -> GatewayProcess:
         number = len(started)
         stdout, stderr = tmp_path / f"stdout-{number}.txt", tmp_path / f"stderr-{number}.txt"
         with stdout.open("wb") as out, stderr.open("wb") as err:
-            process = subprocess.Popen([*COMMAND, *args], stdout=out, stderr=err, env=env, cwd=REPO)
+            process = subprocess.Popen(
+                [*COMMAND, *args],
+                stdout=out,
+                stderr=err,
+                env={**env, **(extra_env or {})},
+                cwd=REPO,
+            )
         started.append(GatewayProcess(process, stdout, stderr))
         return started[-1]
 
@@ -167,7 +173,10 @@ def test_sigkill_mid_stream_and_a_restart_lose_nothing(
     assert values == {("el.energy", 65.538), ("room1.temp", 21.5)}
 
 
+# PYTHONOPTIMIZE=2 (no docstrings, no asserts) is how the README runs a gateway on a device.
+@pytest.mark.parametrize("optimize", ["0", "2"], ids=["plain", "optimized"])
 def test_a_simulated_portfolio_backfills_then_stops_cleanly_on_sigint(
+    optimize: str,
     start_gateway: Callable[..., GatewayProcess],
     collector: Any,
     wait_until: Callable[..., None],
@@ -177,6 +186,7 @@ def test_a_simulated_portfolio_backfills_then_stops_cleanly_on_sigint(
         *("--simulate", "2", "--seed", "3"),
         *("--backfill-days", "1", "--backfill-interval", "900", "--interval", "60"),
         *("--progress-interval", "0.2", "--status-interval", "0.5"),
+        extra_env={"PYTHONOPTIMIZE": optimize},
     )
     wait_until(lambda: "backfill done" in gateway.output(), "the end of the backfill", timeout=60)
     gateway.process.send_signal(signal.SIGINT)
@@ -219,12 +229,19 @@ def test_a_bad_configuration_exits_with_2_and_says_where(
     assert f"{path}: driver.registers: required key is missing" in gateway.errors()
 
 
+@pytest.mark.parametrize("optimize", ["0", "2"], ids=["plain", "optimized"])
 @pytest.mark.parametrize(
     "command", [COMMAND, [sys.executable, "-m", "gateway"]], ids=["byggpuls", "standalone"]
 )
-def test_help_explains_the_options(command: list[str]) -> None:
+def test_help_explains_the_options(command: list[str], optimize: str) -> None:
     result = subprocess.run(
-        [*command, "--help"], capture_output=True, text=True, check=True, cwd=REPO, timeout=60
+        [*command, "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPO,
+        timeout=60,
+        env={**os.environ, "PYTHONOPTIMIZE": optimize},
     )
     for option in (
         "--config",
