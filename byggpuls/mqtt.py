@@ -77,6 +77,40 @@ ConnectHandler = Callable[["MqttSession"], None]
 PublishHandler = Callable[[int], None]
 
 
+class _TlsContext(ssl.SSLContext):
+    """A client TLS context that keeps the socket it wrapped last.
+
+    When the TLS handshake fails (an unknown CA, a wrong host name), paho raises before the
+    socket is its own, and nobody closes it; :meth:`close_unclaimed` does.
+    """
+
+    wrapped: ssl.SSLSocket | None = None
+
+    @classmethod
+    def for_settings(cls, settings: CommonSettings) -> _TlsContext:
+        """Verify the broker against ``mqtt_ca_file`` (else the system's CAs) and its host
+        name; present ``mqtt_cert_file`` and ``mqtt_key_file`` when given."""
+        context = cls(ssl.PROTOCOL_TLS_CLIENT)  # certificate and host name checked
+        context.minimum_version = ssl.TLSVersion.TLSv1_2
+        if settings.mqtt_ca_file is not None:
+            context.load_verify_locations(cafile=settings.mqtt_ca_file)
+        else:
+            context.load_default_certs()
+        if settings.mqtt_cert_file is not None:
+            context.load_cert_chain(settings.mqtt_cert_file, settings.mqtt_key_file)
+        return context
+
+    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
+        self.wrapped = super().wrap_socket(*args, **kwargs)
+        return self.wrapped
+
+    def close_unclaimed(self, claimed: object) -> None:
+        """Close the socket wrapped last unless it is ``claimed`` (the client's own)."""
+        wrapped, self.wrapped = self.wrapped, None
+        if wrapped is not None and wrapped is not claimed:
+            wrapped.close()
+
+
 class MqttSession:
     """A paho-mqtt client connected to the broker of ``settings``, run by its own thread.
 
@@ -158,15 +192,10 @@ class MqttSession:
         parts = self.settings.mqtt
         if parts.username is not None:
             client.username_pw_set(parts.username, parts.password)
+        self._tls: _TlsContext | None = None
         if parts.scheme == "mqtts":
-            client.tls_set(
-                ca_certs=str(self.settings.mqtt_ca_file) if self.settings.mqtt_ca_file else None,
-                certfile=str(self.settings.mqtt_cert_file)
-                if self.settings.mqtt_cert_file
-                else None,
-                keyfile=str(self.settings.mqtt_key_file) if self.settings.mqtt_key_file else None,
-                cert_reqs=ssl.CERT_REQUIRED,
-            )
+            self._tls = _TlsContext.for_settings(self.settings)
+            client.tls_set_context(self._tls)
         if self.will is not None:
             client.will_set(self.will.topic, self.will.payload, qos=1, retain=self.will.retain)
         client.max_inflight_messages_set(self.max_inflight)
@@ -291,6 +320,8 @@ class MqttSession:
             try:
                 self._open()
             except (OSError, ssl.SSLError) as exc:
+                if self._tls is not None:
+                    self._tls.close_unclaimed(self._client.socket())
                 self._backoff(f"cannot connect to {redact(self.settings.mqtt_url)}: {exc}")
                 continue
             self._serve()

@@ -154,14 +154,28 @@ class _ChildServer:
         self.stop()
 
 
+@dataclass(frozen=True)
+class TlsFiles:
+    """A TLS listener's files (PEM): the CA that clients trust and that signs client
+    certificates, the server's certificate and key; with ``require_certificate``, a client
+    must present a certificate signed by ``ca_file``."""
+
+    ca_file: Path
+    cert_file: Path
+    key_file: Path
+    require_certificate: bool = False
+
+
 @dataclass
 class MosquittoServer(_ChildServer):
     """Mosquitto with ``deploy/mosquitto/conf.d`` and persistence under ``workdir``.
 
-    ``password_file`` (made with ``mosquitto_passwd``) turns anonymous access off.
+    ``password_file`` (made with ``mosquitto_passwd``) turns anonymous access off; ``tls``
+    makes the listener speak TLS only (``mqtts://``).
     """
 
     password_file: Path | None = None
+    tls: TlsFiles | None = None
 
     def _command(self) -> tuple[list[str], dict[str, str]]:
         binary = find_binary("mosquitto")
@@ -177,6 +191,7 @@ class MosquittoServer(_ChildServer):
                     # write to our directory; keep the current user.
                     f"user {getpass.getuser()}",
                     f"listener {self.port} 127.0.0.1",
+                    *self._tls_lines(),
                     *(
                         ["allow_anonymous true"]
                         if self.password_file is None
@@ -193,9 +208,20 @@ class MosquittoServer(_ChildServer):
         )
         return [binary, "-c", str(config)], dict(os.environ)
 
+    def _tls_lines(self) -> list[str]:
+        if self.tls is None:
+            return []
+        return [
+            f"cafile {self.tls.ca_file}",
+            f"certfile {self.tls.cert_file}",
+            f"keyfile {self.tls.key_file}",
+            f"require_certificate {str(self.tls.require_certificate).lower()}",
+        ]
+
     @property
     def url(self) -> str:
-        return f"mqtt://127.0.0.1:{self.port}"
+        scheme = "mqtt" if self.tls is None else "mqtts"
+        return f"{scheme}://127.0.0.1:{self.port}"
 
 
 @dataclass
