@@ -22,9 +22,9 @@ from /proc/PID/stat) is measured over ``--seconds`` of steady state, with the re
 delivered in that window; peak RSS is the process's VmHWM. Targets for a Raspberry-Pi-class
 device: under 60 MB RSS and under 5 % of one core at 1 000 readings/s. Nearly all of that memory
 is code the gateway imports, not its data: the interpreter, pydantic and pydantic-settings,
-paho, OpenSSL and SQLite (~40 MB: the CSV replay), and the simulation's numpy (~17 MB more).
+paho, OpenSSL and SQLite (~40 MB: the CSV replay), and the simulation's numpy (~18 MB more).
 How much of a shared library counts as resident depends on the machine: the same code measured
-59 MB on one machine of this kind and 64 MB on another.
+5 MB more on one machine of this kind than on another.
 
 The last line printed is one JSON object with the figures.
 """
