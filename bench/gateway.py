@@ -1,10 +1,10 @@
 """The gateway's own cost: CPU and memory of one simulated building at ~1 000 readings/s.
 
     .venv/bin/python bench/gateway.py [--rate 1000] [--seconds 60] [--warmup 10]
-                                      [--sources simulated,csv] [--standalone]
+                                      [--sources simulated,csv]
 
-Starts Mosquitto (byggpuls.servers) in a temporary directory and one gateway as a subprocess
-(``python -m byggpuls.cli gateway``, or ``python -m gateway`` with ``--standalone``) running the
+Starts Mosquitto (sandbox.servers) in a temporary directory and one gateway as a subprocess
+(``python -m cli gateway``, as ``byggpuls gateway`` runs it) running the
 first simulated building, sampled every second on a simulated clock sped up so that the
 building makes ``--rate`` readings a second: the full path of drivers -> disk spool (SQLite,
 synchronous=FULL) -> MQTT with QoS 1 and PUBACKs. A subscriber counts what reaches the broker.
@@ -50,7 +50,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from byggpuls.servers import MosquittoServer
+from sandbox.servers import MosquittoServer
 
 REPO = Path(__file__).resolve().parent.parent
 TARGET_RSS_MB = 60.0
@@ -186,9 +186,7 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
     """Run one gateway on ``source`` and measure it; the figures."""
     speed = args.rate / points
     total = args.warmup + args.seconds + 5
-    command = [sys.executable, "-m", "gateway"]
-    if not args.standalone:
-        command = [sys.executable, "-m", "byggpuls.cli", "gateway"]
+    command = [sys.executable, "-m", "cli", "gateway"]
     if source == "simulated":
         command += ["--simulate", "1", "--seed", str(SEED), "--interval", "1"]
         command += ["--speed", f"{speed:.4f}"]
@@ -333,12 +331,6 @@ def main() -> int:
         help="the gateway's PYTHONOPTIMIZE: 2 (the default, as the README runs a gateway on a"
         " device) leaves out docstrings and asserts, about 3 MB; 0 runs it as plain"
         " `byggpuls gateway` does",
-    )
-    parser.add_argument(
-        "--standalone",
-        action="store_true",
-        help="run `python -m gateway` (no other service's command module) instead of "
-        "`python -m byggpuls.cli gateway`",
     )
     args = parser.parse_args()
     points = points_of_first_building()

@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/ingest.py [--readings 1000000] [--workers 1,2] [--publishers 2]
 
-Starts Mosquitto and influxd (byggpuls.servers) in a temporary directory, then:
+Starts Mosquitto and influxd (sandbox.servers) in a temporary directory, then:
 
 1. the ceiling: the same readings as line protocol, posted straight to ``/write`` in bodies of
    5 000 lines by four threads, into a database of its own; the best of three runs;
@@ -50,16 +50,16 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 
 import httpx
 
-from byggpuls.servers import (
+from byggpuls.storage.lineprotocol import chunked_bodies, encode_lines
+from ingest.decode import Decoder, PointCache, TelemetryPack
+from sandbox.loadgen import Publisher, birth_messages, expected_series, telemetry_messages
+from sandbox.servers import (
     LOCAL_POSTGRES_URL,
     InfluxServer,
     MosquittoServer,
     free_port,
     postgres_schema,
 )
-from byggpuls.storage.lineprotocol import chunked_bodies, encode_lines
-from ingest.decode import Decoder, PointCache, TelemetryPack
-from ingest.loadgen import Publisher, birth_messages, expected_series, telemetry_messages
 
 POINTS_PER_PACK = 50
 TIMES_PER_PACK = 4

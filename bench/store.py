@@ -25,10 +25,10 @@ from typing import Any
 import httpx
 
 from byggpuls.reading import Reading
-from byggpuls.servers import InfluxServer
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.lineprotocol import encode, encode_lines
 from byggpuls.storage.sqlite import SQLiteStore
+from sandbox.servers import InfluxServer
 
 BUILDINGS = 20
 POINTS_PER_BUILDING = 50

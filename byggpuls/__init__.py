@@ -1,7 +1,7 @@
-"""Byggpuls: what every service agrees on.
+"""Byggpuls: the contract every service agrees on.
 
-The reading model, the SenML codec, the MQTT topic grammar, the storage port and its adapters,
-the registry database and the settings. The services (`gateway`, `ingest`, `analytics`, `api`)
-depend on this package; it depends on none of them, except the CLI and the composition root,
-which import the services lazily.
+The reading model, the SenML codec, the MQTT topic grammar and wire payloads, units, the
+Norwegian calendar, errors, settings and logs, the storage port and its adapters, the MQTT
+session, and the registry database. It imports no service, no simulator and no entry point:
+the layering test in ``tests/test_layering.py`` checks it.
 """

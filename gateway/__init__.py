@@ -10,5 +10,5 @@
 - :mod:`gateway.runtime` runs one driver, spool and publisher as a gateway; :mod:`gateway.app`
   builds gateways from ``byggpuls gateway`` options (:mod:`gateway.command`) and settings
   (:mod:`gateway.config`).
-- :mod:`gateway.simulation` simulates a portfolio of buildings, the ``simulated`` driver's source.
+- :mod:`simulation` simulates a portfolio of buildings, the ``simulated`` driver's source.
 """

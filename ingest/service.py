@@ -29,10 +29,10 @@ from typing import Any, Final
 
 from prometheus_client import Counter
 
-from byggpuls.bootstrap import open_registry_engine, open_store
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingWriter
+from cli.bootstrap import open_registry_engine, open_store
 from ingest.batch import Batch, Inbound, Item
 from ingest.decode import (
     Decoded,

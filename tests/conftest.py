@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from byggpuls.registry import make_engine, migrate
-from byggpuls.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
+from sandbox.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
 
 REPO = Path(__file__).resolve().parent.parent
 #: Labelled reference data (LBNL AHU faults, UCI occupancy), kept beside the checkout.

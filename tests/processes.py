@@ -10,7 +10,7 @@ import threading
 
 def byggpuls(*args: str) -> list[str]:
     """The command line of ``byggpuls ARGS`` with this interpreter."""
-    return [sys.executable, "-m", "byggpuls.cli", *args]
+    return [sys.executable, "-m", "cli", *args]
 
 
 class Service:

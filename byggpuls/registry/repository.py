@@ -57,6 +57,11 @@ class Registry:
         assert isinstance(engine, Engine)
         return engine
 
+    def ping(self) -> None:
+        """Check that the database answers; raises :class:`~byggpuls.errors.StoreUnavailable`."""
+        with self._reading() as session:
+            session.execute(sa.text("SELECT 1"))
+
     @contextmanager
     def _reading(self) -> Iterator[Session]:
         with sql.translated(), self._sessions() as session, session.begin():

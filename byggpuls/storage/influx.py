@@ -211,18 +211,14 @@ class InfluxStore:
         return [newest[point] for point in sorted(newest)]
 
     def ping(self) -> None:
-        """Check that the server answers (``/ping``); raises :class:`StoreUnavailable` if not."""
-        response = self._send("GET", "/ping")
-        if not response.is_success:
-            self._raise_for_status(response)
-
-    def check(self) -> None:
         """Check server, credentials and database, for startup and health checks.
 
         Raises :class:`StoreUnavailable` when the server cannot be reached and
         :class:`ConfigError` when it refuses the credentials or lacks the database.
         """
-        self.ping()
+        response = self._send("GET", "/ping")
+        if not response.is_success:
+            self._raise_for_status(response)
         # Not SHOW MEASUREMENTS: InfluxDB 1.6 answers it for a missing database without error.
         self._select("SHOW RETENTION POLICIES")
 

@@ -44,7 +44,20 @@ class Sample:
     value: float
 
 
-class ReadingWriter(Protocol):
+class Probe(Protocol):
+    """A store that can say whether it is usable now."""
+
+    def ping(self) -> None:
+        """Check that the store answers and accepts our credentials and database.
+
+        Raises :class:`byggpuls.errors.StoreUnavailable` when it cannot be reached now (try
+        again later) and :class:`byggpuls.errors.ConfigError` when it refuses the credentials
+        or lacks the database (a setting to fix). For start-up and health checks alike.
+        """
+        ...
+
+
+class ReadingWriter(Probe, Protocol):
     """Where ingest puts readings."""
 
     def write(self, readings: Sequence[Reading]) -> None:
@@ -56,7 +69,7 @@ class ReadingWriter(Protocol):
         ...
 
 
-class ReadingReader(Protocol):
+class ReadingReader(Probe, Protocol):
     """What the API and analytics read."""
 
     def query_series(self, query: SeriesQuery) -> list[Sample]:

@@ -183,6 +183,13 @@ class SQLiteStore:
             for point, quantity, time_ms, value, zone in rows
         ]
 
+    def ping(self) -> None:
+        """Check that the database file can be read; raises :class:`StoreUnavailable` if not."""
+        try:
+            self._connection().execute("SELECT 1").fetchone()
+        except sqlite3.Error as exc:
+            raise StoreUnavailable(f"embedded store unusable: {exc}") from exc
+
     def close(self) -> None:
         """Close every thread's connection; the store cannot be used afterwards."""
         with self._lock:

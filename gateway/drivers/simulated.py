@@ -1,4 +1,4 @@
-"""The ``simulated`` driver: one building of the simulated portfolio (:mod:`gateway.simulation`).
+"""The ``simulated`` driver: one building of the simulated portfolio (:mod:`simulation`).
 
 ``byggpuls gateway --simulate N`` runs the first N buildings of a portfolio, each as its own
 gateway (:func:`portfolio_drivers`); a TOML file with ``type = "simulated"`` runs one of them
@@ -29,7 +29,7 @@ from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from gateway.drivers import DriverContext, register
 from gateway.drivers.points import Strict
-from gateway.simulation import GroundTruthFault, Portfolio, SimulatedBuilding, write_ground_truth
+from simulation import GroundTruthFault, Portfolio, SimulatedBuilding, write_ground_truth
 
 logger = logging.getLogger(__name__)
 
@@ -192,7 +192,7 @@ def portfolio_drivers(
     """Drivers for the first ``count`` buildings of the portfolio of ``seed``, from ``start_s``.
 
     With ``faults``, about two thirds of the buildings get faults starting between a quarter of
-    ``fault_window_days`` after ``start_s`` and its end (see :mod:`gateway.simulation`).
+    ``fault_window_days`` after ``start_s`` and its end (see :mod:`simulation`).
     """
     interval = check_interval(interval_s, option="--interval")
     portfolio = Portfolio.generate(

@@ -12,7 +12,7 @@ from analytics.service import AFTER_HOURS_KIND, run_once
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
-from gateway.simulation import Portfolio
+from simulation import Portfolio
 
 DAY_S = 86_400.0
 START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()

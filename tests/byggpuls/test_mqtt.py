@@ -12,10 +12,10 @@ import paho.mqtt.client as paho
 import pytest
 import trustme
 
-from byggpuls.broker import EmbeddedBroker
 from byggpuls.mqtt import MqttSession, reconnect_delay
-from byggpuls.servers import MosquittoServer, TlsFiles
 from byggpuls.settings import CommonSettings, MqttProtocol
+from sandbox.broker import EmbeddedBroker
+from sandbox.servers import MosquittoServer, TlsFiles
 
 pytestmark = pytest.mark.integration
 DEADLINE_SECONDS = 20.0

@@ -20,8 +20,8 @@ from byggpuls import topics, wire
 from byggpuls.errors import ContractError
 from byggpuls.mqtt import MqttSession
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
-from byggpuls.servers import MosquittoServer, free_port
 from byggpuls.settings import CommonSettings
+from sandbox.servers import MosquittoServer, free_port
 
 DEADLINE_SECONDS = 30.0
 

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from byggpuls import topics
-from byggpuls.servers import MosquittoServer
 from byggpuls.settings import CommonSettings
 from gateway.runtime import Gateway
 from gateway.spool import Spool
+from sandbox.servers import MosquittoServer
 from tests.gateway.conftest import Collector
 
 pytestmark = pytest.mark.integration

@@ -8,7 +8,7 @@ import pytest
 
 from byggpuls.errors import ConfigError
 from byggpuls.settings import load
-from ingest import command
+from cli.commands import ingest as command
 from ingest.settings import IngestSettings, default_client_id
 
 

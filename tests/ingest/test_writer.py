@@ -17,9 +17,9 @@ from byggpuls.registry.accounting import Accounting
 from byggpuls.storage.sqlite import SQLiteStore
 from ingest.batch import Batch, Inbound, Item
 from ingest.decode import Decoder, PointCache, TelemetryPack
-from ingest.loadgen import telemetry_messages
 from ingest.metrics import IngestMetrics, Outage
 from ingest.writer import BatchWriter, Retrier
+from sandbox.loadgen import telemetry_messages
 
 
 @pytest.fixture

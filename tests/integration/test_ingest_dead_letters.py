@@ -12,10 +12,10 @@ import pytest
 from byggpuls import wire
 from byggpuls.reading import BuildingInfo, Reading
 from byggpuls.registry import Registry, make_engine
-from byggpuls.servers import MosquittoServer
-from ingest.loadgen import Message, Publisher, influx_series_counts, wait_until
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
+from sandbox.loadgen import Message, Publisher, influx_series_counts, wait_until
+from sandbox.servers import MosquittoServer
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from byggpuls.servers import InfluxServer, MosquittoServer
-from ingest.loadgen import (
+from ingest.service import IngestService
+from ingest.settings import IngestSettings
+from sandbox.loadgen import (
     Message,
     Publisher,
     expected_series,
@@ -19,8 +20,7 @@ from ingest.loadgen import (
     telemetry_messages,
     wait_until,
 )
-from ingest.service import IngestService
-from ingest.settings import IngestSettings
+from sandbox.servers import InfluxServer, MosquittoServer
 
 pytestmark = pytest.mark.integration
 

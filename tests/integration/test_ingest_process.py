@@ -15,8 +15,7 @@ import pytest
 
 from byggpuls.registry import make_engine
 from byggpuls.registry.accounting import Accounting, day_of
-from byggpuls.servers import MosquittoServer, free_port
-from ingest.loadgen import (
+from sandbox.loadgen import (
     START_S,
     Publisher,
     expected_series,
@@ -24,6 +23,7 @@ from ingest.loadgen import (
     telemetry_messages,
     wait_until,
 )
+from sandbox.servers import MosquittoServer, free_port
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +31,14 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    """``python -m ingest`` (the worker of ``byggpuls ingest``) as a child process."""
+    """``byggpuls ingest`` as a child process."""
 
     def __init__(self, *, env: dict[str, str], log: Path) -> None:
         self.port = int(env["BYGGPULS_INGEST_METRICS_PORT"])
         self.log_path = log
         self._log = log.open("ab")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ingest"],
+            [sys.executable, "-m", "cli", "ingest"],
             env=env,
             cwd=REPO,
             stdout=self._log,

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from byggpuls.servers import MosquittoServer
-from ingest.loadgen import (
+from ingest.service import IngestService
+from ingest.settings import IngestSettings
+from sandbox.loadgen import (
     Publisher,
     expected_series,
     influx_series_counts,
     telemetry_messages,
     wait_until,
 )
-from ingest.service import IngestService
-from ingest.settings import IngestSettings
+from sandbox.servers import MosquittoServer
 
 pytestmark = pytest.mark.integration
 

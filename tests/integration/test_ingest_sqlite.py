@@ -11,12 +11,12 @@ from byggpuls import topics, wire
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.registry import Registry, make_engine
 from byggpuls.registry.accounting import Accounting, day_of
-from byggpuls.servers import MosquittoServer
 from byggpuls.storage.port import SeriesQuery
 from byggpuls.storage.sqlite import SQLiteStore
-from ingest.loadgen import Message, Publisher, wait_until
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
+from sandbox.loadgen import Message, Publisher, wait_until
+from sandbox.servers import MosquittoServer
 
 pytestmark = pytest.mark.integration
 

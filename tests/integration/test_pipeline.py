@@ -24,8 +24,8 @@ from byggpuls import topics
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.db import make_engine
 from byggpuls.registry.repository import Registry
-from byggpuls.servers import MosquittoServer, free_port
 from byggpuls.storage.influx import InfluxStore
+from sandbox.servers import MosquittoServer, free_port
 from tests.gateway.conftest import Collector, wait_for
 from tests.processes import Service, byggpuls
 

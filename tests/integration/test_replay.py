@@ -16,9 +16,9 @@ import pytest
 
 from byggpuls.registry.db import make_engine
 from byggpuls.registry.repository import Registry
-from byggpuls.servers import MosquittoServer, free_port
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.port import SeriesQuery
+from sandbox.servers import MosquittoServer, free_port
 from tests.conftest import REPO
 from tests.gateway.conftest import wait_for
 from tests.processes import Service, byggpuls

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from analytics.detectors.after_hours import AfterHoursDetector
-from gateway.simulation import GroundTruthFault, Portfolio
+from simulation import GroundTruthFault, Portfolio
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAY_S = 86_400.0

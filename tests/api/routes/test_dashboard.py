@@ -11,9 +11,9 @@ from fastapi.testclient import TestClient
 from byggpuls.reading import PointInfo
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import NewFinding
-from byggpuls.servers import free_port
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.sqlite import SQLiteStore
+from sandbox.servers import free_port
 
 NBSP = "\u00a0"
 SCHOOL = "nordnes-skole"

@@ -10,9 +10,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from byggpuls.registry.repository import Registry
-from byggpuls.servers import InfluxServer, free_port
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.sqlite import SQLiteStore
+from sandbox.servers import InfluxServer, free_port
 
 SCHOOL = "nordnes-skole"
 

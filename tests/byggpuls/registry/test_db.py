@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from byggpuls.errors import ConfigError
 from byggpuls.registry import make_engine
-from byggpuls.servers import free_port
+from sandbox.servers import free_port
 
 
 def test_sqlite_engine_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path: Path) -> None:

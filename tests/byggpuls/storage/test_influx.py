@@ -13,9 +13,9 @@ import pytest
 
 from byggpuls.errors import ConfigError, StoreRejected, StoreUnavailable
 from byggpuls.reading import Reading
-from byggpuls.servers import InfluxServer
 from byggpuls.storage import Sample, SeriesQuery
 from byggpuls.storage.influx import InfluxStore, quote_identifier, quote_string
+from sandbox.servers import InfluxServer
 
 T0_MS = 1_767_225_600_000
 
@@ -117,7 +117,7 @@ def test_user_and_password_are_percent_decoded(influx_session: InfluxServer) -> 
     url = f"http://{credentials}@127.0.0.1:{influx_session.port}/{database}"
 
     with InfluxStore.from_url(url) as store:
-        store.check()
+        store.ping()
         store.write([reading()])
         assert store.latest("school-1") == [reading()]
 
@@ -131,7 +131,7 @@ def test_a_wrong_password_is_a_config_error(influx_session: InfluxServer) -> Non
 
     with InfluxStore.from_url(url) as store:
         with pytest.raises(ConfigError, match="refused the credentials in the URL"):
-            store.check()
+            store.ping()
         with pytest.raises(ConfigError, match="refused the credentials"):
             store.write([reading()])
         with pytest.raises(ConfigError, match="refused the credentials"):
@@ -155,7 +155,7 @@ def test_an_unknown_database_is_a_config_error_saying_what_to_create(
         with pytest.raises(ConfigError, match='CREATE DATABASE "no_such_db"'):
             store.latest("school-1")
         with pytest.raises(ConfigError, match="no_such_db"):
-            store.check()
+            store.ping()
 
 
 @pytest.mark.integration
@@ -339,5 +339,5 @@ def test_injection_through_names_is_harmless(store: InfluxStore, evil: str) -> N
     assert raw_series(store, quantity="temperature", building=evil, point="r101.temp") == []
     assert raw_series(store, quantity="temperature", building="school-1", point=evil) == []
     assert raw_series(store, quantity=evil, building="school-1", point="r101.temp") == []
-    store.check()  # the database is still there
+    store.ping()  # the database is still there
     assert store.latest("school-1") == [reading(value=1.0)]

@@ -12,12 +12,12 @@ import pytest
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
-from byggpuls.servers import MosquittoServer
 from byggpuls.settings import CommonSettings
 from gateway.config import GatewayConfig, load_config, parse_config
 from gateway.drivers.csv_replay import CsvReplayDriver, CsvReplayOptions
 from gateway.runtime import Gateway
 from gateway.spool import Spool
+from sandbox.servers import MosquittoServer
 from tests.conftest import SHARED_DATA
 
 REPO = Path(__file__).resolve().parents[3]

@@ -12,13 +12,13 @@ from pymodbus.client import ModbusTcpClient
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
-from byggpuls.servers import MosquittoServer
 from byggpuls.settings import CommonSettings
 from gateway.config import parse_config
 from gateway.drivers.modbus import ModbusDriver, ModbusOptions, Register, plan_reads
 from gateway.errors import DriverError
 from gateway.runtime import Gateway
 from gateway.spool import Spool
+from sandbox.servers import MosquittoServer
 
 BUILDING: dict[str, Any] = {"id": "radhus-1", "name": "Rådhuset", "type": "office"}
 DATATYPE = ModbusTcpClient.DATATYPE

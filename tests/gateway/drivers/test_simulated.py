@@ -17,7 +17,7 @@ from gateway.drivers.simulated import (
     gateway_id,
     portfolio_drivers,
 )
-from gateway.simulation import read_ground_truth
+from simulation import read_ground_truth
 
 #: A Monday at midnight UTC, so that intervals line up with the day.
 START_S = 1_767_571_200.0

@@ -1,0 +1,93 @@
+"""``byggpuls``: one command line for every service."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+from byggpuls import logs
+from byggpuls.errors import ConfigError
+
+
+class _Command(Protocol):
+    def add_arguments(self, parser: argparse.ArgumentParser) -> None: ...
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+#: Subcommand -> (module, one-line help). Modules are imported only when their command runs.
+COMMANDS = {
+    "demo": (
+        "sandbox.demo",
+        "run the whole platform on embedded defaults with simulated buildings",
+    ),
+    "gateway": ("cli.commands.gateway", "run an edge gateway: drivers -> disk spool -> MQTT"),
+    "ingest": ("cli.commands.ingest", "run an ingest worker: MQTT -> reading store"),
+    "analytics": ("cli.commands.analytics", "run the detectors over stored readings"),
+    "api": ("cli.commands.api", "serve the HTTP API and the dashboard"),
+}
+
+
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows an option's default, unless it has none of its own (it comes from the environment)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        if action.default in (None, False, argparse.SUPPRESS):
+            return action.help
+        return super()._get_help_string(action)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="byggpuls",
+        description=(
+            "Byggpuls building-sensor platform. Services read their settings from BYGGPULS_* "
+            "environment variables (see README.md); options override them."
+        ),
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("BYGGPULS_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        type=str.upper,
+        help="log level (default: %(default)s, env BYGGPULS_LOG_LEVEL)",
+    )
+    parser.add_argument(
+        "--log-json",
+        action="store_true",
+        default=os.environ.get("BYGGPULS_LOG_JSON", "") not in ("", "0", "false"),
+        help="log one JSON object per line (env BYGGPULS_LOG_JSON=1)",
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module_name, help_text) in COMMANDS.items():
+        sub = subparsers.add_parser(
+            name,
+            help=help_text,
+            description=help_text,
+            formatter_class=_HelpFormatter,
+        )
+        module: _Command = importlib.import_module(module_name)
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logs.configure(level=args.log_level, json_lines=args.log_json)
+    module: _Command = args._module
+    try:
+        return module.run(args)
+    except ConfigError as exc:
+        print(f"byggpuls {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
