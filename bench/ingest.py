@@ -179,18 +179,8 @@ def _publish(job: tuple[str, int, range, int], go: Event, done: Any) -> None:
 
 
 def _ingest_command() -> list[str]:
-    """``byggpuls ingest`` when the CLI loads; ``python -m ingest`` (the same worker) if not."""
-    byggpuls = Path(sys.executable).parent / "byggpuls"
-    probe = subprocess.run(
-        [str(byggpuls), "ingest", "--help"], capture_output=True, check=False, cwd=REPO
-    )
-    if probe.returncode == 0:
-        return [str(byggpuls), "ingest"]
-    print(
-        "note: `byggpuls --help` fails (another service's CLI is unfinished); using"
-        " `python -m ingest`, the same worker"
-    )
-    return [sys.executable, "-m", "ingest"]
+    """``byggpuls ingest``, as the benchmark's own interpreter runs it."""
+    return [sys.executable, "-m", "cli", "ingest"]
 
 
 def _metric(port: int, name: str) -> float:
