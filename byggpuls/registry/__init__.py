@@ -1,10 +1,15 @@
-"""The registry database: buildings, points, dead letters and findings (SQLAlchemy + Alembic).
+"""The registry database: buildings, points, dead letters, findings, accounting (SQLAlchemy).
 
     engine = make_engine(settings.database_url)   # ConfigError if unusable
     migrate(engine)                               # at every service start; safe to race
-    registry = Registry(engine)
+    registry = Registry(engine)                   # buildings, points, dead letters, findings
+    accounting = Accounting(engine)               # .accounting: completeness, ingest writes it
 
-SQLite (the default) and PostgreSQL are supported; see :mod:`byggpuls.registry.db`.
+Every table is declared in ``models``, every value handed out in ``rows``; each aggregate has a
+repository module of its own (``buildings``, ``points``, ``dead_letters``, ``findings``,
+``accounting``), and ``repository.Registry`` bundles the first four on one engine. Alembic
+migrations are in ``migrations/``. SQLite (the default) and PostgreSQL are supported; see
+:mod:`byggpuls.registry.db`.
 """
 
 from byggpuls.reading import BuildingType

@@ -17,162 +17,36 @@ per batch does it all with atomic statements, so any number of ingest workers ca
   readings the spool dropped).
 
 Receipts are only needed to recognise repeats; :meth:`Accounting.prune_receipts` removes old
-ones (the totals stay).
+ones (the totals stay). The tables are declared in :mod:`~byggpuls.registry.models`; the values
+(:class:`PackTally`, the rows, :func:`day_of`) live in :mod:`~byggpuls.registry.rows` and are
+importable from here too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final, cast
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
+from typing import Any, Final
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection, Engine, RowMapping
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.engine import Connection
 
 from byggpuls.registry import _checks as check
 from byggpuls.registry import _sql as sql
-from byggpuls.registry.db import write_options
-from byggpuls.registry.models import ID_LENGTH, POINT_ID_LENGTH, Base, Point
+from byggpuls.registry.models import DAY_READINGS, POINTS, RECEIPTS, SEQUENCES, STATES
+from byggpuls.registry.rows import (
+    SECONDS_PER_DAY,
+    CompletenessRow,
+    GatewaySequenceRow,
+    GatewayStateRow,
+    PackTally,
+    RecordResult,
+    day_of,
+)
 
-SECONDS_PER_DAY: Final = 86_400
-
-
-class PackReceipt(Base):
-    """A telemetry pack ingest has stored, so that a repeat of it is recognised."""
-
-    __tablename__ = "pack_receipts"
-
-    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
-    received_at: Mapped[datetime] = mapped_column(index=True)
-
-
-class GatewaySequence(Base):
-    """What a gateway's sequence numbers tell: packs seen, repeats, and the range they span."""
-
-    __tablename__ = "gateway_sequences"
-
-    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    packs: Mapped[int] = mapped_column(sa.BigInteger)
-    duplicates: Mapped[int] = mapped_column(sa.BigInteger)
-    first_seq: Mapped[int] = mapped_column(sa.BigInteger)
-    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
-    first_seen: Mapped[datetime]
-    last_seen: Mapped[datetime]
-
-
-class PointDayReadings(Base):
-    """How many readings of a point arrived on one UTC day."""
-
-    __tablename__ = "point_day_readings"
-
-    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    point_id: Mapped[str] = mapped_column(sa.String(POINT_ID_LENGTH), primary_key=True)
-    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
-    readings: Mapped[int] = mapped_column(sa.BigInteger)
-
-
-class GatewayState(Base):
-    """The last ``status`` a gateway published."""
-
-    __tablename__ = "gateway_states"
-
-    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
-    state: Mapped[str] = mapped_column(sa.String(16))
-    spool_depth: Mapped[int | None] = mapped_column(sa.BigInteger)
-    spool_dropped: Mapped[int | None] = mapped_column(sa.BigInteger)
-    reported_at: Mapped[datetime | None]
-    updated_at: Mapped[datetime]
-
-
-RECEIPTS = cast(sa.Table, PackReceipt.__table__)
-SEQUENCES = cast(sa.Table, GatewaySequence.__table__)
-DAY_READINGS = cast(sa.Table, PointDayReadings.__table__)
-STATES = cast(sa.Table, GatewayState.__table__)
-POINTS = cast(sa.Table, Point.__table__)
-
-
-# -- values in and out ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class PackTally:
-    """One stored pack: who sent it, its sequence number, and its readings per point and day."""
-
-    building: str
-    gateway: str
-    seq: int
-    #: (point, UTC day) -> readings of that point on that day in this pack.
-    readings: Mapping[tuple[str, date], int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True, slots=True)
-class GatewaySequenceRow:
-    """A gateway's sequence accounting."""
-
-    building: str
-    gateway: str
-    packs: int
-    duplicates: int
-    first_seq: int
-    last_seq: int
-    first_seen: datetime
-    last_seen: datetime
-
-    @property
-    def missing(self) -> int:
-        """Packs between the lowest and highest sequence number that never arrived (yet)."""
-        return max(self.last_seq - self.first_seq + 1 - self.packs, 0)
-
-
-@dataclass(frozen=True, slots=True)
-class RecordResult:
-    """What :meth:`Accounting.record` found: new packs, repeats, and the gateways' totals."""
-
-    new_packs: int
-    duplicates: int
-    gateways: list[GatewaySequenceRow]
-
-
-@dataclass(frozen=True, slots=True)
-class CompletenessRow:
-    """Readings of one point on one day: how many arrived and how many its interval promises."""
-
-    building: str
-    point: str
-    day: date
-    received: int
-    interval_s: int | None
-    #: Readings due in the part of the day that has passed; None without an ``interval_s``.
-    expected: int | None
-
-    @property
-    def ratio(self) -> float | None:
-        """``received / expected``, or None when nothing was expected or nothing is known."""
-        if not self.expected:
-            return None
-        return self.received / self.expected
-
-
-@dataclass(frozen=True, slots=True)
-class GatewayStateRow:
-    """A gateway's last reported status."""
-
-    building: str
-    gateway: str
-    state: str
-    spool_depth: int | None
-    spool_dropped: int | None
-    reported_at: datetime | None
-    updated_at: datetime
-
+#: The rows call the ``building_id`` column ``building``.
+_BUILDING: Final = {"building": "building_id"}
 
 # The columns travel as comma-separated text, split by the server: psycopg dumps a list
 # parameter element by element in Python, which cost ingest a microsecond per reading.
@@ -197,11 +71,6 @@ _SQLITE_COUNT_READINGS: Final = """
 """
 
 
-def day_of(time_ms: int) -> date:
-    """The UTC day of a time in milliseconds since the epoch."""
-    return date(1970, 1, 1) + timedelta(days=time_ms // (SECONDS_PER_DAY * 1000))
-
-
 # -- the accounting -------------------------------------------------------------------------------
 
 
@@ -214,29 +83,12 @@ def _smaller(new: Any, old: Any) -> sa.ColumnElement[Any]:
     return sa.case((new < old, new), else_=old)
 
 
-class Accounting:
+class Accounting(sql.Repository):
     """Records and answers completeness: sequence gaps, duplicates and readings per point-day.
 
-    Thread-safe and safe across processes: every change is an atomic upsert or increment.
-    Database failures raise :class:`~byggpuls.errors.StoreUnavailable` (retry) or
-    :class:`~byggpuls.errors.StoreRejected`.
+    Thread-safe and safe across processes: every change is an atomic upsert or increment. For
+    what it is given and what it raises, see :class:`~byggpuls.registry._sql.Repository`.
     """
-
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-
-    @contextmanager
-    def _writing(self) -> Iterator[Connection]:
-        options = write_options(self._engine.dialect.name)
-        with sql.translated(), self._engine.connect() as plain:
-            conn = plain.execution_options(**options)
-            with conn.begin():
-                yield conn
-
-    @contextmanager
-    def _reading(self) -> Iterator[Connection]:
-        with sql.translated(), self._engine.connect() as conn, conn.begin():
-            yield conn
 
     def record(self, packs: Sequence[PackTally], *, now: datetime | None = None) -> RecordResult:
         """Count stored packs in one transaction; a pack seen before counts as a duplicate only.
@@ -358,7 +210,7 @@ class Accounting:
         query = sa.select(SEQUENCES).where(
             sa.tuple_(SEQUENCES.c.building_id, SEQUENCES.c.gateway).in_(list(keys))
         )
-        return [_sequence_row(row) for row in conn.execute(query).mappings()]
+        return [_sequence_row(row) for row in conn.execute(query)]
 
     def record_status(
         self,
@@ -430,11 +282,11 @@ class Accounting:
         described = sa.select(POINTS.c.point_id, POINTS.c.interval_s).where(
             POINTS.c.building_id == building
         )
-        with self._reading() as conn:
-            intervals = {row.point_id: row.interval_s for row in conn.execute(described)}
+        with self._reading() as session:
+            intervals = {row.point_id: row.interval_s for row in session.execute(described)}
             received = {
                 row.point_id: int(row.readings)
-                for row in conn.execute(sa.select(counted.c.point_id, counted.c.readings))
+                for row in session.execute(sa.select(counted.c.point_id, counted.c.readings))
             }
         rows = []
         for point in sorted(intervals.keys() | received.keys()):
@@ -456,8 +308,8 @@ class Accounting:
         query = sa.select(SEQUENCES).order_by(SEQUENCES.c.building_id, SEQUENCES.c.gateway)
         if building is not None:
             query = query.where(SEQUENCES.c.building_id == building)
-        with self._reading() as conn:
-            return [_sequence_row(row) for row in conn.execute(query).mappings()]
+        with self._reading() as session:
+            return [_sequence_row(row) for row in session.execute(query)]
 
     def missing_ranges(
         self, *, building: str, gateway: str, limit: int = 100
@@ -478,27 +330,16 @@ class Accounting:
             .order_by(steps.c.seq)
             .limit(limit)
         )
-        with self._reading() as conn:
-            return [(int(seq) + 1, int(nxt) - 1) for seq, nxt in conn.execute(query)]
+        with self._reading() as session:
+            return [(int(seq) + 1, int(nxt) - 1) for seq, nxt in session.execute(query)]
 
     def gateway_states(self, building: str | None = None) -> list[GatewayStateRow]:
         """The last status of every gateway (of ``building``)."""
         query = sa.select(STATES).order_by(STATES.c.building_id, STATES.c.gateway)
         if building is not None:
             query = query.where(STATES.c.building_id == building)
-        with self._reading() as conn:
-            return [
-                GatewayStateRow(
-                    building=row["building_id"],
-                    gateway=row["gateway"],
-                    state=row["state"],
-                    spool_depth=row["spool_depth"],
-                    spool_dropped=row["spool_dropped"],
-                    reported_at=row["reported_at"],
-                    updated_at=row["updated_at"],
-                )
-                for row in conn.execute(query).mappings()
-            ]
+        with self._reading() as session:
+            return [sql.detached(GatewayStateRow, row, _BUILDING) for row in session.execute(query)]
 
     def prune_receipts(self, *, before: datetime) -> int:
         """Forget receipts of packs received before ``before``; return how many went."""
@@ -513,17 +354,8 @@ def _gateway(value: str) -> str:
     return value
 
 
-def _sequence_row(row: RowMapping) -> GatewaySequenceRow:
-    return GatewaySequenceRow(
-        building=row["building_id"],
-        gateway=row["gateway"],
-        packs=int(row["packs"]),
-        duplicates=int(row["duplicates"]),
-        first_seq=int(row["first_seq"]),
-        last_seq=int(row["last_seq"]),
-        first_seen=row["first_seen"],
-        last_seen=row["last_seen"],
-    )
+def _sequence_row(row: sa.Row[Any]) -> GatewaySequenceRow:
+    return sql.detached(GatewaySequenceRow, row, _BUILDING)
 
 
 __all__ = [

@@ -1,18 +1,16 @@
-"""The registry's tables: buildings, their points, dead letters and findings.
+"""Every table of the registry: buildings, points, dead letters, findings and accounting.
 
-Tables may also be declared next to the code that owns them, on the same :class:`Base`;
-:func:`registry_metadata` collects them all. A change to any table needs a migration in
-``migrations/versions/`` (the schema test compares the two).
+All of them are here, so that importing this module puts the whole schema on
+``Base.metadata`` (what migrations and the schema test compare against). A change to any table
+needs a migration in ``migrations/versions/`` (the schema test fails until there is one).
 Timestamps are timezone-aware UTC: ``timestamptz`` on PostgreSQL; on SQLite, which has no time
 zones, they are stored as UTC text and come back with ``tzinfo=UTC``.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
-from datetime import UTC, datetime
-from typing import Any, Final
+from datetime import UTC, date, datetime
+from typing import Any, Final, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -153,14 +151,66 @@ class Finding(Base):
     updated_at: Mapped[datetime]
 
 
-def registry_metadata() -> sa.MetaData:
-    """``Base.metadata`` with the tables of every module of the registry package on it.
+# -- completeness accounting (see :mod:`byggpuls.registry.accounting`) ----------------------------
 
-    Migrations (autogenerate) and the schema test compare against this: a table declared in a
-    module nobody imported yet would otherwise look like one to drop.
-    """
-    package = __name__.rpartition(".")[0]
-    for module in pkgutil.iter_modules(importlib.import_module(package).__path__):
-        if module.name != "migrations":
-            importlib.import_module(f"{package}.{module.name}")
-    return Base.metadata
+
+class PackReceipt(Base):
+    """A telemetry pack ingest has stored, so that a repeat of it is recognised."""
+
+    __tablename__ = "pack_receipts"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    seq: Mapped[int] = mapped_column(sa.BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class GatewaySequence(Base):
+    """What a gateway's sequence numbers tell: packs seen, repeats, and the range they span."""
+
+    __tablename__ = "gateway_sequences"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    packs: Mapped[int] = mapped_column(sa.BigInteger)
+    duplicates: Mapped[int] = mapped_column(sa.BigInteger)
+    first_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    last_seq: Mapped[int] = mapped_column(sa.BigInteger)
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+
+class PointDayReadings(Base):
+    """How many readings of a point arrived on one UTC day."""
+
+    __tablename__ = "point_day_readings"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    point_id: Mapped[str] = mapped_column(sa.String(POINT_ID_LENGTH), primary_key=True)
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    readings: Mapped[int] = mapped_column(sa.BigInteger)
+
+
+class GatewayState(Base):
+    """The last ``status`` a gateway published."""
+
+    __tablename__ = "gateway_states"
+
+    building_id: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    gateway: Mapped[str] = mapped_column(sa.String(ID_LENGTH), primary_key=True)
+    state: Mapped[str] = mapped_column(sa.String(16))
+    spool_depth: Mapped[int | None] = mapped_column(sa.BigInteger)
+    spool_dropped: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reported_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+
+
+# The tables themselves, for the Core statements (upserts, increments) the repositories write.
+BUILDINGS: Final = cast(sa.Table, Building.__table__)
+POINTS: Final = cast(sa.Table, Point.__table__)
+DEAD_LETTERS: Final = cast(sa.Table, DeadLetter.__table__)
+FINDINGS: Final = cast(sa.Table, Finding.__table__)
+RECEIPTS: Final = cast(sa.Table, PackReceipt.__table__)
+SEQUENCES: Final = cast(sa.Table, GatewaySequence.__table__)
+DAY_READINGS: Final = cast(sa.Table, PointDayReadings.__table__)
+STATES: Final = cast(sa.Table, GatewayState.__table__)

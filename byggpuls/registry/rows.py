@@ -1,17 +1,22 @@
 """What the registry hands out and takes in: plain frozen values, never ORM objects.
 
 Rows are detached from any session, so services can keep, compare and pass them across threads.
+The repositories (:mod:`~byggpuls.registry.buildings`, ``points``, ``dead_letters``,
+``findings``, ``accounting``) turn them into SQL and back; nothing here knows the database.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, fields
+from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any, Final, Protocol
+from typing import Any, Final, Protocol, TypeVar
 
 from byggpuls.reading import BuildingInfo, PointInfo
+
+DescriptionT = TypeVar("DescriptionT", BuildingInfo, PointInfo)
+SECONDS_PER_DAY: Final = 86_400
 
 
 class PointSource(StrEnum):
@@ -30,7 +35,7 @@ class FindingStatus(StrEnum):
     RESOLVED = "resolved"
 
 
-#: Status changes :meth:`Registry.set_finding_status` allows. Setting the current status again is
+#: Status changes :meth:`Findings.set_finding_status` allows. Setting the current status again is
 #: a no-op, so a retried request does no harm.
 FINDING_TRANSITIONS: Final[Mapping[FindingStatus, frozenset[FindingStatus]]] = {
     FindingStatus.OPEN: frozenset({FindingStatus.ACKNOWLEDGED}),
@@ -39,43 +44,32 @@ FINDING_TRANSITIONS: Final[Mapping[FindingStatus, frozenset[FindingStatus]]] = {
 }
 
 
-@dataclass(frozen=True, slots=True)
-class BuildingRow:
-    """A building in the registry."""
+def _described(row: BuildingInfo | PointInfo, as_: type[DescriptionT]) -> DescriptionT:
+    return as_(**{field.name: getattr(row, field.name) for field in fields(as_)})
 
-    id: str
-    name: str
-    type: str
-    floor_area_m2: float | None
-    address: str | None
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BuildingRow(BuildingInfo):
+    """A building in the registry: its description, and when it was added and last changed.
+
+    The description is :class:`~byggpuls.reading.BuildingInfo` itself, so that it is spelt out
+    once for gateways, ingest and the registry.
+    """
+
     created_at: datetime
     updated_at: datetime
 
     @property
     def info(self) -> BuildingInfo:
         """The building as gateways and the API describe it."""
-        return BuildingInfo(
-            id=self.id,
-            name=self.name,
-            type=self.type,
-            floor_area_m2=self.floor_area_m2,
-            address=self.address,
-        )
+        return _described(self, BuildingInfo)
 
 
-@dataclass(frozen=True, slots=True)
-class PointRow:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PointRow(PointInfo):
     """A point in the registry: its description, who announced it, and since when."""
 
     building: str
-    point: str
-    domain: str
-    quantity: str
-    unit: str
-    brick_class: str | None
-    zone: str | None
-    interval_s: int | None
-    description: str | None
     #: The gateway whose birth message announced the point, if one did.
     gateway: str | None
     #: ``meta`` or ``telemetry`` (see :class:`PointSource`).
@@ -86,16 +80,7 @@ class PointRow:
     @property
     def info(self) -> PointInfo:
         """The point as a gateway's birth message describes it."""
-        return PointInfo(
-            point=self.point,
-            domain=self.domain,
-            quantity=self.quantity,
-            unit=self.unit,
-            brick_class=self.brick_class,
-            zone=self.zone,
-            interval_s=self.interval_s,
-            description=self.description,
-        )
+        return _described(self, PointInfo)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,7 +96,7 @@ class DeadLetterRow:
 
 
 class FindingLike(Protocol):
-    """What :meth:`Registry.upsert_findings` reads from a finding; :class:`NewFinding` is one.
+    """What :meth:`Findings.upsert_findings` reads from a finding; :class:`NewFinding` is one.
 
     ``(building, kind, start)`` identifies a finding, so a detector rerun updates it.
     """
@@ -170,4 +155,84 @@ class FindingRow:
     #: ``open``, ``acknowledged`` or ``resolved`` (see :class:`FindingStatus`).
     status: str
     created_at: datetime
+    updated_at: datetime
+
+
+# -- completeness accounting ----------------------------------------------------------------------
+
+
+def day_of(time_ms: int) -> date:
+    """The UTC day of a time in milliseconds since the epoch."""
+    return date(1970, 1, 1) + timedelta(days=time_ms // (SECONDS_PER_DAY * 1000))
+
+
+@dataclass(frozen=True, slots=True)
+class PackTally:
+    """One stored pack: who sent it, its sequence number, and its readings per point and day."""
+
+    building: str
+    gateway: str
+    seq: int
+    #: (point, UTC day) -> readings of that point on that day in this pack.
+    readings: Mapping[tuple[str, date], int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySequenceRow:
+    """A gateway's sequence accounting."""
+
+    building: str
+    gateway: str
+    packs: int
+    duplicates: int
+    first_seq: int
+    last_seq: int
+    first_seen: datetime
+    last_seen: datetime
+
+    @property
+    def missing(self) -> int:
+        """Packs between the lowest and highest sequence number that never arrived (yet)."""
+        return max(self.last_seq - self.first_seq + 1 - self.packs, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordResult:
+    """What :meth:`Accounting.record` found: new packs, repeats, and the gateways' totals."""
+
+    new_packs: int
+    duplicates: int
+    gateways: list[GatewaySequenceRow]
+
+
+@dataclass(frozen=True, slots=True)
+class CompletenessRow:
+    """Readings of one point on one day: how many arrived and how many its interval promises."""
+
+    building: str
+    point: str
+    day: date
+    received: int
+    interval_s: int | None
+    #: Readings due in the part of the day that has passed; None without an ``interval_s``.
+    expected: int | None
+
+    @property
+    def ratio(self) -> float | None:
+        """``received / expected``, or None when nothing was expected or nothing is known."""
+        if not self.expected:
+            return None
+        return self.received / self.expected
+
+
+@dataclass(frozen=True, slots=True)
+class GatewayStateRow:
+    """A gateway's last reported status."""
+
+    building: str
+    gateway: str
+    state: str
+    spool_depth: int | None
+    spool_dropped: int | None
+    reported_at: datetime | None
     updated_at: datetime

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 
 from byggpuls.errors import ConfigError
 from byggpuls.registry.db import SETTING, make_engine, migration_transaction
-from byggpuls.registry.models import UtcDateTime, registry_metadata
+from byggpuls.registry.models import Base, UtcDateTime
 
 config = context.config
 
@@ -30,7 +30,7 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
 
 
 _OPTIONS: dict[str, Any] = {
-    "target_metadata": registry_metadata(),
+    "target_metadata": Base.metadata,
     # SQLite cannot ALTER most things; batch mode copies the table, and is plain ALTER elsewhere.
     "render_as_batch": True,
     # SQLite DDL is transactional once SQLAlchemy issues BEGIN (see db.make_engine), so a failed

@@ -18,9 +18,9 @@ from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
 from byggpuls.registry import Registry, make_engine, migrate
 from byggpuls.registry.db import alembic_config, current_revision
-from byggpuls.registry.models import registry_metadata
+from byggpuls.registry.models import Base
 
-METADATA = registry_metadata()
+METADATA = Base.metadata
 TABLES = {"alembic_version", *METADATA.tables}
 assert {"buildings", "points", "dead_letters", "findings"} <= TABLES
 REPO_ROOT = Path(__file__).resolve().parents[3]

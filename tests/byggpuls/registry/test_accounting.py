@@ -1,7 +1,4 @@
-"""Completeness accounting in the registry database, on SQLite and PostgreSQL.
-
-(It lives in byggpuls/registry/accounting.py; ingest is its writer.)
-"""
+"""Completeness accounting in the registry database, on SQLite and PostgreSQL (ingest writes it)."""
 
 from __future__ import annotations
 
@@ -13,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from byggpuls.reading import PointInfo
 from byggpuls.registry import Registry
-from byggpuls.registry.accounting import Accounting, PackTally, day_of
+from byggpuls.registry.accounting import Accounting, PackTally
 
 DAY = date(2025, 11, 24)
 
@@ -22,12 +19,6 @@ def tally(seq: int, *, gateway: str = "gw-1", readings: int = 4, point: str = "p
     return PackTally(
         building="skole-01", gateway=gateway, seq=seq, readings={(point, DAY): readings}
     )
-
-
-def test_day_of_is_the_utc_day() -> None:
-    assert day_of(0) == date(1970, 1, 1)
-    assert day_of(1_763_942_400_000 + 86_399_999) == date(2025, 11, 24)
-    assert day_of(-1) == date(1969, 12, 31)
 
 
 def test_repeats_are_duplicates_and_gaps_are_missing(engine: Engine) -> None:

@@ -1,4 +1,4 @@
-"""Registry findings: upsert on (building, kind, start), filters, and the status lifecycle."""
+"""Findings: upsert on (building, kind, start), filters, and the status lifecycle."""
 
 from __future__ import annotations
 
