@@ -247,6 +247,7 @@ def test_concurrent_upserts_of_the_same_points_do_not_fail(
     assert errors == []
     rows = Registry(engine).points("b1")
     assert len(rows) == 200
+    assert {(row.source, row.description) for row in rows} == {("meta", "meta 14")}
 
 
 def test_the_points_repository_works_on_its_own(engine: Engine) -> None:
