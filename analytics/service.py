@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from analytics.detectors.after_hours import AfterHoursDetector
+from analytics.settings import AnalyticsSettings
 from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
@@ -149,3 +150,22 @@ def run_once(
         waste_kwh=sum(f.waste_kwh for f in findings),
         waste_nok=sum(f.waste_nok for f in findings),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Analytics:
+    """The analytics service: :func:`run_once` over one store and registry, as set up."""
+
+    store: ReadingReader
+    registry: Registry
+    settings: AnalyticsSettings
+
+    def run_once(self, *, now_ms: int) -> RunSummary:
+        """Analyse the portfolio as it is at ``now_ms`` and keep what is found."""
+        return run_once(
+            store=self.store,
+            registry=self.registry,
+            now_ms=now_ms,
+            window_days=self.settings.analytics_window_days,
+            price_nok_per_kwh=self.settings.analytics_electricity_price_nok_per_kwh,
+        )

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import logging
 import sys
+from enum import StrEnum
 
 TEXT_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 # Libraries that log every packet, migration step or state change at INFO.
 _QUIET = ("alembic", "amqtt", "transitions", "httpx", "httpcore", "uvicorn.access", "pymodbus")
 #: Attributes every LogRecord has; anything else on a record came in through ``extra=``.
 _STANDARD = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+
+
+class LogLevel(StrEnum):
+    """The levels a service may log at (``BYGGPULS_LOG_LEVEL``, ``--log-level``)."""
+
+    DEBUG = "DEBUG"
+    INFO = "INFO"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
 
 
 class TextFormatter(logging.Formatter):

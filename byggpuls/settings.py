@@ -1,8 +1,9 @@
 """Settings every service shares, read from ``BYGGPULS_*`` environment variables.
 
 Each service has one settings class that extends :class:`CommonSettings` with its own fields
-(``gateway.config``, ``ingest.settings``, ``api.settings``). :func:`load` turns validation errors
-into a :class:`~byggpuls.errors.ConfigError` that names the variable and says what to fix.
+(``gateway.config``, ``ingest.settings``, ``api.settings``); :class:`LogSettings` says how every
+one of them logs. :func:`load` turns validation errors into a
+:class:`~byggpuls.errors.ConfigError` that names the variable and says what to fix.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from byggpuls.errors import ConfigError
+from byggpuls.logs import LogLevel
 
 ENV_PREFIX = "BYGGPULS_"
 DEFAULT_MQTT_URL = "mqtt://127.0.0.1:1883"
@@ -34,6 +36,28 @@ class MqttProtocol(StrEnum):
     AUTO = "auto"
     V5 = "5"
     V311 = "3.1.1"
+
+
+class LogSettings(BaseSettings):
+    """How every service logs: ``BYGGPULS_LOG_LEVEL`` and ``BYGGPULS_LOG_JSON``.
+
+    Read once by the command line, before the service's own settings, so that a bad value is
+    refused like any other setting rather than failing inside the logging module.
+    """
+
+    # An empty variable means unset, as ``BYGGPULS_LOG_JSON=`` always has.
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, extra="ignore", frozen=True, env_ignore_empty=True
+    )
+
+    log_level: LogLevel = LogLevel.INFO
+    #: One JSON object per line, for a log shipper; text lines for people otherwise.
+    log_json: bool = False
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _any_case(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
 
 
 def redact(url: str) -> str:
@@ -156,6 +180,9 @@ class CommonSettings(BaseSettings):
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
+#: What to say instead of pydantic's words where those do not say what is allowed.
+_ALLOWED = {"bool_parsing": "use true or false (or 1 or 0, yes or no, on or off)"}
+
 
 def load(settings_class: type[SettingsT], **overrides: Any) -> SettingsT:
     """Read ``settings_class`` from the environment, with ``overrides`` (e.g. from the CLI) on top.
@@ -170,6 +197,6 @@ def load(settings_class: type[SettingsT], **overrides: Any) -> SettingsT:
         for error in exc.errors():
             field = ".".join(str(part) for part in error["loc"])
             name = f"{ENV_PREFIX}{field.upper()}" if field else "settings"
-            message = error["msg"].removeprefix("Value error, ")
+            message = _ALLOWED.get(error["type"]) or error["msg"].removeprefix("Value error, ")
             lines.append(f"{name}: {message}")
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(lines)) from None

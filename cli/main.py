@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Sequence
 from typing import Protocol
@@ -48,17 +47,17 @@ def build_parser() -> argparse.ArgumentParser:
             "environment variables (see README.md); options override them."
         ),
     )
+    # No defaults here: unset options leave BYGGPULS_LOG_* to the log settings.
     parser.add_argument(
         "--log-level",
-        default=os.environ.get("BYGGPULS_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        choices=[level.value for level in logs.LogLevel],
         type=str.upper,
-        help="log level (default: %(default)s, env BYGGPULS_LOG_LEVEL)",
+        help="log level (default: INFO, env BYGGPULS_LOG_LEVEL)",
     )
     parser.add_argument(
         "--log-json",
         action="store_true",
-        default=os.environ.get("BYGGPULS_LOG_JSON", "") not in ("", "0", "false"),
+        default=None,
         help="log one JSON object per line (env BYGGPULS_LOG_JSON=1)",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -76,17 +75,26 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; 2 when a setting is wrong, said in one paragraph on stderr."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logs.configure(level=args.log_level, json_lines=args.log_json)
     module: _Command = args._module
     try:
+        _configure_logging(args)
         return module.run(args)
     except ConfigError as exc:
         print(f"byggpuls {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+
+
+def _configure_logging(args: argparse.Namespace) -> None:
+    """Configure logging once, for every command, from the log settings and the options."""
+    from byggpuls.settings import LogSettings, load  # pydantic: not for `byggpuls --help`
+
+    settings = load(LogSettings, log_level=args.log_level, log_json=args.log_json)
+    logs.configure(level=settings.log_level, json_lines=settings.log_json)
 
 
 if __name__ == "__main__":

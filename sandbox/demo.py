@@ -4,7 +4,8 @@ It starts a broker (Mosquitto on a free port when installed, else amqtt in-proce
 API, an ingest worker, a simulated portfolio gateway and the analytics as child processes of
 their own, exactly as they would run in production (``byggpuls api`` and so on), with the
 embedded SQLite stores under ``--data-dir``. The gateway first backfills history through the
-same MQTT path, then goes live. Ctrl-C stops everything.
+same MQTT path, then goes live. Ctrl-C stops everything; should the demo die without stopping
+its children (SIGKILL, a crash), the kernel kills them (:func:`sandbox.servers.die_with_parent`).
 
 ``BYGGPULS_MQTT_URL``, ``BYGGPULS_INFLUX_URL`` and ``BYGGPULS_DATABASE_URL`` switch the demo to
 real services: set, they are passed through and nothing is started in their place.
@@ -24,7 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
-from sandbox.servers import free_port
+from sandbox.servers import die_with_parent, free_port
 
 if TYPE_CHECKING:  # the broker module's asyncio is for the demo's run, not every command line
     from sandbox.broker import DemoBroker
@@ -81,6 +82,8 @@ class _Child:
             stderr=subprocess.STDOUT,
             text=True,
             bufsize=1,
+            # Started from the main thread (see die_with_parent): run() starts every child.
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - two system calls, no locks
         )
         assert self.process.stdout is not None
         self._relay = threading.Thread(

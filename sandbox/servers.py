@@ -2,7 +2,8 @@
 
 Each server runs with the configuration from ``deploy/`` and keeps its state in a directory of
 its own, so several can run side by side and a stopped server can be started again with its
-data (to test outages and restarts).
+data (to test outages and restarts). Every child process started here dies with the process
+that started it (:func:`die_with_parent`), however that one dies.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
+import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Self
@@ -30,6 +33,8 @@ DEPLOY_DIR = Path(__file__).resolve().parent.parent / "deploy"
 START_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 15.0
 _SBIN_PATH = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/usr/local/sbin"])
+#: prctl(2) option: the signal a process receives when its parent dies (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
 
 
 #: The PostgreSQL the development and CI machines run (trust auth, database ``test``).
@@ -64,6 +69,33 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def die_with_parent() -> Callable[[], None] | None:
+    """A ``preexec_fn`` for :class:`subprocess.Popen` that ties the child's life to this process.
+
+    A process killed with SIGKILL (or by the OOM killer) stops none of its children; the
+    kernel's parent-death signal does: the child gets SIGKILL when its parent goes. SIGKILL,
+    not a polite SIGTERM: a child that hung while stopping would stay behind, and the services
+    are built to survive being killed (disk spool, acknowledgement after the durable write).
+
+    The kernel sends the signal when the *thread* that started the child ends, so the tie is
+    made only for children started from the main thread, and only on Linux; elsewhere this
+    returns None, no tie.
+    """
+    if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
+        return None
+    import ctypes  # only for starting children: every `byggpuls` command imports this module
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+    parent_pid = os.getpid()
+
+    def set_parent_death_signal() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent_pid:  # the parent died before the signal was set
+            os.kill(os.getpid(), signal.SIGKILL)
+
+    return set_parent_death_signal
 
 
 def find_binary(name: str) -> str | None:
@@ -111,9 +143,18 @@ class _ChildServer:
         argv, env = self._command()
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            argv, stdout=self._log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+            argv,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+            preexec_fn=die_with_parent(),  # noqa: PLW1509 - two system calls, no locks
         )
-        self._wait_ready()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.kill()  # a server that is not ready is not left running either
+            raise
         return self
 
     @property

@@ -2,6 +2,8 @@
 
 Mosquitto and InfluxDB run as child processes with the configuration in ``deploy/``; PostgreSQL
 is the server on 127.0.0.1:5432 (database ``test``), where each test gets a schema of its own.
+Whatever a fixture or test starts is stopped at its end, also when it failed or timed out, and
+dies with the test process should that be killed.
 """
 
 from __future__ import annotations
@@ -16,12 +18,21 @@ from sqlalchemy.engine import Engine
 
 from byggpuls.registry import make_engine, migrate
 from sandbox.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
+from tests.processes import Service
 
 REPO = Path(__file__).resolve().parent.parent
 #: Labelled reference data (LBNL AHU faults, UCI occupancy), kept beside the checkout.
 SHARED_DATA = Path(os.environ.get("BYGGPULS_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 POSTGRES_URL = os.environ.get("BYGGPULS_TEST_POSTGRES_URL", LOCAL_POSTGRES_URL)
+
+
+@pytest.fixture(autouse=True)
+def _end_services() -> Iterator[None]:
+    """Kills the ``byggpuls`` commands a test left running (it failed before stopping them)."""
+    yield
+    for service in list(Service.running):
+        service.kill()
 
 
 @pytest.fixture(scope="session")

@@ -24,40 +24,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from analytics.service import run_once
+    """Run the detectors once, or every interval until SIGTERM or SIGINT."""
     from analytics.settings import AnalyticsSettings
     from byggpuls.settings import load
-    from cli.bootstrap import open_registry, open_store
+    from cli.bootstrap import build_analytics
 
     settings = load(
         AnalyticsSettings,
         analytics_interval_s=args.interval,
         analytics_window_days=args.window_days,
     )
-    store = open_store(settings)
-    registry = open_registry(settings)
+    built = build_analytics(settings)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
     try:
-        while True:
-            summary = run_once(
-                store=store,
-                registry=registry,
-                now_ms=int(time.time() * 1000),
-                window_days=settings.analytics_window_days,
-                price_nok_per_kwh=settings.analytics_electricity_price_nok_per_kwh,
-            )
-            logger.info(
-                "analysed %d of %d buildings: %d after-hours findings, %.0f kWh, %.0f NOK",
-                summary.analysed,
-                summary.buildings,
-                summary.findings,
-                summary.waste_kwh,
-                summary.waste_nok,
-            )
-            if args.once or stop.wait(settings.analytics_interval_s):
-                return 0
+        with built.resources:
+            while True:
+                summary = built.service.run_once(now_ms=int(time.time() * 1000))
+                logger.info(
+                    "analysed %d of %d buildings: %d after-hours findings, %.0f kWh, %.0f NOK",
+                    summary.analysed,
+                    summary.buildings,
+                    summary.findings,
+                    summary.waste_kwh,
+                    summary.waste_nok,
+                )
+                if args.once or stop.wait(settings.analytics_interval_s):
+                    return 0
     except KeyboardInterrupt:
         return 0
-    finally:
-        store.close()

@@ -7,12 +7,12 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Callable
 from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import uvicorn
+    from fastapi import FastAPI
 
 logger = logging.getLogger(__name__)
 
@@ -32,47 +32,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Open the store and the registry, serve until interrupted, then close them."""
+    """Build the API on its store and registry, serve until interrupted, then close them."""
     # Imported here: `byggpuls --help` and the other commands need none of this.
-    from api.main import create_app
     from api.settings import ApiSettings
     from byggpuls.errors import ConfigError
-    from byggpuls.registry.accounting import Accounting
-    from byggpuls.registry.repository import Registry
     from byggpuls.settings import load
-    from cli.bootstrap import open_registry_engine, open_store
+    from cli.bootstrap import build_api
 
     settings = load(ApiSettings, api_host=args.host, api_port=args.port)
-    store = open_store(settings)
+    built = build_api(settings)
     # uvicorn stops gracefully on SIGTERM, then raises the signal again for the previous
     # handler; this one ends the command normally, so the store is closed on the way out.
     previous = signal.signal(signal.SIGTERM, _terminated)
-    resources: list[Callable[[], None]] = []
     try:
-        engine = open_registry_engine(settings)
-        resources.append(engine.dispose)
-        app = create_app(
-            store=store,
-            registry=Registry(engine),
-            accounting=Accounting(engine),
-            settings=settings,
-        )
-        server = _server(app, host=settings.api_host, port=settings.api_port)
-        try:
-            server.run()
-        except SystemExit as exc:
-            # uvicorn exits when it cannot listen; it has logged why.
-            raise ConfigError(
-                f"cannot serve on {settings.api_host}:{settings.api_port}: see the log above;"
-                " choose another --port or --host"
-            ) from exc
+        with built.resources:
+            server = _server(built.service, host=settings.api_host, port=settings.api_port)
+            try:
+                server.run()
+            except SystemExit as exc:
+                # uvicorn exits when it cannot listen; it has logged why.
+                raise ConfigError(
+                    f"cannot serve on {settings.api_host}:{settings.api_port}: see the log above;"
+                    " choose another --port or --host"
+                ) from exc
     except _Terminated:
         logger.info("stopped by SIGTERM")
     finally:
         signal.signal(signal.SIGTERM, previous)
-        for release in resources:
-            release()
-        store.close()
     return 0
 
 
@@ -84,7 +70,7 @@ def _terminated(signum: int, frame: FrameType | None) -> None:
     raise _Terminated
 
 
-def _server(app: object, *, host: str, port: int) -> uvicorn.Server:
+def _server(app: FastAPI, *, host: str, port: int) -> uvicorn.Server:
     import uvicorn
 
     from api.settings import dashboard_url
@@ -100,7 +86,7 @@ def _server(app: object, *, host: str, port: int) -> uvicorn.Server:
                 sys.stdout.flush()
 
     config = uvicorn.Config(
-        app,  # type: ignore[arg-type]
+        app,
         host=host,
         port=port,
         # Our logging is configured by the CLI; uvicorn's own config would replace it.

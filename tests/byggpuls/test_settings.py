@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from byggpuls.errors import ConfigError
-from byggpuls.settings import CommonSettings, MqttProtocol, load, redact
+from byggpuls.logs import LogLevel
+from byggpuls.settings import CommonSettings, LogSettings, MqttProtocol, load, redact
 
 
 def test_defaults_need_no_configuration(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -81,3 +82,29 @@ def test_production_accepts_a_complete_configuration(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("BYGGPULS_INFLUX_URL", "https://u:p@influx.example/byggpuls")
     monkeypatch.setenv("BYGGPULS_DATABASE_URL", "postgresql+psycopg://db.example/byggpuls")
     assert load(CommonSettings).mqtt_port == 8883
+
+
+def test_log_settings_default_to_info_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("BYGGPULS_LOG_LEVEL", raising=False)
+    monkeypatch.setenv("BYGGPULS_LOG_JSON", "")  # set but empty: off, as it always was
+    settings = load(LogSettings)
+    assert (settings.log_level, settings.log_json) == (LogLevel.INFO, False)
+
+
+def test_log_settings_take_any_case_and_the_options_win(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BYGGPULS_LOG_LEVEL", "debug")
+    monkeypatch.setenv("BYGGPULS_LOG_JSON", "1")
+    assert load(LogSettings).log_level is LogLevel.DEBUG
+    assert load(LogSettings).log_json is True
+    monkeypatch.setenv("BYGGPULS_LOG_LEVEL", "loud")
+    assert load(LogSettings, log_level="WARNING").log_level is LogLevel.WARNING
+
+
+def test_bad_log_settings_say_what_is_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BYGGPULS_LOG_LEVEL", "loud")
+    monkeypatch.setenv("BYGGPULS_LOG_JSON", "maybe")
+    with pytest.raises(ConfigError) as error:
+        load(LogSettings)
+    message = str(error.value)
+    assert "BYGGPULS_LOG_LEVEL: Input should be 'DEBUG', 'INFO', 'WARNING' or 'ERROR'" in message
+    assert "BYGGPULS_LOG_JSON: use true or false (or 1 or 0, yes or no, on or off)" in message

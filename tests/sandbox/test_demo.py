@@ -1,4 +1,5 @@
-"""``byggpuls demo``: zero setup, the whole platform, history first, Ctrl-C stops it all."""
+"""``byggpuls demo``: zero setup, the whole platform, history first, Ctrl-C stops it all, and
+nothing outlives a killed demo."""
 
 from __future__ import annotations
 
@@ -13,10 +14,12 @@ import httpx
 import pytest
 
 from sandbox.servers import free_port
-from tests.processes import Service, byggpuls
+from tests.processes import Process, Service, byggpuls, descendants
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 DEADLINE_SECONDS = 120.0
+#: Mosquitto, ingest, api, gateway and analytics.
+CHILDREN = 5
 
 
 class Demo(Service):
@@ -87,3 +90,23 @@ def test_demo_serves_the_portfolio_with_its_history(tmp_path: Path, broker: str)
     assert "demo: stopping" in output
     guarantee_warning = "the delivery guarantee does not hold" in output
     assert guarantee_warning is (broker == "embedded")
+
+
+def test_a_killed_demo_leaves_no_process_behind(tmp_path: Path) -> None:
+    demo = Demo(tmp_path)
+    children: list[Process] = []
+    try:
+        demo.wait_for(lambda: demo.said("demo: dashboard at"), "every service started")
+        children = descendants(demo.process.pid)
+        commands = "\n".join(child.command for child in children)
+        assert len(children) >= CHILDREN, commands
+        demo.process.send_signal(signal.SIGKILL)
+        demo.process.wait(DEADLINE_SECONDS)
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        while any(child.alive() for child in children) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert [child.command for child in children if child.alive()] == []
+    finally:
+        for child in children:
+            child.kill()
+        demo.kill()

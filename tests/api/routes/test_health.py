@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from byggpuls.errors import ConfigError
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.sqlite import SQLiteStore
@@ -28,6 +30,24 @@ def test_healthy(client: TestClient) -> None:
         assert check["status"] == "ok"
         assert check["duration_ms"] >= 0
         assert check["detail"] is None
+
+
+class RefusingStore(SQLiteStore):
+    """A store that answers queries but, as a server that no longer takes our password would,
+    refuses its ping."""
+
+    def ping(self) -> None:
+        raise ConfigError("BYGGPULS_INFLUX_URL: refused the credentials")
+
+
+def test_the_store_check_is_the_stores_ping(
+    tmp_path: Path, registry: Registry, make_client, assert_problem
+) -> None:
+    with RefusingStore(tmp_path / "refusing.sqlite3") as store:
+        client = make_client(store=store, registry=registry)
+        problem = assert_problem(client.get("/healthz"), 503, "unhealthy")
+    assert problem["checks"]["store"]["detail"] == "ConfigError"  # type: ignore[index]
+    assert problem["checks"]["registry"]["status"] == "ok"  # type: ignore[index]
 
 
 @pytest.mark.integration
