@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from byggpuls.registry.buildings import Buildings
 from byggpuls.registry.dead_letters import DeadLetters
 from byggpuls.registry.findings import Findings
+from byggpuls.registry.models import Base
 from byggpuls.registry.points import Points
 
 
@@ -26,6 +27,11 @@ class Registry(Buildings, Points, DeadLetters, Findings):
     """
 
     def ping(self) -> None:
-        """Check that the database answers; raises :class:`~byggpuls.errors.StoreUnavailable`."""
+        """Check that the database answers and holds the registry's tables.
+
+        One empty read per table, so that a database that answers but lost (or never had) the
+        schema counts as down too; raises :class:`~byggpuls.errors.StoreUnavailable`.
+        """
         with self._reading() as session:
-            session.execute(sa.text("SELECT 1"))
+            for table in Base.metadata.sorted_tables:
+                session.execute(sa.select(sa.literal(1)).select_from(table).limit(0))

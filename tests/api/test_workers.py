@@ -12,9 +12,16 @@ from api.workers import Workers
 
 def test_calls_run_on_a_fixed_set_of_threads() -> None:
     workers = Workers(2)
+    # Each call waits for a partner, so both threads serve every round however the scheduler
+    # runs them (the timeout only keeps a broken pool from hanging the test).
+    both_busy = threading.Barrier(2, timeout=60)
+
+    def name() -> str:
+        both_busy.wait()
+        return threading.current_thread().name
 
     async def names() -> set[str]:
-        calls = [workers.run(lambda: threading.current_thread().name) for _ in range(20)]
+        calls = [workers.run(name) for _ in range(20)]
         return set(await asyncio.gather(*calls))
 
     try:
