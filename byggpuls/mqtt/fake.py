@@ -66,6 +66,8 @@ class FakeSession:
         self._unanswered: list[FakePublish] = []
         self._next_mid = 1
         self._in_connect_hook = False
+        #: Message ids of the subscriptions (all granted).
+        self._granted: set[int] = set()
 
     # -- the session, as its user sees it ----------------------------------------------------
 
@@ -104,10 +106,13 @@ class FakeSession:
         with self._lock:
             filters = [(topic_filter, qos)] if isinstance(topic_filter, str) else topic_filter
             self.subscriptions.extend(filters)
-            return self._mid()
+            mid = self._mid()
+            self._granted.add(mid)
+            return mid
 
     def is_subscribed(self, mid: int) -> bool:
-        return 0 < mid < self._next_mid
+        with self._lock:
+            return mid in self._granted
 
     def wait_subscribed(self, mid: int, timeout: float | None = None) -> bool:
         return self.is_subscribed(mid)
