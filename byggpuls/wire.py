@@ -198,15 +198,6 @@ def _point_of(index: int, name: str, prefix: str) -> str:
     return point
 
 
-def split_for_packs(readings: Sequence[Reading]) -> list[Sequence[Reading]]:
-    """Cut ``readings`` into chunks that encode within :data:`PACK_MAX_RECORDS` records.
-
-    Records of our own gateways are far below ``PACK_MAX_BYTES / PACK_MAX_RECORDS`` bytes each;
-    :func:`encode_telemetry` output is still checked by the publisher.
-    """
-    return [readings[i : i + PACK_MAX_RECORDS] for i in range(0, len(readings), PACK_MAX_RECORDS)]
-
-
 # -- meta ------------------------------------------------------------------------------------
 
 
@@ -330,5 +321,4 @@ __all__ = [
     "encode_meta",
     "encode_status",
     "encode_telemetry",
-    "split_for_packs",
 ]

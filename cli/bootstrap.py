@@ -8,19 +8,26 @@ that was opened for it. Every command calls one of them; nothing else wires adap
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Generic, TypeVar
 
-from sqlalchemy.engine import Engine
-
 from byggpuls.errors import ConfigError, StoreUnavailable
-from byggpuls.registry.db import make_engine, migrate
-from byggpuls.registry.repository import Registry
 from byggpuls.settings import CommonSettings, redact
-from byggpuls.storage.influx import InfluxStore
-from byggpuls.storage.port import ReadingStore
-from byggpuls.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+    from byggpuls.registry.repository import Registry
+    from byggpuls.storage.port import ReadingStore
+    from gateway.config import GatewayOptions, GatewaySettings
+    from gateway.drivers import Driver
+    from gateway.runtime import BackfillPlan, Gateway
+    from gateway.spool import Spool
+    from gateway.supervisor import Run
 
 if TYPE_CHECKING:  # the API and analytics are imported by their builders: ingest needs neither
     from fastapi import FastAPI
@@ -53,6 +60,9 @@ def open_store(settings: CommonSettings) -> ReadingStore:
     write or health check. A store that does not answer yet is not a wrong setting: the
     services wait for it, and their health checks say that it is down.
     """
+    from byggpuls.storage.influx import InfluxStore  # a gateway imports none of the stores
+    from byggpuls.storage.sqlite import SQLiteStore
+
     url = settings.readings_url
     store: ReadingStore
     if url.startswith("sqlite:///"):
@@ -85,6 +95,8 @@ def open_registry_engine(settings: CommonSettings) -> Engine:
 
     For :class:`Registry` and :class:`~byggpuls.registry.accounting.Accounting` alike.
     """
+    from byggpuls.registry.db import make_engine, migrate  # SQLAlchemy: not for a gateway
+
     url = settings.registry_url
     if url.startswith("sqlite:///"):
         settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -100,6 +112,8 @@ def open_registry_engine(settings: CommonSettings) -> Engine:
 
 def open_registry(settings: CommonSettings) -> Registry:
     """The registry, on a migrated database."""
+    from byggpuls.registry.repository import Registry
+
     return Registry(open_registry_engine(settings))
 
 
@@ -107,6 +121,7 @@ def build_api(settings: ApiSettings) -> Built[FastAPI]:
     """The HTTP API and dashboard over the checked store and the migrated registry."""
     from api.main import create_app
     from byggpuls.registry.accounting import Accounting
+    from byggpuls.registry.repository import Registry
 
     with ExitStack() as resources:
         store, engine = _open_stores(settings, resources)
@@ -122,6 +137,7 @@ def build_api(settings: ApiSettings) -> Built[FastAPI]:
 def build_analytics(settings: AnalyticsSettings) -> Built[Analytics]:
     """The detectors' service over the checked store and the migrated registry."""
     from analytics.service import Analytics
+    from byggpuls.registry.repository import Registry
 
     with ExitStack() as resources:
         store, engine = _open_stores(settings, resources)
@@ -141,11 +157,220 @@ def _open_stores(settings: CommonSettings, resources: ExitStack) -> tuple[Readin
     return store, engine
 
 
+def build_gateways(settings: GatewaySettings, options: GatewayOptions) -> Built[Run]:
+    """The gateways ``options`` describe, each a driver, a disk spool, an MQTT session and a
+    publisher: the one of a TOML file, or one per simulated building.
+
+    ``resources`` stops every gateway built (and so closes its driver and spool); a gateway
+    stops once, so stopping them before is fine.
+    """
+    # Imported here, as the stores and the registry are: a command imports what it builds only
+    # (a gateway on a small device has no use for SQLAlchemy's 30 MB, nor ingest for drivers).
+    from gateway.runtime import backfill_plan
+    from gateway.supervisor import Run
+
+    plan = backfill_plan(
+        now_s=time.time(), days=options.backfill_days, interval_s=options.backfill_interval_s
+    )
+    built = Built(service=Run(gateways=[]))
+    try:
+        if options.simulate is not None:
+            _add_simulated(
+                built, count=options.simulate, settings=settings, options=options, plan=plan
+            )
+        else:
+            _add_configured(built, settings=settings, options=options, plan=plan)
+    except BaseException:
+        built.resources.close()
+        raise
+    logger.info(
+        "%d gateway(s) publishing to %s, spools in %s",
+        len(built.service.gateways),
+        redact(settings.mqtt_url),
+        settings.spool_dir(),
+    )
+    return built
+
+
+def _add_configured(
+    built: Built[Run],
+    *,
+    settings: GatewaySettings,
+    options: GatewayOptions,
+    plan: BackfillPlan | None,
+) -> None:
+    """The gateway of the TOML file ``options.config`` (else ``BYGGPULS_GATEWAY_CONFIG``)."""
+    from gateway.config import load_config
+
+    path = options.config or settings.gateway_config
+    if path is None:
+        raise ConfigError(
+            "say what to run: --config PATH (or BYGGPULS_GATEWAY_CONFIG) or --simulate N"
+        )
+    config = load_config(path)
+    context = config.context(history_start_s=None if plan is None else plan.start_s)
+    _add_gateway(
+        built,
+        settings=settings,
+        plan=plan,
+        gateway_id=config.gateway.id,
+        driver=config.driver.create(config.driver_options, context),
+        driver_name=config.driver.name,
+        spool_path=config.spool_path(settings),
+        max_readings=options.spool_max_readings or config.spool.max_readings,
+        durable=config.spool.durable,
+        max_inflight_packs=options.max_inflight_packs or config.gateway.max_inflight_packs,
+        status_interval_s=config.gateway.status_interval_s or settings.gateway_status_interval_s,
+    )
+
+
+def _add_simulated(
+    built: Built[Run],
+    *,
+    count: int,
+    settings: GatewaySettings,
+    options: GatewayOptions,
+    plan: BackfillPlan | None,
+) -> None:
+    """A gateway for each of the first ``count`` buildings of the simulation, which keeps
+    writing its ground truth."""
+    from gateway.config import DEFAULT_MAX_INFLIGHT_PACKS, DEFAULT_SPOOL_MAX_READINGS
+    from gateway.drivers import simulated  # the simulation's numpy only when simulating
+    from gateway.memory import release_free_memory
+
+    release_free_memory()  # what compiling numpy's modules left, before the spools allocate
+    portfolio = simulated.portfolio_drivers(
+        count,
+        seed=options.seed,
+        start_s=plan.start_s if plan is not None else time.time(),
+        interval_s=options.interval_s,
+        speed=options.speed,
+        # Faults fall into the backfill's history, after its first quarter (clean baseline).
+        fault_window_days=plan.days if plan is not None else simulated.DEFAULT_FAULT_WINDOW_DAYS,
+    )
+    ground_truth = options.ground_truth or settings.data_dir / "ground_truth.jsonl"
+    portfolio.write_ground_truth(ground_truth)
+
+    def write_ground_truth() -> None:
+        portfolio.write_ground_truth(ground_truth)
+
+    built.service.on_tick = write_ground_truth
+    built.service.announcement = (
+        f"simulating {len(portfolio.drivers)} buildings (seed {options.seed}) with "
+        f"{portfolio.fault_count} injected faults; ground truth of those begun in {ground_truth}"
+    )
+    for driver in portfolio.drivers:
+        gateway_id = simulated.gateway_id(driver.building().id)
+        _add_gateway(
+            built,
+            settings=settings,
+            plan=plan,
+            gateway_id=gateway_id,
+            driver=driver,
+            driver_name="simulated",
+            spool_path=settings.spool_dir() / f"{gateway_id}.spool.sqlite3",
+            max_readings=options.spool_max_readings or DEFAULT_SPOOL_MAX_READINGS,
+            durable=True,
+            max_inflight_packs=options.max_inflight_packs or DEFAULT_MAX_INFLIGHT_PACKS,
+            status_interval_s=settings.gateway_status_interval_s,
+        )
+
+
+def _add_gateway(
+    built: Built[Run],
+    *,
+    settings: GatewaySettings,
+    plan: BackfillPlan | None,
+    gateway_id: str,
+    driver: Driver,
+    driver_name: str,
+    spool_path: Path,
+    max_readings: int,
+    durable: bool,
+    max_inflight_packs: int,
+    status_interval_s: float,
+) -> None:
+    """Open ``driver``'s spool and add the gateway of both to ``built``."""
+    from gateway.spool import Spool
+
+    with ExitStack() as parts:  # released here on failure; the gateway's own once it exists
+        parts.callback(driver.close)
+        spool = Spool(
+            spool_path,
+            building=driver.building().id,
+            gateway=gateway_id,
+            max_readings=max_readings,
+            durable=durable,
+        )
+        parts.callback(spool.close)
+        gateway = build_gateway(
+            settings,
+            gateway_id=gateway_id,
+            driver=driver,
+            spool=spool,
+            max_inflight_packs=max_inflight_packs,
+            status_interval_s=status_interval_s,
+            backfill=plan,
+            driver_name=driver_name,
+        )
+        parts.pop_all()
+    built.resources.callback(gateway.stop)
+    built.service.gateways.append(gateway)
+
+
+def build_gateway(
+    settings: CommonSettings,
+    *,
+    gateway_id: str,
+    driver: Driver,
+    spool: Spool,
+    max_inflight_packs: int,
+    status_interval_s: float,
+    backfill: BackfillPlan | None = None,
+    driver_name: str = "",
+) -> Gateway:
+    """The gateway of ``driver`` and ``spool``, with the MQTT session and publisher built here.
+
+    For :func:`build_gateways`, and for tests that bring a driver of their own. It owns the
+    driver and the spool: stopping it closes them.
+    """
+    from byggpuls.mqtt import MqttSession
+    from gateway.publisher import SpoolPublisher, session_options
+    from gateway.runtime import Gateway
+
+    building = driver.building()
+    session = MqttSession(
+        settings=settings,
+        **session_options(
+            building=building.id, gateway=gateway_id, max_inflight_packs=max_inflight_packs
+        ),
+    )
+    publisher = SpoolPublisher(
+        spool=spool,
+        session=session,
+        gateway=gateway_id,
+        building=building,
+        points=driver.points(),
+        max_inflight_packs=max_inflight_packs,
+        status_interval_s=status_interval_s,
+    )
+    return Gateway(
+        gateway_id=gateway_id,
+        driver=driver,
+        spool=spool,
+        publisher=publisher,
+        backfill=backfill,
+        driver_name=driver_name,
+    )
+
+
 __all__ = [
     "Built",
     "ConfigError",
     "build_analytics",
     "build_api",
+    "build_gateway",
+    "build_gateways",
     "open_registry",
     "open_registry_engine",
     "open_store",

@@ -145,6 +145,30 @@ class GatewayConfig:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class GatewayOptions:
+    """What ``byggpuls gateway`` is asked to build besides its settings: the gateway of one TOML
+    file (``config``, else ``BYGGPULS_GATEWAY_CONFIG``), or ``simulate`` simulated buildings."""
+
+    config: Path | None = None
+    simulate: int | None = None
+    #: Seed of the simulated portfolio.
+    seed: int = 1
+    #: Seconds between live readings of each simulated point.
+    interval_s: float = 60.0
+    #: Days of history to publish first, sampled every ``backfill_interval_s``.
+    backfill_days: float = 0.0
+    backfill_interval_s: float = 900.0
+    #: How much faster than real time the simulated clock runs once live.
+    speed: float = 1.0
+    #: Where the simulation writes the faults begun so far (default: in the data directory).
+    ground_truth: Path | None = None
+    #: Override of the spool bound (else the file's, else the default).
+    spool_max_readings: int | None = None
+    #: Override of the window of packs in flight (else the file's, else the default).
+    max_inflight_packs: int | None = None
+
+
 def describe_errors(exc: ValidationError, *, source: Path, prefix: str = "") -> str:
     """Pydantic's errors as lines of ``file: key.path: what is wrong``."""
     lines = []
@@ -205,6 +229,7 @@ def load_config(path: Path) -> GatewayConfig:
 
 __all__ = [
     "GatewayConfig",
+    "GatewayOptions",
     "GatewaySettings",
     "load_config",
     "parse_config",

@@ -1,7 +1,7 @@
 """The publisher: moves packs from the spool to the broker, and tells the broker how it is doing.
 
 One publisher per gateway, with its own MQTT session (its own client id, Last Will and
-persistent session) and one thread. It
+persistent session: see :func:`session_options`), given to it, and one thread. It
 
 - on every (re)connect, before any telemetry, publishes the retained ``meta`` (the gateway's
   points) and a retained ``online`` status; the Last Will is ``offline``;
@@ -10,8 +10,8 @@ persistent session) and one thread. It
   it reached a subscriber (MQTT 5: neither an error nor "no matching subscribers"); a pack not
   delivered is sent again after a backoff, so readings wait in the spool until ingest listens;
 - after a reconnect, publishes again every pack of the window that was not acknowledged —
-  itself, in order, after the birth messages — instead of leaving that to paho, which would
-  resend from memory before our ``meta`` (and not at all after a restart);
+  itself, in order, after the birth messages — instead of leaving that to the session, which
+  would resend from memory before our ``meta`` (and not at all after a restart);
 - republishes its status every ``status_interval_s`` and whenever the spool dropped readings,
   with the spool's depth and dropped count;
 - on a clean stop, publishes a retained ``offline`` status itself and waits (briefly) for it.
@@ -24,75 +24,95 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
-
-import paho.mqtt.client as paho
+from typing import Any, Final, TypedDict
 
 from byggpuls import topics, wire
-from byggpuls.mqtt import MqttSession, Will, reconnect_delay
+from byggpuls.mqtt import Outgoing, Session, Will
+from byggpuls.mqtt.backoff import reconnect_delay
 from byggpuls.reading import BuildingInfo, PointInfo
-from byggpuls.settings import CommonSettings
 from gateway.errors import SpoolError
-from gateway.spool import Pack, Spool
+from gateway.spool import Spool, SpooledPack
 
 logger = logging.getLogger(__name__)
 
-#: Extra room in paho's own in-flight limit for status and meta messages beside the packs.
-_CONTROL_MESSAGES: Final = 8
+#: Extra room in the session's own in-flight limit for status and meta messages beside the packs.
+CONTROL_MESSAGES: Final = 8
 #: Longest wait of the publisher thread when nothing wakes it.
 _IDLE_WAIT_SECONDS: Final = 1.0
+
+
+class SessionOptions(TypedDict):
+    """What a :class:`SpoolPublisher` needs of the :class:`~byggpuls.mqtt.MqttSession` it is
+    given, as that session's keyword arguments."""
+
+    client_id: str
+    will: Will
+    max_inflight: int
+    require_subscribers: bool
+
+
+def session_options(*, building: str, gateway: str, max_inflight_packs: int) -> SessionOptions:
+    """The session of gateway ``gateway`` of ``building``: its id is the client id, its Last
+    Will says ``offline`` (retained), and a publish that reached no subscriber is not delivered.
+    """
+    return SessionOptions(
+        client_id=gateway,
+        will=Will(topic=topics.status(building, gateway), payload=wire.OFFLINE, retain=True),
+        max_inflight=max_inflight_packs + CONTROL_MESSAGES,
+        # A pack nobody subscribed to (no ingest worker yet, or one whose subscription a
+        # broker restart lost) is not delivered: it stays in the spool and is sent again.
+        require_subscribers=True,
+    )
 
 
 @dataclass(slots=True)
 class _InFlight:
     """A pack published on the current connection (or waiting for the next) without PUBACK."""
 
-    pack: Pack
-    info: paho.MQTTMessageInfo
+    pack: SpooledPack
+    info: Outgoing
     refused: bool = False
     #: Refusals in a row; the resend waits longer after each.
     refusals: int = 0
     resend_at: float = 0.0
 
 
-class Publisher:
-    """Publishes the packs of ``spool`` as gateway ``gateway`` of ``building``."""
+class SpoolPublisher:
+    """Publishes the packs of ``spool`` as gateway ``gateway`` of ``building`` on ``session``.
+
+    It sets the session's ``on_connect`` and ``on_publish``; the session must be one of
+    :func:`session_options`. Its owner may set :attr:`detail` (more for the status message)
+    and :attr:`on_delivered` (packs left the spool) before :meth:`start`. ``clock`` is the
+    monotonic clock of its backoffs and status interval.
+    """
 
     def __init__(
         self,
         *,
         spool: Spool,
-        settings: CommonSettings,
+        session: Session,
         gateway: str,
         building: BuildingInfo,
         points: Sequence[PointInfo],
         max_inflight_packs: int,
         status_interval_s: float,
-        detail: Callable[[], dict[str, Any]] | None = None,
-        on_delivered: Callable[[], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.spool = spool
+        self.session = session
         self.gateway = gateway
         self.building = building
         self.points = list(points)
         self.max_inflight_packs = max_inflight_packs
         self.status_interval_s = status_interval_s
-        self._detail = detail
-        self._on_delivered = on_delivered
+        self.detail: Callable[[], dict[str, Any]] | None = None
+        self.on_delivered: Callable[[], None] | None = None
+        self._clock = clock
         self.status_topic = topics.status(building.id, gateway)
         self.meta_topic = topics.meta(building.id, gateway)
-        self.session = MqttSession(
-            settings=settings,
-            client_id=gateway,
-            will=Will(topic=self.status_topic, payload=wire.OFFLINE, retain=True),
-            max_inflight=max_inflight_packs + _CONTROL_MESSAGES,
-            # A pack nobody subscribed to (no ingest worker yet, or one whose subscription a
-            # broker restart lost) is not delivered: it stays in the spool and is sent again.
-            require_subscribers=True,
-            on_connect=self._on_connect,
-            on_publish=self._on_publish,
-        )
-        #: Guards the window and every publish; never held by paho when it calls us back
+        session.on_connect = self._on_connect
+        session.on_publish = self._on_publish
+        #: Guards the window and every publish; never held by the session when it calls us back
         #: from under its own locks (on_publish), so that cannot deadlock.
         self._lock = threading.Lock()
         self._window: list[_InFlight] = []
@@ -152,11 +172,11 @@ class Publisher:
 
     # -- network thread ----------------------------------------------------------------------
 
-    def _on_connect(self, session: MqttSession) -> None:
+    def _on_connect(self, session: Session) -> None:
         with self._lock:
-            # paho would resend unacknowledged messages from memory right after this callback,
-            # ahead of the birth messages; the window is republished below instead.
-            session.client.drop_out_messages()
+            # The session would resend unacknowledged messages from memory right after this
+            # callback, ahead of the birth messages; the window is republished below instead.
+            session.drop_unacknowledged()
             session.publish(self.meta_topic, self._meta_payload(), qos=1, retain=True)
             session.publish(self.status_topic, self._status_payload("online"), qos=1, retain=True)
             with self._acks_lock:
@@ -169,29 +189,35 @@ class Publisher:
                 entry.refused = False
                 resent += 1
             self._birth_generation = session.generation
-            self._status_due_s = time.monotonic() + self.status_interval_s
+            self._status_due_s = self._clock() + self.status_interval_s
             self.connects += 1
         if resent:
             logger.info("gateway %s: republished %d unacknowledged packs", self.gateway, resent)
         self._wake.set()
 
     def _on_publish(self, mid: int) -> None:
-        # Called by paho under its message lock: take no lock that is held while publishing.
+        # paho calls this under its message lock: take no lock that is held while publishing.
         with self._acks_lock:
             self._acked_mids.add(mid)
         self._wake.set()
 
     # -- publisher thread --------------------------------------------------------------------
 
+    def step(self) -> None:
+        """One round of the publisher thread's work: take in PUBACKs (delivered packs leave the
+        spool), resend refused packs whose backoff is over, publish the status when due, and
+        fill the window from the spool."""
+        self._collect_acks()
+        self._resend_refused()
+        self._maybe_publish_status()
+        self._fill_window()
+
     def _run(self) -> None:
         while not self._stopping.is_set():
             self._wake.wait(_IDLE_WAIT_SECONDS)
             self._wake.clear()
             try:
-                self._collect_acks()
-                self._resend_refused()
-                self._maybe_publish_status()
-                self._fill_window()
+                self.step()
             except SpoolError:
                 logger.exception("gateway %s: spool failed; retrying", self.gateway)
                 self._stopping.wait(_IDLE_WAIT_SECONDS)
@@ -221,7 +247,7 @@ class Publisher:
                     # Acknowledged with an error reason or "no matching subscribers" (MQTT 5):
                     # kept, and sent again after a backoff or on the next connection.
                     entry.refused = True
-                    entry.resend_at = time.monotonic() + reconnect_delay(entry.refusals)
+                    entry.resend_at = self._clock() + reconnect_delay(entry.refusals)
                     entry.refusals += 1
                     self.refused += 1
                     if entry.refusals == 1:
@@ -238,12 +264,12 @@ class Publisher:
             self._acked_mids.intersection_update(entry.info.mid for entry in remaining)
         if done:
             self.spool.ack(done)
-            if self._on_delivered is not None:
-                self._on_delivered()
+            if self.on_delivered is not None:
+                self.on_delivered()
 
     def _resend_refused(self) -> None:
         """Send again, in spool order, the packs whose backoff after a refusal has passed."""
-        now = time.monotonic()
+        now = self._clock()
         with self._lock:
             if not self._ready():
                 return
@@ -262,7 +288,7 @@ class Publisher:
                 self._window.append(_InFlight(pack=pack, info=info))
 
     def _maybe_publish_status(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         dropped = self.spool.dropped
         if now < self._status_due_s and dropped == self._status_dropped:
             return
@@ -295,8 +321,8 @@ class Publisher:
             detail["oldest_age_s"] = round(stats.oldest_age_s, 1)
         if self.refused:
             detail["refused_packs"] = self.refused
-        if self._detail is not None:
-            detail.update(self._detail())
+        if self.detail is not None:
+            detail.update(self.detail())
         status = wire.Status(
             state="online" if state == "online" else "offline",
             time=time.time(),
@@ -307,4 +333,4 @@ class Publisher:
         return wire.encode_status(status)
 
 
-__all__ = ["Publisher"]
+__all__ = ["CONTROL_MESSAGES", "SessionOptions", "SpoolPublisher", "session_options"]

@@ -18,10 +18,9 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from byggpuls.reading import Reading
-from byggpuls.settings import CommonSettings
 from gateway.drivers import Backfill, Driver
 from gateway.errors import DriverError, SpoolError
-from gateway.publisher import Publisher
+from gateway.publisher import SpoolPublisher
 from gateway.spool import Spool, SpoolStats
 
 logger = logging.getLogger(__name__)
@@ -61,7 +60,11 @@ class Progress:
 
 
 class Gateway:
-    """A driver, its spool and its publisher, as one unit to start and stop."""
+    """A driver, its spool and its publisher, as one unit to start and stop.
+
+    It is given all three (``cli.bootstrap`` builds them) and owns them from then on: :meth:`stop`
+    closes the driver and the spool.
+    """
 
     def __init__(
         self,
@@ -69,9 +72,7 @@ class Gateway:
         gateway_id: str,
         driver: Driver,
         spool: Spool,
-        settings: CommonSettings,
-        max_inflight_packs: int,
-        status_interval_s: float,
+        publisher: SpoolPublisher,
         backfill: BackfillPlan | None = None,
         high_water_readings: int = DEFAULT_HIGH_WATER_READINGS,
         driver_name: str = "",
@@ -79,10 +80,10 @@ class Gateway:
         self.gateway_id = gateway_id
         self.driver = driver
         self.spool = spool
+        self.publisher = publisher
         self.backfill_plan = backfill
         self.high_water_readings = high_water_readings
-        points = driver.points()
-        self._domain_of = {point.point: point.domain for point in points}
+        self._domain_of = {point.point: point.domain for point in driver.points()}
         self._room = threading.Event()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
@@ -95,17 +96,8 @@ class Gateway:
         self.lost = 0
         #: The spool's figures when the gateway stopped (the spool is closed then).
         self.spool_stats_at_stop: SpoolStats | None = None
-        self.publisher = Publisher(
-            spool=spool,
-            settings=settings,
-            gateway=gateway_id,
-            building=driver.building(),
-            points=points,
-            max_inflight_packs=max_inflight_packs,
-            status_interval_s=status_interval_s,
-            detail=self._status_detail,
-            on_delivered=self._room.set,
-        )
+        publisher.detail = self._status_detail
+        publisher.on_delivered = self._room.set
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -117,7 +109,12 @@ class Gateway:
         self._thread.start()
 
     def stop(self, *, timeout_s: float = 5.0) -> None:
-        """Stop the driver, then the publisher (``offline`` status), then close the spool."""
+        """Stop the driver, then the publisher (``offline`` status), then close the spool.
+
+        Once: stopping a stopped gateway does nothing.
+        """
+        if self.spool_stats_at_stop is not None:
+            return
         self._stopping.set()
         self._room.set()
         if self._thread is not None:

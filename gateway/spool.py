@@ -1,9 +1,9 @@
 """The disk spool between drivers and publisher: readings wait here until the broker has them.
 
-A spool is one SQLite file (WAL mode) per gateway. :meth:`Spool.append` cuts readings into packs
-(one domain each, at most :data:`~byggpuls.wire.PACK_MAX_RECORDS` records and
-:data:`~byggpuls.wire.PACK_MAX_BYTES` bytes), encodes them as the SenML payload that goes on the
-wire and gives each the next sequence number of the gateway, all in one transaction. So:
+A spool is one SQLite file (WAL mode) per gateway. :meth:`Spool.append` has its
+:class:`~gateway.packer.Packer` cut readings into packs (one domain each, within the wire's
+bounds, as the SenML payload that goes on the wire) and gives each the next sequence number of
+the gateway, all in one transaction. The spool itself treats a payload as opaque bytes. So:
 
 - a reading is on disk before anything publishes it: ``append`` returns after the commit, and
   with ``synchronous=FULL`` that commit survives SIGKILL and power loss alike;
@@ -13,7 +13,7 @@ wire and gives each the next sequence number of the gateway, all in one transact
   :meth:`Spool.ack` (after PUBACK) deletes one;
 - the spool holds at most ``max_readings`` readings, plus what is in flight. When an append
   would pass that, the *oldest* readings not yet handed to the publisher are dropped: whole
-  packs, and the oldest records of the last one (re-encoded under its sequence number). The
+  packs, and the oldest records of the last one (re-packed under its sequence number). The
   number dropped is added to a persistent counter in the same transaction, so it is exact
   across restarts. Packs in flight are never dropped: whether they arrived is not known yet.
 - the next sequence number and the counters are stored with the packs, so they survive restarts.
@@ -22,7 +22,6 @@ wire and gives each the next sequence number of the gateway, all in one transact
 from __future__ import annotations
 
 import logging
-import math
 import sqlite3
 import threading
 import time
@@ -31,10 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from byggpuls import topics, wire
+from byggpuls import topics
 from byggpuls.errors import ConfigError, ContractError
 from byggpuls.reading import Reading
 from gateway.errors import SpoolError
+from gateway.packer import Packer
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ _COUNTERS: Final = ("next_seq", "appended", "delivered", "dropped", "rejected")
 
 
 @dataclass(frozen=True, slots=True)
-class Pack:
+class SpooledPack:
     """One spooled telemetry message: ``payload`` is what goes on ``topic``."""
 
     seq: int
@@ -126,6 +126,7 @@ class Spool:
         self.building = building
         self.gateway = gateway
         self.max_readings = max_readings
+        self._packer = Packer(building=building, gateway=gateway)
         self._lock = threading.Lock()
         self._append_lock = threading.Lock()
         #: Packs with a seq up to this were handed to the publisher by this process.
@@ -197,43 +198,6 @@ class Spool:
             [(value, name) for name, value in counters.items()],
         )
 
-    # -- packing -----------------------------------------------------------------------------
-
-    def _encode(self, readings: Sequence[Reading], seq: int) -> list[tuple[bytes, int]]:
-        """``readings`` as one or more payloads within the pack bounds, numbered from ``seq``."""
-        payload = wire.encode_telemetry(
-            readings, building=self.building, gateway=self.gateway, seq=seq
-        )
-        if len(payload) <= wire.PACK_MAX_BYTES or len(readings) == 1:
-            return [(payload, len(readings))]
-        half = len(readings) // 2
-        first = self._encode(readings[:half], seq)
-        return first + self._encode(readings[half:], seq + len(first))
-
-    def _packs_of(
-        self, readings: Sequence[Reading], domain_of: Mapping[str, str]
-    ) -> tuple[list[tuple[str, list[Reading]]], int]:
-        """Group ``readings`` by domain, in order of first appearance; and how many were unfit."""
-        groups: dict[str, list[Reading]] = {}
-        rejected = 0
-        for reading in readings:
-            if not math.isfinite(reading.value):
-                rejected += 1
-                continue
-            if reading.building != self.building:
-                raise SpoolError(
-                    f"reading of building {reading.building!r} offered to the spool of "
-                    f"{self.building!r}"
-                )
-            try:
-                domain = domain_of[reading.point]
-            except KeyError:
-                raise SpoolError(
-                    f"point {reading.point!r} has no domain: the driver did not declare it"
-                ) from None
-            groups.setdefault(domain, []).append(reading)
-        return list(groups.items()), rejected
-
     # -- operations --------------------------------------------------------------------------
 
     def append(self, readings: Sequence[Reading], *, domain_of: Mapping[str, str]) -> int:
@@ -242,24 +206,22 @@ class Spool:
         ``domain_of`` maps each point to its domain, which chooses the topic. Readings with a
         value that is not finite are not spooled; they are counted as ``rejected`` and logged.
         """
-        groups, rejected = self._packs_of(readings, domain_of)
-        if rejected:
-            logger.warning("spool %s: rejected %d non-finite readings", self.path, rejected)
+        cut = self._packer.cut(readings, domain_of=domain_of)
+        if cut.rejected:
+            logger.warning("spool %s: rejected %d non-finite readings", self.path, cut.rejected)
         # Appends take turns; encoding (most of the work) leaves the spool free for the
         # publisher meanwhile. Only appends change next_seq, so it can be read here.
         with self._append_lock:
             seq = self._counters["next_seq"]
             now_s = time.time()
             rows: list[tuple[int, str, int, float, bytes]] = []
-            for domain, group in groups:
-                for start in range(0, len(group), wire.PACK_MAX_RECORDS):
-                    chunk = group[start : start + wire.PACK_MAX_RECORDS]
-                    for payload, count in self._encode(chunk, seq):
-                        rows.append((seq, domain, count, now_s, payload))
-                        seq += 1
+            for domain, chunk in cut.groups:
+                for payload, count in self._packer.encode(chunk, seq=seq):
+                    rows.append((seq, domain, count, now_s, payload))
+                    seq += 1
             with self._lock:
                 try:
-                    self._commit(rows, next_seq=seq, rejected=rejected)
+                    self._commit(rows, next_seq=seq, rejected=cut.rejected)
                 except sqlite3.Error as exc:
                     raise SpoolError(f"cannot append to spool {self.path}: {exc}") from exc
         return len(rows)
@@ -342,20 +304,15 @@ class Spool:
     def _trim(self, seq: int, oldest: int) -> None:
         """Drop the ``oldest`` records of pack ``seq``, keeping its sequence number."""
         row = self._conn.execute("SELECT payload FROM pack WHERE seq = ?", (seq,)).fetchone()
-        payload: bytes = row[0]
         try:
-            readings = wire.decode_telemetry(
-                payload, building=self.building, resolve=lambda point, unit: ("spooled", None)
-            ).readings
+            trimmed, kept = self._packer.trim(row[0], oldest=oldest, seq=seq)
         except ContractError as exc:  # our own bytes: only a damaged file gets here
             raise SpoolError(f"spool {self.path}: pack {seq} cannot be read back: {exc}") from exc
-        kept = readings[oldest:]
-        trimmed = wire.encode_telemetry(kept, building=self.building, gateway=self.gateway, seq=seq)
         self._conn.execute(
-            "UPDATE pack SET readings = ?, payload = ? WHERE seq = ?", (len(kept), trimmed, seq)
+            "UPDATE pack SET readings = ?, payload = ? WHERE seq = ?", (kept, trimmed, seq)
         )
 
-    def take(self, limit: int) -> list[Pack]:
+    def take(self, limit: int) -> list[SpooledPack]:
         """Up to ``limit`` of the oldest packs not yet handed out by this process, in seq order.
 
         They stay in the spool (and are never dropped) until :meth:`ack`.
@@ -374,7 +331,7 @@ class Spool:
             if rows:
                 self._taken_upto = rows[-1][0]
         return [
-            Pack(
+            SpooledPack(
                 seq=seq,
                 topic=topics.telemetry(self.building, domain),
                 readings=count,
@@ -443,4 +400,4 @@ class Spool:
             self._conn.close()
 
 
-__all__ = ["Pack", "Spool", "SpoolStats"]
+__all__ = ["Spool", "SpoolStats", "SpooledPack"]

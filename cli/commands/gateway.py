@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from byggpuls.errors import ConfigError
+
 DESCRIPTION = """\
 Run an edge gateway: a driver reads sensors, every reading goes to a disk spool (SQLite) first,
 and a publisher sends the spool to the MQTT broker (QoS 1, in order, deleting only what the
@@ -138,8 +140,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _check_args(args: argparse.Namespace) -> None:
+    if args.simulate is not None and args.simulate < 1:
+        raise ConfigError("--simulate needs a number of buildings of 1 or more")
+    if args.interval <= 0 or args.backfill_interval <= 0:
+        raise ConfigError("--interval and --backfill-interval must be positive seconds")
+    if args.backfill_days < 0:
+        raise ConfigError("--backfill-days cannot be negative")
+    if args.speed <= 0:
+        raise ConfigError("--speed must be positive")
+    if args.spool_max_readings is not None and args.spool_max_readings < 1:
+        raise ConfigError("--spool-max-readings must be at least 1")
+    if args.max_inflight_packs is not None and not 1 <= args.max_inflight_packs <= 1000:
+        raise ConfigError("--max-inflight-packs must be between 1 and 1000")
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the gateway(s) until stopped; the exit code."""
-    from gateway.app import main  # keep `byggpuls --help` fast
+    # Imported here: `byggpuls --help` must stay fast.
+    from byggpuls.mqtt import check_settings
+    from byggpuls.settings import load
+    from cli.bootstrap import build_gateways
+    from gateway.config import GatewayOptions, GatewaySettings
+    from gateway.memory import limit_malloc_arenas, release_free_memory
+    from gateway.supervisor import Schedule, supervise
 
-    return main(args)
+    _check_args(args)
+    limit_malloc_arenas()  # before any thread starts
+    overrides = {"mqtt_url": args.mqtt_url, "data_dir": args.data_dir}
+    if args.status_interval is not None:
+        overrides["gateway_status_interval_s"] = args.status_interval
+    settings = load(GatewaySettings, **overrides)
+    check_settings(settings)
+    options = GatewayOptions(
+        config=args.config,
+        simulate=args.simulate,
+        seed=args.seed,
+        interval_s=args.interval,
+        backfill_days=args.backfill_days,
+        backfill_interval_s=args.backfill_interval,
+        speed=args.speed,
+        ground_truth=args.ground_truth,
+        spool_max_readings=args.spool_max_readings,
+        max_inflight_packs=args.max_inflight_packs,
+    )
+    built = build_gateways(settings, options)
+    with built.resources:
+        release_free_memory()  # what imports and set-up freed, before the threads start
+        return supervise(
+            built.service,
+            Schedule(
+                duration_s=args.duration,
+                exit_when_drained=args.exit_when_drained,
+                progress_interval_s=args.progress_interval,
+            ),
+        )

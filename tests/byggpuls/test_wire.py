@@ -99,14 +99,6 @@ def test_refuses_readings_of_another_building_when_encoding() -> None:
         wire.encode_telemetry([other], building="skole-01", gateway="gw", seq=0)
 
 
-def test_split_for_packs_bounds_records() -> None:
-    readings = [reading("p", i, float(i)) for i in range(wire.PACK_MAX_RECORDS * 2 + 3)]
-    chunks = wire.split_for_packs(readings)
-    assert [len(c) for c in chunks] == [wire.PACK_MAX_RECORDS, wire.PACK_MAX_RECORDS, 3]
-    largest = wire.encode_telemetry(chunks[0], building="skole-01", gateway="gw-1", seq=1)
-    assert len(largest) < wire.PACK_MAX_BYTES
-
-
 @given(st.binary(max_size=300))
 def test_decoding_any_bytes_gives_telemetry_or_a_contract_error(payload: bytes) -> None:
     try:

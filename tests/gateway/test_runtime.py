@@ -15,6 +15,7 @@ import pytest
 
 from byggpuls import topics
 from byggpuls.settings import CommonSettings
+from cli.bootstrap import build_gateway
 from gateway.runtime import Gateway
 from gateway.spool import Spool
 from sandbox.servers import MosquittoServer
@@ -26,7 +27,7 @@ GATEWAY = "gw-b1"
 STATUS_TOPIC = topics.status("b1", GATEWAY)
 #: The broker is down this long in the outage test (the issue asks for a minute).
 OUTAGE_SECONDS = 60.0
-#: After an outage the session retries with a backoff capped at 30 s (byggpuls.mqtt).
+#: After an outage the session retries with a backoff capped at 30 s (byggpuls.mqtt.backoff).
 RECONNECT_DEADLINE_SECONDS = 90.0
 
 
@@ -35,7 +36,8 @@ def make_gateway(mosquitto: MosquittoServer, tmp_path: Path) -> Iterator[Callabl
     made: list[Gateway] = []
 
     def make(driver: Any, *, max_readings: int = 1_000_000, max_inflight_packs: int = 8) -> Gateway:
-        gateway = Gateway(
+        gateway = build_gateway(
+            CommonSettings(mqtt_url=mosquitto.url),
             gateway_id=GATEWAY,
             driver=driver,
             spool=Spool(
@@ -44,7 +46,6 @@ def make_gateway(mosquitto: MosquittoServer, tmp_path: Path) -> Iterator[Callabl
                 gateway=GATEWAY,
                 max_readings=max_readings,
             ),
-            settings=CommonSettings(mqtt_url=mosquitto.url),
             max_inflight_packs=max_inflight_packs,
             status_interval_s=0.5,
         )

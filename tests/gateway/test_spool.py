@@ -15,7 +15,7 @@ from byggpuls import wire
 from byggpuls.errors import ConfigError
 from byggpuls.reading import Reading
 from gateway.errors import SpoolError
-from gateway.spool import Pack, Spool
+from gateway.spool import Spool, SpooledPack
 
 BUILDING = "skole-01"
 GATEWAY = "gw-skole-01"
@@ -42,14 +42,14 @@ def open_spool(path: Path, *, max_readings: int = 100_000) -> Spool:
     return Spool(path, building=BUILDING, gateway=GATEWAY, max_readings=max_readings)
 
 
-def values(pack: Pack) -> list[float]:
+def values(pack: SpooledPack) -> list[float]:
     decoded = wire.decode_telemetry(
         pack.payload, building=BUILDING, resolve=lambda p, u: ("x", None)
     )
     return [reading.value for reading in decoded.readings]
 
 
-def seq_of(pack: Pack) -> int:
+def seq_of(pack: SpooledPack) -> int:
     first = json.loads(pack.payload)[0]
     assert first["gw"] == GATEWAY
     seq: int = first["seq"]

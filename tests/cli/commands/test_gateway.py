@@ -1,5 +1,6 @@
 """``byggpuls gateway`` as a real process: SIGKILL and restart lose nothing; the simulated
-portfolio backfills, reports progress and stops cleanly on SIGINT; bad files exit with 2."""
+portfolio backfills, reports progress and stops cleanly on SIGINT; bad files exit with 2. And
+what it runs, as ``cli.bootstrap.build_gateways`` builds it."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ from typing import Any
 import pytest
 
 from byggpuls import topics
+from byggpuls.errors import ConfigError
+from cli.bootstrap import build_gateways
+from gateway.config import GatewayOptions, GatewaySettings
 from sandbox.servers import MosquittoServer
 
 pytestmark = pytest.mark.integration
@@ -23,6 +27,7 @@ pytestmark = pytest.mark.integration
 REPO = Path(__file__).resolve().parents[3]
 #: ``byggpuls gateway``, as the demo starts it.
 COMMAND = [sys.executable, "-m", "cli", "gateway"]
+MODBUS_CONFIG = REPO / "deploy" / "gateway" / "modbus-meter.toml"
 
 
 @dataclass
@@ -252,3 +257,24 @@ def test_help_explains_the_options(command: list[str], optimize: str) -> None:
         "BYGGPULS_MQTT_URL",
     ):
         assert option in result.stdout
+
+
+def test_building_gateways_needs_a_file_or_a_simulation(tmp_path: Path) -> None:
+    settings = GatewaySettings(data_dir=tmp_path, gateway_config=None)
+    with pytest.raises(ConfigError, match="say what to run"):
+        build_gateways(settings, GatewayOptions())
+
+
+def test_built_gateways_take_the_options_and_stop_with_their_resources(tmp_path: Path) -> None:
+    settings = GatewaySettings(data_dir=tmp_path)
+    options = GatewayOptions(config=MODBUS_CONFIG, spool_max_readings=10, max_inflight_packs=4)
+    built = build_gateways(settings, options)
+    [gateway] = built.service.gateways
+    assert gateway.gateway_id == "gw-radhus-01"
+    assert gateway.spool.path == tmp_path / "gateway" / "gw-radhus-01.spool.sqlite3"
+    assert gateway.spool.max_readings == 10
+    assert gateway.publisher.max_inflight_packs == 4
+    assert gateway.publisher.session.connected is False  # nothing connects before start
+    built.resources.close()
+    assert gateway.spool_stats_at_stop is not None
+    gateway.stop()  # stopping a stopped gateway does nothing

@@ -13,9 +13,9 @@ import pytest
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
 from byggpuls.settings import CommonSettings
+from cli.bootstrap import build_gateway
 from gateway.config import GatewayConfig, load_config, parse_config
 from gateway.drivers.csv_replay import CsvReplayDriver, CsvReplayOptions
-from gateway.runtime import Gateway
 from gateway.spool import Spool
 from sandbox.servers import MosquittoServer
 from tests.conftest import SHARED_DATA
@@ -200,14 +200,14 @@ def test_szcav_replays_onto_the_broker(
     tmp_path: Path,
 ) -> None:
     config = szcav(speed=0, max_rows=1440)
-    gateway = Gateway(
+    gateway = build_gateway(
+        CommonSettings(mqtt_url=mosquitto.url),
         gateway_id=config.gateway.id,
         driver=create(config),
         spool=Spool(
             tmp_path / "spool", building="lbnl-flexlab", gateway=config.gateway.id,
             max_readings=100_000,
         ),
-        settings=CommonSettings(mqtt_url=mosquitto.url),
         max_inflight_packs=16,
         status_interval_s=60,
     )  # fmt: skip

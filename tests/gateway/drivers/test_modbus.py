@@ -13,10 +13,10 @@ from pymodbus.client import ModbusTcpClient
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
 from byggpuls.settings import CommonSettings
+from cli.bootstrap import build_gateway
 from gateway.config import parse_config
 from gateway.drivers.modbus import ModbusDriver, ModbusOptions, Register, plan_reads
 from gateway.errors import DriverError
-from gateway.runtime import Gateway
 from gateway.spool import Spool
 from sandbox.servers import MosquittoServer
 
@@ -211,12 +211,12 @@ def test_readings_of_the_device_arrive_on_the_broker(
     }
     config = parse_config(data, source=tmp_path / "gw.toml")
     driver = config.driver.create(config.driver_options, config.context())
-    gateway = Gateway(
+    gateway = build_gateway(
+        CommonSettings(mqtt_url=mosquitto.url),
         gateway_id="gw-radhus-1",
         driver=driver,
         spool=Spool(tmp_path / "spool", building=BUILDING["id"], gateway="gw-radhus-1",
                     max_readings=10_000),
-        settings=CommonSettings(mqtt_url=mosquitto.url),
         max_inflight_packs=4,
         status_interval_s=1,
     )  # fmt: skip

@@ -3,15 +3,14 @@
 :class:`MqttSession` wraps a paho-mqtt client and adds what both services need and paho leaves
 to its user: a persistent session set up correctly for MQTT 5 *and* 3.1.1, protocol detection
 (``auto``: try 5, fall back to 3.1.1 when the broker refuses it), reconnection with capped,
-jittered backoff, and a hook that runs on every (re)connect so subscriptions are renewed even
-when the broker forgot them (Mosquitto before 2.0.12 loses ``$share`` subscriptions of durable
-clients).
+jittered backoff (:mod:`byggpuls.mqtt.backoff`), and a hook that runs on every (re)connect so
+subscriptions are renewed even when the broker forgot them (Mosquitto before 2.0.12 loses
+``$share`` subscriptions of durable clients). It implements :class:`~byggpuls.mqtt.port.Session`.
 """
 
 from __future__ import annotations
 
 import logging
-import random
 import ssl
 import threading
 import time
@@ -25,13 +24,13 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
-from byggpuls.errors import ConfigError
+from byggpuls.mqtt.backoff import reconnect_delay
+from byggpuls.mqtt.port import MessageHandler, PublishHandler
+from byggpuls.mqtt.tls import TlsContext
 from byggpuls.settings import CommonSettings, MqttProtocol, redact
 
 logger = logging.getLogger(__name__)
 
-RECONNECT_MIN_SECONDS = 0.5
-RECONNECT_MAX_SECONDS = 30.0
 #: How long the broker keeps a persistent session (and queues QoS 1 messages for it) while the
 #: client is away. Long enough to ride out a weekend without anyone on call.
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600
@@ -53,12 +52,6 @@ _UNSUPPORTED_PROTOCOL = "Unsupported protocol version"
 NO_MATCHING_SUBSCRIBERS = 0x10
 
 
-def reconnect_delay(attempt: int) -> float:
-    """Seconds to wait before reconnect ``attempt`` (0-based): full jitter, capped."""
-    ceiling = min(RECONNECT_MAX_SECONDS, RECONNECT_MIN_SECONDS * 2.0 ** min(attempt, 16))
-    return random.uniform(ceiling / 2, ceiling)
-
-
 @dataclass(frozen=True, slots=True)
 class Will:
     """A Last Will: what the broker publishes when the client vanishes without a goodbye."""
@@ -72,43 +65,7 @@ def _network_thread_writes(client: paho.Client, userdata: Any, sock: Any) -> Non
     """paho's register-write callback: that it is set is what matters (see ``_make_client``)."""
 
 
-MessageHandler = Callable[[paho.MQTTMessage], None]
 ConnectHandler = Callable[["MqttSession"], None]
-PublishHandler = Callable[[int], None]
-
-
-class _TlsContext(ssl.SSLContext):
-    """A client TLS context that keeps the socket it wrapped last.
-
-    When the TLS handshake fails (an unknown CA, a wrong host name), paho raises before the
-    socket is its own, and nobody closes it; :meth:`close_unclaimed` does.
-    """
-
-    wrapped: ssl.SSLSocket | None = None
-
-    @classmethod
-    def for_settings(cls, settings: CommonSettings) -> _TlsContext:
-        """Verify the broker against ``mqtt_ca_file`` (else the system's CAs) and its host
-        name; present ``mqtt_cert_file`` and ``mqtt_key_file`` when given."""
-        context = cls(ssl.PROTOCOL_TLS_CLIENT)  # certificate and host name checked
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        if settings.mqtt_ca_file is not None:
-            context.load_verify_locations(cafile=settings.mqtt_ca_file)
-        else:
-            context.load_default_certs()
-        if settings.mqtt_cert_file is not None:
-            context.load_cert_chain(settings.mqtt_cert_file, settings.mqtt_key_file)
-        return context
-
-    def wrap_socket(self, *args: Any, **kwargs: Any) -> ssl.SSLSocket:
-        self.wrapped = super().wrap_socket(*args, **kwargs)
-        return self.wrapped
-
-    def close_unclaimed(self, claimed: object) -> None:
-        """Close the socket wrapped last unless it is ``claimed`` (the client's own)."""
-        wrapped, self.wrapped = self.wrapped, None
-        if wrapped is not None and wrapped is not claimed:
-            wrapped.close()
 
 
 class MqttSession:
@@ -120,7 +77,8 @@ class MqttSession:
     thread; subscribe there. ``on_publish(mid)`` runs when the broker acknowledged a QoS 1
     publish (PUBACK) - with ``require_subscribers`` (MQTT 5), not when the broker answered that
     no subscription matched, since then nobody got the message. With ``manual_ack``, a
-    received QoS 1 message is acknowledged only when :meth:`ack` is called.
+    received QoS 1 message is acknowledged only when :meth:`ack` is called. The handlers are
+    attributes too: a service given its session sets its own before :meth:`start`.
     """
 
     def __init__(
@@ -169,11 +127,6 @@ class MqttSession:
         self._client = self._make_client()
 
     @property
-    def client(self) -> paho.Client:
-        """The underlying paho client (replaced when the protocol is renegotiated)."""
-        return self._client
-
-    @property
     def is_v5(self) -> bool:
         return self.protocol == paho.MQTTv5
 
@@ -192,9 +145,9 @@ class MqttSession:
         parts = self.settings.mqtt
         if parts.username is not None:
             client.username_pw_set(parts.username, parts.password)
-        self._tls: _TlsContext | None = None
+        self._tls: TlsContext | None = None
         if parts.scheme == "mqtts":
-            self._tls = _TlsContext.for_settings(self.settings)
+            self._tls = TlsContext.for_settings(self.settings)
             client.tls_set_context(self._tls)
         if self.will is not None:
             client.will_set(self.will.topic, self.will.payload, qos=1, retain=self.will.retain)
@@ -255,6 +208,15 @@ class MqttSession:
         Safe from any thread; publishes are sent in the order they were queued.
         """
         return self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def drop_unacknowledged(self) -> int:
+        """Forget every QoS 1 publish still waiting for its PUBACK; the number forgotten.
+
+        paho resends those from memory right after the next CONNACK's ``on_connect``, ahead of
+        what the hook publishes; a caller that publishes again itself, in its own order, calls
+        this first (in ``on_connect``).
+        """
+        return len(self._client.drop_out_messages())
 
     def subscribe(self, topic_filter: str | list[tuple[str, int]], *, qos: int = 1) -> int:
         """Subscribe to one filter, or to several ``(filter, qos)`` in one packet.
@@ -469,9 +431,12 @@ class MqttSession:
             self.on_publish(mid)
 
 
-def check_settings(settings: CommonSettings) -> None:
-    """Raise :class:`ConfigError` for broker settings that cannot work (TLS files on mqtt://)."""
-    if settings.mqtt.scheme != "mqtts" and (settings.mqtt_cert_file or settings.mqtt_ca_file):
-        raise ConfigError(
-            "BYGGPULS_MQTT_CA_FILE/CERT_FILE are set but BYGGPULS_MQTT_URL is not mqtts://"
-        )
+__all__ = [
+    "CONNACK_TIMEOUT_SECONDS",
+    "NO_MATCHING_SUBSCRIBERS",
+    "SESSION_EXPIRY_SECONDS",
+    "STOP_FLUSH_SECONDS",
+    "ConnectHandler",
+    "MqttSession",
+    "Will",
+]

@@ -1,0 +1,259 @@
+"""The publisher against a FakeSession: its window, what a refusal does, and what it resends.
+
+The test plays the broker (connects, PUBACKs, refusals, lost connections) and turns the
+publisher's crank itself (:meth:`SpoolPublisher.step`), on a clock of its own: nothing here
+waits for a thread.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from byggpuls import topics, wire
+from byggpuls.mqtt import RECONNECT_MIN_SECONDS, FakePublish, FakeSession
+from byggpuls.reading import BuildingInfo, PointInfo, Reading
+from gateway.publisher import SpoolPublisher
+from gateway.spool import Spool
+
+BUILDING = BuildingInfo(id="b1", name="Test building", type="school")
+GATEWAY = "gw-b1"
+POINT = PointInfo(point="room1.temp", domain="climate", quantity="temperature", unit="Cel")
+STATUS_TOPIC = topics.status(BUILDING.id, GATEWAY)
+META_TOPIC = topics.meta(BUILDING.id, GATEWAY)
+TELEMETRY_TOPIC = topics.telemetry(BUILDING.id, POINT.domain)
+WINDOW = 3
+STATUS_INTERVAL_S = 60.0
+T0_MS = 1_764_201_600_000
+
+
+@dataclass
+class Clock:
+    """The publisher's monotonic clock, moved by the test."""
+
+    now_s: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now_s
+
+
+@dataclass
+class Rig:
+    """A publisher on a spool and a fake session, and what it reported."""
+
+    spool: Spool
+    session: FakeSession
+    clock: Clock
+    publisher: SpoolPublisher
+    delivered_calls: list[None] = field(default_factory=list)
+    spooled: int = 0
+
+    def spool_packs(self, count: int) -> None:
+        """Spool ``count`` packs of one reading each: pack ``k`` has the value ``k`` (1-based)."""
+        for _ in range(count):
+            self.spooled += 1
+            reading = Reading(
+                building=BUILDING.id,
+                point=POINT.point,
+                quantity=POINT.quantity,
+                time_ms=T0_MS + self.spooled * 60_000,
+                value=float(self.spooled),
+                unit=POINT.unit,
+            )
+            self.spool.append([reading], domain_of={POINT.point: POINT.domain})
+
+    def telemetry(self, messages: list[FakePublish] | None = None) -> list[int]:
+        """The sequence numbers of the packs among ``messages`` (default: all sent), in order."""
+        sent = self.session.sent if messages is None else messages
+        return [seq(message) for message in sent if message.topic == TELEMETRY_TOPIC]
+
+    def pack(self, number: int) -> FakePublish:
+        """The last sending of pack ``number``."""
+        return [m for m in self.session.sent if m.topic == TELEMETRY_TOPIC and seq(m) == number][-1]
+
+
+def seq(message: FakePublish) -> int:
+    number: int = json.loads(message.payload)[0]["seq"]
+    return number
+
+
+def kinds(messages: list[FakePublish]) -> list[str]:
+    """``meta``, ``status`` or the pack's seq, for each message."""
+    names = {META_TOPIC: "meta", STATUS_TOPIC: "status"}
+    return [names.get(m.topic) or f"pack {seq(m)}" for m in messages]
+
+
+@pytest.fixture
+def rig(tmp_path: Path) -> Iterator[Rig]:
+    spool = Spool(
+        tmp_path / "spool.sqlite3",
+        building=BUILDING.id,
+        gateway=GATEWAY,
+        max_readings=10,
+        durable=False,
+    )
+    session = FakeSession(client_id=GATEWAY)
+    clock = Clock()
+    publisher = SpoolPublisher(
+        spool=spool,
+        session=session,
+        gateway=GATEWAY,
+        building=BUILDING,
+        points=[POINT],
+        max_inflight_packs=WINDOW,
+        status_interval_s=STATUS_INTERVAL_S,
+        clock=clock,
+    )
+    made = Rig(spool=spool, session=session, clock=clock, publisher=publisher)
+    publisher.on_delivered = lambda: made.delivered_calls.append(None)
+    try:
+        yield made
+    finally:
+        spool.close()
+
+
+def test_nothing_is_published_before_the_first_connect(rig: Rig) -> None:
+    rig.spool_packs(2)
+    rig.publisher.step()
+    assert rig.session.sent == []
+    assert rig.publisher.in_flight == 0
+
+
+def test_births_come_first_then_at_most_a_window_of_packs(rig: Rig) -> None:
+    rig.spool_packs(5)
+    rig.session.connect()
+    rig.publisher.step()
+    assert kinds(rig.session.sent) == ["meta", "status", "pack 1", "pack 2", "pack 3"]
+    meta, status = rig.session.sent[:2]
+    assert meta.retain
+    assert status.retain
+    assert wire.decode_status(status.payload).state == "online"
+    assert [point["point"] for point in json.loads(meta.payload)["points"]] == [POINT.point]
+    assert rig.publisher.in_flight == WINDOW
+    rig.publisher.step()
+    assert rig.telemetry() == [1, 2, 3]
+
+
+def test_a_delivered_pack_leaves_the_spool_and_makes_room_for_the_next(rig: Rig) -> None:
+    rig.spool_packs(5)
+    rig.session.connect()
+    rig.publisher.step()
+    rig.session.puback(rig.pack(2).mid)
+    rig.publisher.step()
+    assert rig.spool.stats().delivered == 1
+    assert rig.delivered_calls == [None]
+    assert rig.telemetry() == [1, 2, 3, 4]
+    assert rig.publisher.in_flight == WINDOW
+    for message in rig.session.puback_all():
+        assert message.delivered
+    rig.publisher.step()
+    assert rig.spool.stats().delivered == 4
+    assert rig.telemetry() == [1, 2, 3, 4, 5]
+
+
+def test_a_refused_pack_stays_in_the_spool_and_is_sent_again_after_a_backoff(rig: Rig) -> None:
+    rig.spool_packs(1)
+    rig.session.connect()
+    rig.publisher.step()
+    first = rig.pack(1)
+    rig.session.puback(first.mid, delivered=False)  # refused, or reached no subscriber
+    rig.publisher.step()
+    assert rig.publisher.refused == 1
+    assert rig.spool.stats().depth == 1
+    assert rig.telemetry() == [1]  # not yet: the backoff has not passed
+    rig.clock.now_s += RECONNECT_MIN_SECONDS  # the longest first backoff
+    rig.publisher.step()
+    again = rig.pack(1)
+    assert again is not first
+    assert again.payload == first.payload  # the same pack, byte for byte
+    rig.session.puback(again.mid)
+    rig.publisher.step()
+    assert rig.spool.stats().depth == 0
+    assert rig.spool.stats().delivered == 1
+    assert rig.publisher.refused == 1
+
+
+def test_after_a_reconnect_births_come_before_the_unacknowledged_packs_in_order(
+    rig: Rig,
+) -> None:
+    rig.spool_packs(4)
+    rig.session.connect()
+    rig.publisher.step()
+    rig.session.puback(rig.pack(2).mid)  # delivered before the connection was lost
+    rig.session.disconnect()
+    before = len(rig.session.sent)
+    rig.session.connect()
+    after = rig.session.sent[before:]
+    # The session's own resends were dropped: the publisher resends, after its births, what
+    # is not known to have arrived, and only that.
+    assert kinds(after) == ["meta", "status", "pack 1", "pack 3"]
+    rig.publisher.step()
+    assert rig.spool.stats().delivered == 1
+    assert rig.telemetry(rig.session.sent[before:]) == [1, 3, 4]
+    assert rig.publisher.connects == 2
+
+
+def test_a_refused_pack_is_sent_again_on_the_next_connection_without_waiting(rig: Rig) -> None:
+    rig.spool_packs(1)
+    rig.session.connect()
+    rig.publisher.step()
+    rig.session.puback(rig.pack(1).mid, delivered=False)
+    rig.publisher.step()
+    rig.session.disconnect()
+    before = len(rig.session.sent)
+    rig.session.connect()
+    assert kinds(rig.session.sent[before:]) == ["meta", "status", "pack 1"]
+
+
+def test_nothing_new_goes_out_while_disconnected(rig: Rig) -> None:
+    rig.spool_packs(1)
+    rig.session.connect()
+    rig.publisher.step()
+    rig.session.disconnect()
+    rig.spool_packs(2)
+    rig.clock.now_s += STATUS_INTERVAL_S
+    rig.publisher.step()
+    assert kinds(rig.session.sent) == ["meta", "status", "pack 1"]
+
+
+def test_the_status_is_republished_on_its_interval_and_when_the_spool_dropped(rig: Rig) -> None:
+    rig.session.connect()
+    rig.publisher.step()
+    assert kinds(rig.session.sent) == ["meta", "status"]
+    rig.clock.now_s += STATUS_INTERVAL_S
+    rig.publisher.step()
+    assert kinds(rig.session.sent) == ["meta", "status", "status"]
+    rig.spool_packs(14)  # the spool holds 10 readings: the 4 oldest are dropped
+    rig.publisher.step()
+    assert kinds(rig.session.sent) == ["meta", "status", "status", "status"] + [
+        f"pack {number}" for number in (5, 6, 7)
+    ]
+    status = wire.decode_status(rig.session.sent[3].payload)
+    assert (status.spool_depth, status.spool_dropped) == (10, 4)
+
+
+def test_a_clean_stop_says_offline_and_waits_for_the_packs_in_flight(rig: Rig) -> None:
+    rig.spool_packs(2)
+    rig.session.connect()
+    rig.publisher.step()
+    stopper = threading.Thread(target=rig.publisher.stop, kwargs={"timeout_s": 60.0})
+    stopper.start()
+    offline = None
+    while offline is None and stopper.is_alive():
+        last = rig.session.sent[-1]
+        if last.topic == STATUS_TOPIC and wire.decode_status(last.payload).state == "offline":
+            offline = last
+        time.sleep(0.01)
+    assert offline is not None
+    assert offline.retain
+    rig.session.puback_all()
+    stopper.join(60.0)
+    assert not stopper.is_alive()
+    assert rig.spool.stats().delivered == 2
+    assert not rig.session.started
