@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from sqlalchemy.engine import Engine
 
@@ -21,6 +21,10 @@ from byggpuls.settings import CommonSettings, redact
 from byggpuls.storage.influx import InfluxStore
 from byggpuls.storage.port import ReadingStore
 from byggpuls.storage.sqlite import SQLiteStore
+
+if TYPE_CHECKING:
+    from ingest.service import IngestService
+    from ingest.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
 
@@ -72,4 +76,43 @@ def open_registry(settings: CommonSettings) -> Registry:
     return Registry(open_registry_engine(settings))
 
 
-__all__ = ["ConfigError", "open_registry", "open_registry_engine", "open_store"]
+def build_ingest(settings: IngestSettings) -> Built[IngestService]:
+    """An ingest worker on the store, registry (migrated) and broker that ``settings`` name.
+
+    Start the service and stop it; then close the resources (store, registry engine).
+    """
+    # Here, not at the top: a gateway's command must not import the ingest service.
+    from byggpuls.mqtt import MqttSession, check_settings
+    from byggpuls.registry.accounting import Accounting
+    from ingest.metrics import IngestMetrics
+    from ingest.service import IngestService
+    from ingest.subscriber import Subscriber
+
+    check_settings(settings)
+    with ExitStack() as resources:
+        store = open_store(settings)
+        resources.callback(store.close)
+        engine = open_registry_engine(settings)
+        resources.callback(engine.dispose)
+        metrics = IngestMetrics()
+        # Persistent, so the broker keeps what arrives while the worker is away; acknowledged
+        # only once stored; the Receive Maximum bounds what the worker holds unacknowledged.
+        session = MqttSession(
+            settings=settings,
+            client_id=settings.ingest_client_id,
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=settings.ingest_receive_maximum,
+        )
+        service = IngestService(
+            settings,
+            store=store,
+            registry=Registry(engine),
+            accounting=Accounting(engine),
+            subscriber=Subscriber(settings, session=session, metrics=metrics),
+            metrics=metrics,
+        )
+        return Built(service, resources.pop_all())
+
+
+__all__ = ["ConfigError", "build_ingest", "open_registry", "open_registry_engine", "open_store"]

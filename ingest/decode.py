@@ -71,6 +71,21 @@ class Ignored:
 
 
 Decoded = TelemetryPack | MetaUpdate | StatusUpdate | Rejected | Ignored
+
+
+def kind_of(decoded: Decoded) -> str:
+    """What a message turned out to be, for the ``kind`` label of the received messages."""
+    if isinstance(decoded, TelemetryPack):
+        return "telemetry"
+    if isinstance(decoded, MetaUpdate):
+        return "meta"
+    if isinstance(decoded, StatusUpdate):
+        return "status"
+    if isinstance(decoded, Ignored):
+        return "ignored"
+    return "invalid"
+
+
 #: The registry's points of a building, as (point, quantity, zone) triples.
 PointLoader = Callable[[str], Iterable[tuple[str, str, str | None]]]
 
