@@ -28,6 +28,10 @@ from sandbox.servers import MosquittoServer, free_port
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
+#: Measured on two cores: a worker was ready 4 s after its start with the machine otherwise
+#: quiet, 16 s after with six busy processes beside it, and 30 s were too few under the load of
+#: several test runs. This bound only ends a test whose worker never becomes ready.
+READY_TIMEOUT_S = 120.0
 
 
 class Worker:
@@ -46,7 +50,12 @@ class Worker:
         )
 
     def wait_healthy(self) -> None:
-        assert wait_until(self.healthy, timeout_s=30), self.log_path.read_text()[-3000:]
+        """Wait until it is ready for traffic; fail at once if it exits first."""
+        wait_until(
+            lambda: self.healthy() or self.process.poll() is not None,
+            timeout_s=READY_TIMEOUT_S,
+        )
+        assert self.healthy(), self.log_path.read_text()[-3000:]
 
     def healthy(self) -> bool:
         try:
