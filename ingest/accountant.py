@@ -17,8 +17,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from byggpuls.errors import StoreRejected
+from byggpuls.registry import InvalidValue
 from byggpuls.registry.accounting import Accounting, PackTally, day_of
-from byggpuls.registry.errors import InvalidValue
 from ingest.decode import StatusUpdate
 from ingest.metrics import IngestMetrics
 from ingest.retry import Retrier

@@ -32,8 +32,8 @@ from typing import Any, Final, Protocol, TypeVar
 from prometheus_client import Gauge
 
 from byggpuls.mqtt import MqttSession
+from byggpuls.registry import Registry
 from byggpuls.registry.accounting import Accounting
-from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingWriter
 from ingest.accountant import Accountant, ReceiptPruner
 from ingest.batch import Batch, Batcher, ClosePolicy

@@ -20,8 +20,7 @@ from functools import partial
 
 from byggpuls.errors import StoreRejected
 from byggpuls.reading import PointInfo
-from byggpuls.registry.errors import InvalidValue
-from byggpuls.registry.repository import Registry
+from byggpuls.registry import InvalidValue, Registry
 from byggpuls.storage.port import ReadingWriter
 from ingest.batch import Batch, Item
 from ingest.decode import MetaUpdate, Rejected, TelemetryPack
