@@ -93,7 +93,7 @@ PointLoader = Callable[[str], Iterable[tuple[str, str, str | None]]]
 class PointCache:
     """Quantity and zone of every point this worker has met, filled lazily per building.
 
-    Only the decoding thread resolves; ``meta`` updates arrive on the same thread, so the lock
+    Only the batcher thread resolves; ``meta`` updates arrive on the same thread, so the lock
     only guards against the registry loader running elsewhere.
     """
 
@@ -131,7 +131,7 @@ def guess_quantity(unit: str | None) -> str:
 
 
 class Decoder:
-    """Decodes messages for one worker; not thread-safe (one decoding thread)."""
+    """Decodes messages for one worker; not thread-safe (the batcher thread)."""
 
     def __init__(self, cache: PointCache) -> None:
         self.cache = cache

@@ -60,7 +60,7 @@ class Subscriber:
             raise ValueError("ingest needs an MQTT session that acknowledges only when told")
         self.settings = settings
         self.metrics = metrics
-        #: Messages received, in order, for the decoder.
+        #: Messages received, in order, for the batcher (:mod:`ingest.batch`).
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
         self._unacked: deque[float] = deque()
