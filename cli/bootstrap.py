@@ -16,11 +16,17 @@ from typing import TYPE_CHECKING, Generic, TypeVar
 from byggpuls.errors import ConfigError, StoreUnavailable
 from byggpuls.settings import CommonSettings, redact
 
+# Each builder imports what it builds, so that a command loads only its own service: a gateway
+# on a small device has no use for SQLAlchemy, the API none for drivers.
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from fastapi import FastAPI
     from sqlalchemy.engine import Engine
 
+    from analytics.service import Analytics
+    from analytics.settings import AnalyticsSettings
+    from api.settings import ApiSettings
     from byggpuls.registry.repository import Registry
     from byggpuls.storage.port import ReadingStore
     from gateway.config import GatewayOptions, GatewaySettings
@@ -28,13 +34,8 @@ if TYPE_CHECKING:
     from gateway.runtime import BackfillPlan, Gateway
     from gateway.spool import Spool
     from gateway.supervisor import Run
-
-if TYPE_CHECKING:  # the API and analytics are imported by their builders: ingest needs neither
-    from fastapi import FastAPI
-
-    from analytics.service import Analytics
-    from analytics.settings import AnalyticsSettings
-    from api.settings import ApiSettings
+    from ingest.service import IngestService
+    from ingest.settings import IngestSettings
 
 logger = logging.getLogger(__name__)
 
@@ -364,6 +365,43 @@ def build_gateway(
     )
 
 
+def build_ingest(settings: IngestSettings) -> Built[IngestService]:
+    """An ingest worker on the store, registry (migrated) and broker that ``settings`` name.
+
+    Start the service and stop it; then close the resources (store, registry engine).
+    """
+    # Here, not at the top: a gateway's command must not import the ingest service.
+    from byggpuls.mqtt import MqttSession, check_settings
+    from byggpuls.registry.accounting import Accounting
+    from byggpuls.registry.repository import Registry
+    from ingest.metrics import IngestMetrics
+    from ingest.service import IngestService
+    from ingest.subscriber import Subscriber
+
+    check_settings(settings)
+    with ExitStack() as resources:
+        store, engine = _open_stores(settings, resources)
+        metrics = IngestMetrics()
+        # Persistent, so the broker keeps what arrives while the worker is away; acknowledged
+        # only once stored; the Receive Maximum bounds what the worker holds unacknowledged.
+        session = MqttSession(
+            settings=settings,
+            client_id=settings.ingest_client_id,
+            persistent=True,
+            manual_ack=True,
+            receive_maximum=settings.ingest_receive_maximum,
+        )
+        service = IngestService(
+            settings,
+            store=store,
+            registry=Registry(engine),
+            accounting=Accounting(engine),
+            subscriber=Subscriber(settings, session=session, metrics=metrics),
+            metrics=metrics,
+        )
+        return Built(service, resources.pop_all())
+
+
 __all__ = [
     "Built",
     "ConfigError",
@@ -371,6 +409,7 @@ __all__ = [
     "build_api",
     "build_gateway",
     "build_gateways",
+    "build_ingest",
     "open_registry",
     "open_registry_engine",
     "open_store",

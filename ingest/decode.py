@@ -71,6 +71,21 @@ class Ignored:
 
 
 Decoded = TelemetryPack | MetaUpdate | StatusUpdate | Rejected | Ignored
+
+
+def kind_of(decoded: Decoded) -> str:
+    """What a message turned out to be, for the ``kind`` label of the received messages."""
+    if isinstance(decoded, TelemetryPack):
+        return "telemetry"
+    if isinstance(decoded, MetaUpdate):
+        return "meta"
+    if isinstance(decoded, StatusUpdate):
+        return "status"
+    if isinstance(decoded, Ignored):
+        return "ignored"
+    return "invalid"
+
+
 #: The registry's points of a building, as (point, quantity, zone) triples.
 PointLoader = Callable[[str], Iterable[tuple[str, str, str | None]]]
 
@@ -78,7 +93,7 @@ PointLoader = Callable[[str], Iterable[tuple[str, str, str | None]]]
 class PointCache:
     """Quantity and zone of every point this worker has met, filled lazily per building.
 
-    Only the decoding thread resolves; ``meta`` updates arrive on the same thread, so the lock
+    Only the batcher thread resolves; ``meta`` updates arrive on the same thread, so the lock
     only guards against the registry loader running elsewhere.
     """
 
@@ -116,7 +131,7 @@ def guess_quantity(unit: str | None) -> str:
 
 
 class Decoder:
-    """Decodes messages for one worker; not thread-safe (one decoding thread)."""
+    """Decodes messages for one worker; not thread-safe (the batcher thread)."""
 
     def __init__(self, cache: PointCache) -> None:
         self.cache = cache

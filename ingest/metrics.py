@@ -1,7 +1,9 @@
-"""Prometheus metrics of an ingest worker, and the HTTP endpoint that serves them with /healthz.
+"""Prometheus metrics of an ingest worker, the HTTP endpoint that serves them with /healthz and
+/readyz, and the summary it logs every minute.
 
 Each worker has a registry of its own (not prometheus_client's global one), so several workers
-can live in one process (tests) and a scrape shows only this worker's figures.
+can live in one process (tests) and a scrape shows only this worker's figures. The help text of
+each metric below is its documentation.
 """
 
 from __future__ import annotations
@@ -9,10 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, Final
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
@@ -20,6 +21,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 logger = logging.getLogger(__name__)
 
 _PREFIX = "byggpuls_ingest_"
+SUMMARY_INTERVAL_S: Final = 60.0
 
 
 class IngestMetrics:
@@ -130,7 +132,12 @@ class IngestMetrics:
         )
         self.store_available = Gauge(
             f"{_PREFIX}store_available",
-            "1 unless the last write to the store or registry failed transiently",
+            "1 once a write to the reading store succeeded, 0 while one is being retried",
+            registry=r,
+        )
+        self.registry_available = Gauge(
+            f"{_PREFIX}registry_available",
+            "1 once a call to the registry database succeeded, 0 while one is being retried",
             registry=r,
         )
 
@@ -144,9 +151,9 @@ HealthCheck = Callable[[], tuple[bool, dict[str, Any]]]
 class MetricsServer:
     """``/metrics`` (Prometheus text format), ``/healthz`` and ``/readyz`` (200 or 503, JSON).
 
-    ``/healthz`` fails once the broker or the store has been unreachable longer than the
-    threshold (restart me); ``/readyz`` until the worker is subscribed and the store answers
-    (do not send me traffic yet).
+    ``/healthz`` fails once the broker, the store or the registry has been unreachable longer
+    than the threshold (restart me); ``/readyz`` until the worker is subscribed and the store
+    and the registry answer (do not send me traffic yet). :mod:`ingest.health` answers both.
     """
 
     def __init__(
@@ -212,29 +219,48 @@ def _handler(
     return Handler
 
 
-class Outage:
-    """Since when something has been unreachable, for /healthz; thread-safe enough (one float)."""
+class SummaryLog:
+    """Logs the worker's totals every minute, for whoever reads logs rather than metrics."""
 
-    def __init__(self) -> None:
-        self.since: float | None = None
-        #: When it was last seen to answer.
-        self.last_up: float = 0.0
+    def __init__(
+        self,
+        metrics: IngestMetrics,
+        *,
+        inflight: Callable[[], int],
+        points_cached: Callable[[], int],
+        start_s: float,
+    ) -> None:
+        self._metrics = metrics
+        self._inflight = inflight
+        self._points_cached = points_cached
+        self._next_s = start_s + SUMMARY_INTERVAL_S
 
-    def down(self, *, seen_at: float | None = None) -> None:
-        """It did not answer a call made at ``seen_at`` (default now).
-
-        A call that started before the last success says nothing new: a slow probe that failed
-        while a write got through must not mark a store down that is up.
-        """
-        if seen_at is not None and seen_at < self.last_up:
+    def tick(self, now_s: float) -> None:
+        """Log the summary if it is time to."""
+        if now_s < self._next_s:
             return
-        if self.since is None:
-            self.since = time.monotonic()
+        self._next_s = now_s + SUMMARY_INTERVAL_S
+        m = self._metrics
+        logger.info(
+            "ingest summary",
+            extra={
+                "messages_received": _total(m.messages_received),
+                "readings_written": _total(m.readings_written),
+                "dead_lettered": _total(m.dead_lettered),
+                "retries": _total(m.retries),
+                "inflight": self._inflight(),
+                "points_cached": self._points_cached(),
+            },
+        )
 
-    def up(self) -> None:
-        self.last_up = time.monotonic()
-        self.since = None
 
-    def seconds(self) -> float:
-        since = self.since
-        return 0.0 if since is None else time.monotonic() - since
+def _total(counter: Counter) -> float:
+    """A counter's value summed over its labels."""
+    return float(
+        sum(
+            sample.value
+            for metric in counter.collect()
+            for sample in metric.samples
+            if sample.name.endswith("_total")
+        )
+    )

@@ -51,7 +51,7 @@ class IngestSettings(CommonSettings):
     #: the host to 0.0.0.0 for a Prometheus on another machine.
     ingest_metrics_host: str = "127.0.0.1"
     ingest_metrics_port: int = Field(default=9464, ge=0, le=65535)
-    #: /healthz fails once the broker or the store has been unreachable this long.
+    #: /healthz fails once the broker, the store or the registry has been unreachable this long.
     ingest_health_threshold_s: float = Field(default=60.0, gt=0)
     #: Upper bound of the jittered backoff between retries of a failing write.
     ingest_retry_max_s: float = Field(default=30.0, gt=0)

@@ -1,9 +1,10 @@
 """The MQTT side of a worker: subscriptions in, messages queued, acknowledgements out in order.
 
-Runs in the network thread of :class:`~byggpuls.mqtt.MqttSession`, which only wraps each
-message (with its connection generation and receipt time) and queues it. How many messages are
-outstanding is bounded by the broker: the Receive Maximum this client announces (MQTT 5) or the
-broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
+The first stage of the pipeline. It runs in the network thread of the
+:class:`~byggpuls.mqtt.MqttSession` it is given, and only wraps each message (with its
+connection generation and receipt time) as an :class:`Inbound` and queues it. How many messages
+are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
+the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ import queue
 import time
 from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Final
 
 import paho.mqtt.client as paho
 
 from byggpuls import topics
 from byggpuls.mqtt import MqttSession
-from ingest.batch import Inbound
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 
@@ -29,28 +30,46 @@ logger = logging.getLogger(__name__)
 BROKER_DROPPED_TOPIC: Final = "$SYS/broker/publish/messages/dropped"
 
 
-class Subscriber:
-    """Subscribes on every connect, queues what arrives, and acknowledges it when told."""
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message as received: enough to decode it, dead-letter it and acknowledge it."""
 
-    def __init__(self, settings: IngestSettings, *, metrics: IngestMetrics) -> None:
+    topic: str
+    payload: bytes
+    mid: int
+    qos: int
+    #: The connection it arrived on; an acknowledgement on a later one is not sent.
+    generation: int
+    #: ``time.monotonic()`` at receipt.
+    received_s: float
+    #: Set when the topic itself was unreadable (not UTF-8).
+    topic_error: str | None = None
+
+
+class Subscriber:
+    """Subscribes on every connect, queues what arrives, and acknowledges it when told.
+
+    ``session`` must acknowledge manually: nothing is acknowledged before it is stored. The
+    subscriber installs its connect and message hooks on it.
+    """
+
+    def __init__(
+        self, settings: IngestSettings, *, session: MqttSession, metrics: IngestMetrics
+    ) -> None:
+        if not session.manual_ack:
+            raise ValueError("ingest needs an MQTT session that acknowledges only when told")
         self.settings = settings
         self.metrics = metrics
-        #: Messages received, in order, for the decoder.
+        #: Messages received, in order, for the batcher (:mod:`ingest.batch`).
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
         self._unacked: deque[float] = deque()
         self._broker_dropped = 0
         #: (connection generation, message id) of the telemetry subscription last sent.
         self._subscription: tuple[int, int] | None = None
-        self.session = MqttSession(
-            settings=settings,
-            client_id=settings.ingest_client_id,
-            persistent=True,
-            manual_ack=True,
-            receive_maximum=settings.ingest_receive_maximum,
-            on_connect=self._subscribe,
-            on_message=self._on_message,
-        )
+        self.session = session
+        session.on_connect = self._subscribe
+        session.on_message = self._on_message
 
     @property
     def subscribed(self) -> bool:
@@ -69,12 +88,17 @@ class Subscriber:
         """Messages received and not acknowledged yet."""
         return len(self._unacked)
 
-    def oldest_unacked_age_s(self) -> float:
-        """How long the oldest unacknowledged message has waited; 0 without one."""
+    def oldest_unacked_age_s(self, now_s: float) -> float:
+        """How long the oldest unacknowledged message has waited at ``now_s``; 0 without one."""
         try:
-            return time.monotonic() - self._unacked[0]
+            return now_s - self._unacked[0]
         except IndexError:
             return 0.0
+
+    def tick(self, now_s: float) -> None:
+        """Show the backlog: messages in flight, and how long the oldest of them has waited."""
+        self.metrics.inflight.set(self.inflight)
+        self.metrics.oldest_unacked_age.set(self.oldest_unacked_age_s(now_s))
 
     def ack(self, messages: Sequence[Inbound]) -> None:
         """Acknowledge ``messages`` in the order given (the order they arrived)."""

@@ -81,17 +81,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Run the worker; 0 after a signal, 1 when it failed, 2 for a configuration error."""
     # Heavy imports here: `byggpuls --help` must stay fast.
-    from byggpuls.mqtt import check_settings
     from byggpuls.settings import load
-    from ingest.service import IngestService
+    from cli.bootstrap import build_ingest
     from ingest.settings import IngestSettings
 
     overrides: dict[str, Any] = {
         field: getattr(args, option, None) for option, field in _OPTIONS.items()
     }
-    settings = load(IngestSettings, **overrides)
-    check_settings(settings)
-    service = IngestService.from_settings(settings)
+    built = build_ingest(load(IngestSettings, **overrides))
+    service = built.service
     # What startup built lives as long as the process: no collection needs to look at it again.
     gc.freeze()
     gc.set_threshold(GC_YOUNG_THRESHOLD, 20, 100)
@@ -103,13 +101,11 @@ def run(args: argparse.Namespace) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    try:
+    with built.resources:
         service.start()
         while not stop.is_set() and not service.failed.is_set():
             stop.wait(0.5)
         service.stop()
-    finally:
-        service.close()
     if service.error is not None:
         logger.error("ingest stopped: %s", service.error)
         return 1

@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
-
-import pytest
 from sqlalchemy.engine import Engine
 
 from byggpuls import topics
@@ -15,48 +9,38 @@ from byggpuls.reading import PointInfo, Reading
 from byggpuls.registry import Registry
 from byggpuls.registry.accounting import Accounting
 from byggpuls.storage.sqlite import SQLiteStore
-from ingest.batch import Batch, Inbound, Item
+from ingest.accountant import Accountant
+from ingest.batch import Batch, Item
 from ingest.decode import Decoder, PointCache, TelemetryPack
-from ingest.metrics import IngestMetrics, Outage
-from ingest.writer import BatchWriter, Retrier
+from ingest.metrics import IngestMetrics
+from ingest.writer import BatchWriter
 from sandbox.loadgen import telemetry_messages
+from tests.ingest.conftest import Acks, inbound, retrier
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SQLiteStore]:
-    store = SQLiteStore(tmp_path / "readings.sqlite3")
-    try:
-        yield store
-    finally:
-        store.close()
+class Writer:
+    """The writer and the accountant after it, as a worker runs them one after the other."""
 
+    def __init__(self, engine: Engine, store: SQLiteStore, acks: Acks) -> None:
+        metrics = IngestMetrics()
+        registry_retry = retrier("registry", metrics)
+        self.writer = BatchWriter(
+            store=store,
+            registry=Registry(engine),
+            metrics=metrics,
+            store_retry=retrier("store", metrics),
+            registry_retry=registry_retry,
+        )
+        self.accountant = Accountant(
+            accounting=Accounting(engine), metrics=metrics, retry=registry_retry, ack=acks
+        )
 
-class Acks:
-    def __init__(self) -> None:
-        self.mids: list[int] = []
-
-    def __call__(self, messages: Sequence[Inbound]) -> None:
-        self.mids.extend(message.mid for message in messages)
-
-
-def make_writer(engine: Engine, store: SQLiteStore, acks: Acks) -> BatchWriter:
-    metrics = IngestMetrics()
-    retry = Retrier(max_s=1.0, abort=threading.Event(), metrics=metrics, outage=Outage())
-    return BatchWriter(
-        store=store,
-        registry=Registry(engine),
-        accounting=Accounting(engine),
-        metrics=metrics,
-        retry=retry,
-        ack=acks,
-    )
+    def write_and_account(self, batch: Batch) -> None:
+        self.accountant.account(self.writer.write(batch))
 
 
 def item(mid: int, topic: str, pack: TelemetryPack) -> Item:
-    inbound = Inbound(
-        topic=topic, payload=b"", mid=mid, qos=1, generation=1, received_s=time.monotonic()
-    )
-    return Item(inbound, pack)
+    return Item(inbound(mid, topic), pack)
 
 
 def test_new_points_of_several_buildings_are_registered_and_the_batch_acknowledged(
@@ -70,9 +54,9 @@ def test_new_points_of_several_buildings_are_registered_and_the_batch_acknowledg
         assert isinstance(decoded, TelemetryPack)
         batch.add(item(mid, message.topic, decoded))
     acks = Acks()
-    writer = make_writer(engine, store, acks)
+    writer = Writer(engine, store, acks)
 
-    writer.finish(writer.write(batch))
+    writer.write_and_account(batch)
 
     registry = Registry(engine)
     assert [b.id for b in registry.buildings()] == ["bygg-0000", "bygg-0001", "bygg-0002"]
@@ -94,9 +78,9 @@ def test_a_refused_point_group_leaves_the_others_registered_and_the_readings_sto
     batch.add(item(1, topics.telemetry("b1", "energy"), pack("b1", good)))
     batch.add(item(2, topics.telemetry("b2", "energy"), pack("b2", bad)))
     acks = Acks()
-    writer = make_writer(engine, store, acks)
+    writer = Writer(engine, store, acks)
 
-    writer.finish(writer.write(batch))
+    writer.write_and_account(batch)
 
     registry = Registry(engine)
     assert [row.point for row in registry.points("b1")] == ["el.meter"]

@@ -12,6 +12,7 @@ import pytest
 from byggpuls import wire
 from byggpuls.reading import BuildingInfo, Reading
 from byggpuls.registry import Registry, make_engine
+from cli.bootstrap import build_ingest
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from sandbox.loadgen import Message, Publisher, influx_series_counts, wait_until
@@ -49,14 +50,15 @@ def service(mosquitto: MosquittoServer, influx_url: str, tmp_path: Path) -> Iter
         ingest_metrics_port=0,
         ingest_batch_max_wait_ms=500,
     )
-    service = IngestService.from_settings(settings)
-    service.start()
-    assert service.wait_ready(30)
-    try:
-        yield service
-    finally:
-        service.stop()
-        service.close()
+    built = build_ingest(settings)
+    service = built.service
+    with built.resources:
+        service.start()
+        try:
+            assert service.wait_ready(30)
+            yield service
+        finally:
+            service.stop()
 
 
 def test_bad_input_is_dead_lettered_and_valid_traffic_continues(

@@ -5,11 +5,13 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
+from cli.bootstrap import build_ingest
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from sandbox.loadgen import (
@@ -28,18 +30,26 @@ OUTAGE_S = 30.0
 SHAPE = {"buildings": 8, "packs_per_building": 60, "points_per_pack": 10, "times_per_pack": 3}
 
 
+class Workers:
+    """Builds a test's workers: after the test, each is stopped and what it opened closed."""
+
+    def __init__(self, stack: ExitStack) -> None:
+        self._stack = stack
+
+    def build(self, settings: IngestSettings) -> IngestService:
+        built = build_ingest(settings)
+        self._stack.enter_context(built.resources)
+        self._stack.callback(built.service.stop)
+        return built.service
+
+
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[list[IngestService]]:
-    started: list[IngestService] = []
-    yield started
-    for service in started:
-        service.stop()
-        service.close()
+def start_worker(tmp_path: Path) -> Iterator[Workers]:
+    with ExitStack() as stack:
+        yield Workers(stack)
 
 
-def worker(
-    started: list[IngestService], *, mqtt_url: str, influx_url: str, tmp_path: Path
-) -> IngestService:
+def worker(started: Workers, *, mqtt_url: str, influx_url: str, tmp_path: Path) -> IngestService:
     settings = IngestSettings(
         mqtt_url=mqtt_url,
         influx_url=influx_url,
@@ -51,9 +61,8 @@ def worker(
         ingest_health_threshold_s=5,
         ingest_retry_max_s=2,
     )
-    service = IngestService.from_settings(settings)
+    service = started.build(settings)
     service.start()
-    started.append(service)
     assert service.wait_ready(30)
     return service
 
@@ -67,8 +76,10 @@ class Stream:
         self.chunks = [messages[i : i + chunk] for i in range(0, len(messages), chunk)]
         self.sent = 0
         self.error: BaseException | None = None
-        self.go = threading.Event()
-        self.go.set()
+        self._go = threading.Event()
+        self._go.set()
+        #: Set while the stream waits between two chunks, none of its messages in flight.
+        self._held = threading.Event()
         self._pause_s = pause_s
         self._publisher = Publisher(mqtt_url=mqtt_url, client_id="stream")
         self._thread = threading.Thread(target=self._run, daemon=True)
@@ -77,13 +88,27 @@ class Stream:
     def _run(self) -> None:
         try:
             for chunk in self.chunks:
-                self.go.wait()
+                if not self._go.is_set():
+                    self._held.set()
+                    self._go.wait()
+                    self._held.clear()
                 confirmed = self._publisher.publish(chunk, timeout_s=120, stall_s=5)
-                self.go.wait(self._pause_s)
                 assert confirmed == len(chunk)
                 self.sent += 1
+                time.sleep(self._pause_s)
         except BaseException as exc:
             self.error = exc
+        finally:
+            self._held.set()
+
+    def hold(self, *, timeout_s: float = 150.0) -> None:
+        """Stop after the chunk under way, and return once the broker has confirmed all of it."""
+        self._go.clear()
+        if not self._held.wait(timeout_s):
+            raise TimeoutError("the stream's chunk was not confirmed")
+
+    def resume(self) -> None:
+        self._go.set()
 
     def join(self) -> None:
         self._thread.join(180)
@@ -98,7 +123,7 @@ def written(service: IngestService) -> float:
 
 
 def test_influxdb_down_for_30_seconds(
-    start_worker: list[IngestService],
+    start_worker: Workers,
     mosquitto: MosquittoServer,
     influx_own: InfluxServer,
     tmp_path: Path,
@@ -114,8 +139,9 @@ def test_influxdb_down_for_30_seconds(
     assert wait_until(lambda: written(service) > 0, timeout_s=30)
     influx_own.stop()
     stopped = time.monotonic()
-    before = written(service)
     assert wait_until(lambda: httpx.get(health).status_code == 503, timeout_s=OUTAGE_S)
+    # Only now: a write answered just before InfluxDB stopped may still have been counted.
+    before = written(service)
     assert "store unreachable" in httpx.get(health).text
     time.sleep(max(OUTAGE_S - (time.monotonic() - stopped), 0.0))
     assert stream.sent == len(stream.chunks)  # all published while InfluxDB was down
@@ -135,7 +161,7 @@ def test_influxdb_down_for_30_seconds(
 
 
 def test_broker_restarted_mid_stream(
-    start_worker: list[IngestService],
+    start_worker: Workers,
     mosquitto: MosquittoServer,
     influx_url: str,
     tmp_path: Path,
@@ -147,12 +173,15 @@ def test_broker_restarted_mid_stream(
     assert wait_until(lambda: stream.sent >= len(stream.chunks) // 3, timeout_s=30)
     # Mosquitto 2.0.11 does not restore the $share subscription of a resumed session (fixed in
     # 2.0.12), so what is published before ingest subscribes again has no subscriber. Hold the
-    # gateways back until then; ingest's own unacknowledged messages are what is tested here.
-    stream.go.clear()
+    # gateways back until then, with none of their packs in flight (the publisher would resend
+    # those as soon as it is back); ingest's own unacknowledged messages are what is tested here.
+    stream.hold()
     generation = service.session.generation
     mosquitto.restart()
     assert wait_until(lambda: service.session.generation > generation, timeout_s=30)
-    stream.go.set()
+    # Connected is not subscribed yet: the broker has the subscription once it acknowledged it.
+    assert service.wait_ready(30)
+    stream.resume()
     stream.join()
 
     assert wait_until(
@@ -161,7 +190,7 @@ def test_broker_restarted_mid_stream(
 
 
 def test_not_ready_before_the_broker_has_the_subscription(
-    start_worker: list[IngestService], influx_url: str, tmp_path: Path
+    start_worker: Workers, influx_url: str, tmp_path: Path
 ) -> None:
     # A broker that is not there yet: the worker is alive (healthz) but must not be sent
     # traffic (readyz), or the broker, knowing no subscriber, would drop it.
@@ -173,8 +202,7 @@ def test_not_ready_before_the_broker_has_the_subscription(
         ingest_client_id="ingest-late",
         ingest_metrics_port=0,
     )
-    service = IngestService.from_settings(settings)
-    start_worker.append(service)
+    service = start_worker.build(settings)
     service.start()
     base = f"http://127.0.0.1:{service.metrics_port}"
     try:

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,6 +28,10 @@ from sandbox.servers import MosquittoServer, free_port
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[2]
+#: Measured on two cores: a worker was ready 4 s after its start with the machine otherwise
+#: quiet, 16 s after with six busy processes beside it, and 30 s were too few under the load of
+#: several test runs. This bound only ends a test whose worker never becomes ready.
+READY_TIMEOUT_S = 120.0
 
 
 class Worker:
@@ -44,7 +48,14 @@ class Worker:
             stdout=self._log,
             stderr=subprocess.STDOUT,
         )
-        assert wait_until(self.healthy, timeout_s=30), log.read_text()[-3000:]
+
+    def wait_healthy(self) -> None:
+        """Wait until it is ready for traffic; fail at once if it exits first."""
+        wait_until(
+            lambda: self.healthy() or self.process.poll() is not None,
+            timeout_s=READY_TIMEOUT_S,
+        )
+        assert self.healthy(), self.log_path.read_text()[-3000:]
 
     def healthy(self) -> bool:
         try:
@@ -83,6 +94,31 @@ class Worker:
         self._log.close()
         return code
 
+    def kill(self) -> None:
+        """End it for good, stopped (SIGSTOP) or not, unless it has ended."""
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        self._log.close()
+
+
+@pytest.fixture
+def start_worker() -> Iterator[Callable[[dict[str, str], Path], Worker]]:
+    """Starts workers and waits until each is ready; however the test ends, none outlives it."""
+    started: list[Worker] = []
+
+    def start(env: dict[str, str], log: Path) -> Worker:
+        worker = Worker(env=env, log=log)
+        started.append(worker)
+        worker.wait_healthy()
+        return worker
+
+    try:
+        yield start
+    finally:
+        for worker in started:
+            worker.kill()
+
 
 @pytest.fixture
 def worker_env(mosquitto: MosquittoServer, influx_url: str, tmp_path: Path) -> dict[str, str]:
@@ -106,15 +142,22 @@ def publisher(mosquitto: MosquittoServer) -> Iterator[Publisher]:
         client.close()
 
 
+StartWorker = Callable[[dict[str, str], Path], Worker]
+
+
 def test_killed_mid_batch_and_restarted_loses_nothing(
-    worker_env: dict[str, str], mosquitto: MosquittoServer, influx_url: str, tmp_path: Path
+    start_worker: StartWorker,
+    worker_env: dict[str, str],
+    mosquitto: MosquittoServer,
+    influx_url: str,
+    tmp_path: Path,
 ) -> None:
     # Small batches, so that the kill lands with many of them written and many not.
     worker_env |= {"BYGGPULS_INGEST_BATCH_SIZE": "400", "BYGGPULS_INGEST_BATCH_MAX_WAIT_MS": "20"}
     shape = {"buildings": 10, "packs_per_building": 60, "points_per_pack": 25, "times_per_pack": 8}
     expected = expected_series(**shape)
     total = sum(expected.values())
-    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    worker = start_worker(worker_env, tmp_path / "ingest.log")
     with publisher(mosquitto) as client:
         messages = list(telemetry_messages(**shape))
         assert client.publish(messages) == len(messages)
@@ -124,7 +167,7 @@ def test_killed_mid_batch_and_restarted_loses_nothing(
     assert worker.metric(written) < total, "the kill came too late to test anything"
     assert worker.end(signal.SIGKILL) == -signal.SIGKILL
 
-    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    worker = start_worker(worker_env, tmp_path / "ingest.log")
     try:
         assert wait_until(lambda: influx_series_counts(influx_url) == expected, timeout_s=60)
     finally:
@@ -142,11 +185,15 @@ def test_killed_mid_batch_and_restarted_loses_nothing(
 
 
 def test_a_burst_while_paused_is_delivered_whole(
-    worker_env: dict[str, str], mosquitto: MosquittoServer, influx_url: str, tmp_path: Path
+    start_worker: StartWorker,
+    worker_env: dict[str, str],
+    mosquitto: MosquittoServer,
+    influx_url: str,
+    tmp_path: Path,
 ) -> None:
     shape = {"buildings": 50, "packs_per_building": 100, "points_per_pack": 2, "times_per_pack": 1}
     expected = expected_series(**shape)
-    worker = Worker(env=worker_env, log=tmp_path / "ingest.log")
+    worker = start_worker(worker_env, tmp_path / "ingest.log")
     worker.process.send_signal(signal.SIGSTOP)
     try:
         with publisher(mosquitto) as client:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
+from byggpuls.registry import make_engine
+from byggpuls.registry.accounting import Accounting
+from cli.bootstrap import Built, build_ingest
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from sandbox.loadgen import (
@@ -21,7 +25,9 @@ from sandbox.servers import MosquittoServer
 pytestmark = pytest.mark.integration
 
 
-def worker(mosquitto: MosquittoServer, influx_url: str, data_dir: Path, name: str) -> IngestService:
+def worker(
+    mosquitto: MosquittoServer, influx_url: str, data_dir: Path, name: str
+) -> Built[IngestService]:
     settings = IngestSettings(
         mqtt_url=mosquitto.url,
         influx_url=influx_url,
@@ -31,23 +37,25 @@ def worker(mosquitto: MosquittoServer, influx_url: str, data_dir: Path, name: st
         ingest_metrics_port=0,
         ingest_batch_max_wait_ms=50,
     )
-    service = IngestService.from_settings(settings)
-    service.start()
-    assert service.wait_ready(30)
-    return service
+    built = build_ingest(settings)
+    built.resources.callback(built.service.stop)
+    built.service.start()
+    return built
 
 
 @pytest.fixture
 def workers(
     mosquitto: MosquittoServer, influx_url: str, tmp_path: Path
 ) -> Iterator[list[IngestService]]:
-    services = [worker(mosquitto, influx_url, tmp_path, f"ingest-{n}") for n in (1, 2)]
-    try:
-        yield services
-    finally:
+    with ExitStack() as stack:
+        services = []
+        for n in (1, 2):
+            built = worker(mosquitto, influx_url, tmp_path, f"ingest-{n}")
+            stack.enter_context(built.resources)
+            services.append(built.service)
         for service in services:
-            service.stop()
-            service.close()
+            assert service.wait_ready(30)
+        yield services
 
 
 def test_two_workers_write_each_reading_once(
@@ -73,6 +81,6 @@ def test_two_workers_write_each_reading_once(
     assert sum(written(s) for s in workers) == total
     # Both saw every pack, none twice: the accounting in the shared registry says so.
     (first, _) = workers
-    sequences = first._accounting.gateway_sequences()
+    sequences = Accounting(make_engine(first.settings.registry_url)).gateway_sequences()
     assert len(sequences) == 6
     assert all((row.packs, row.duplicates, row.missing) == (20, 0, 0) for row in sequences)

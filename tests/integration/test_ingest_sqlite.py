@@ -13,7 +13,7 @@ from byggpuls.registry import Registry, make_engine
 from byggpuls.registry.accounting import Accounting, day_of
 from byggpuls.storage.port import SeriesQuery
 from byggpuls.storage.sqlite import SQLiteStore
-from ingest.service import IngestService
+from cli.bootstrap import build_ingest
 from ingest.settings import IngestSettings
 from sandbox.loadgen import Message, Publisher, wait_until
 from sandbox.servers import MosquittoServer
@@ -74,7 +74,8 @@ def test_meta_status_and_telemetry_on_the_embedded_stores(
         publisher.session.wait_connected(10)
         publisher.session.publish(topics.meta("skole-01", "gw-1"), meta, retain=True)
         publisher.session.publish(topics.status("skole-01", "gw-1"), status, retain=True)
-        service = IngestService.from_settings(settings)
+        built = build_ingest(settings)
+        service = built.service
         service.start()
         try:
             registry = Registry(make_engine(settings.registry_url))
@@ -142,6 +143,6 @@ def test_meta_status_and_telemetry_on_the_embedded_stores(
             assert "byggpuls_ingest_sequence_gaps_total 1.0" in metrics
         finally:
             service.stop()
-            service.close()
+            built.resources.close()
     finally:
         publisher.close()
