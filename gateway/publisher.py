@@ -39,6 +39,9 @@ logger = logging.getLogger(__name__)
 CONTROL_MESSAGES: Final = 8
 #: Longest wait of the publisher thread when nothing wakes it.
 _IDLE_WAIT_SECONDS: Final = 1.0
+#: On a clean stop, how long the offline status waits for its PUBACK at least, when the packs
+#: in flight have taken the whole stop timeout.
+OFFLINE_STATUS_WAIT_S: Final = 1.0
 
 
 class SessionOptions(TypedDict):
@@ -149,16 +152,25 @@ class SpoolPublisher:
             self._thread.join(timeout_s)
             self._thread = None
         deadline = time.monotonic() + timeout_s
+        # Packs in flight get a moment first (fewer duplicates after the next start), so that
+        # the offline status then tells the spool as the gateway leaves it.
+        self._collect_acks()
+        while self._window and self.session.connected and time.monotonic() < deadline:
+            self._wake.wait(0.05)
+            self._wake.clear()
+            self._collect_acks()
         if self.session.connected:
             with self._lock:
                 info = self.session.publish(
                     self.status_topic, self._status_payload("offline"), qos=1, retain=True
                 )
-            # Give packs in flight a moment too: fewer duplicates after the next start.
-            while time.monotonic() < deadline and self.session.connected:
-                self._collect_acks()
-                if info.is_published() and not self._window:
-                    break
+            # At least a moment for the status itself, even when the packs took all the time.
+            status_deadline = max(deadline, time.monotonic() + OFFLINE_STATUS_WAIT_S)
+            while (
+                not info.is_published()
+                and self.session.connected
+                and time.monotonic() < status_deadline
+            ):
                 self._wake.wait(0.05)
                 self._wake.clear()
             if not info.is_published():

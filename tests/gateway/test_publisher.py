@@ -238,12 +238,15 @@ def test_the_status_is_republished_on_its_interval_and_when_the_spool_dropped(ri
     assert (status.spool_depth, status.spool_dropped) == (10, 4)
 
 
-def test_a_clean_stop_says_offline_and_waits_for_the_packs_in_flight(rig: Rig) -> None:
+def test_a_clean_stop_waits_for_the_packs_in_flight_then_says_offline(rig: Rig) -> None:
     rig.spool_packs(2)
     rig.session.connect()
     rig.publisher.step()
+    sent_before_stop = len(rig.session.sent)
     stopper = threading.Thread(target=rig.publisher.stop, kwargs={"timeout_s": 60.0})
     stopper.start()
+    # The packs in flight are answered; they leave the spool before the status is said.
+    rig.session.puback_all()
     offline = None
     while offline is None and stopper.is_alive():
         last = rig.session.sent[-1]
@@ -252,6 +255,9 @@ def test_a_clean_stop_says_offline_and_waits_for_the_packs_in_flight(rig: Rig) -
         time.sleep(0.01)
     assert offline is not None
     assert offline.retain
+    # It tells the spool as the gateway leaves it: both packs delivered.
+    assert wire.decode_status(offline.payload).spool_depth == 0
+    assert kinds(rig.session.sent[sent_before_stop:]) == ["status"]
     rig.session.puback_all()
     stopper.join(60.0)
     assert not stopper.is_alive()

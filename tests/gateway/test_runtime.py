@@ -85,6 +85,11 @@ def test_birth_comes_before_telemetry_and_a_clean_stop_says_offline(
     assert {p.point for p in meta.points} == {f"room{i}.temp" for i in range(4)}
 
     gateway.stop()
+    # The broker acknowledged the status to the gateway; the collector gets it a moment later.
+    wait_until(
+        lambda: getattr(collector.last_status(STATUS_TOPIC), "state", None) == "offline",
+        "the offline status",
+    )
     status = collector.last_status(STATUS_TOPIC)
     assert status.state == "offline"
     # Said by the gateway itself, not the broker's Last Will (which carries the state only).
