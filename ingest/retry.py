@@ -1,5 +1,8 @@
 """Retries of calls to one target (the store, the registry) with capped, jittered backoff.
 
+The delays are Byggpuls' one backoff policy (:func:`byggpuls.mqtt.backoff.backoff_delay`,
+equal jitter), from :data:`RETRY_FIRST_MAX_S` up to ``BYGGPULS_INGEST_RETRY_MAX_S``.
+
 A transient failure (:class:`~byggpuls.errors.StoreUnavailable`) is retried until the call
 succeeds or the worker shuts down, while nothing of the batch is acknowledged; a permanent one
 (:class:`~byggpuls.errors.StoreRejected`) goes to the caller at once. Each target has its own
@@ -21,16 +24,17 @@ from tenacity import (
     Retrying,
     retry_if_exception_type,
     stop_when_event_set,
-    wait_random_exponential,
 )
 
 from byggpuls.errors import StoreUnavailable
+from byggpuls.mqtt.backoff import backoff_delay
 from ingest.health import Outage
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-#: The first retry waits up to this long; each further one up to twice as long, to the cap.
+#: The first retry waits up to this long (at least half); each further one up to twice as long,
+#: to the cap.
 RETRY_FIRST_MAX_S = 0.2
 
 
@@ -86,9 +90,14 @@ class Retrier:
         def sleep(seconds: float) -> None:
             self._abort.wait(seconds)
 
+        def wait(state: RetryCallState) -> float:
+            return backoff_delay(
+                state.attempt_number - 1, first_s=RETRY_FIRST_MAX_S, max_s=self._max_s
+            )
+
         retrying = Retrying(
             retry=retry_if_exception_type(StoreUnavailable),
-            wait=wait_random_exponential(multiplier=RETRY_FIRST_MAX_S, max=self._max_s),
+            wait=wait,
             stop=stop_when_event_set(self._abort),
             sleep=sleep,
             before_sleep=before_sleep,

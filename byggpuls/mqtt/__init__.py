@@ -9,7 +9,12 @@
 - :mod:`byggpuls.mqtt.backoff`: the one retry delay policy (equal jitter, capped).
 """
 
-from byggpuls.mqtt.backoff import RECONNECT_MAX_SECONDS, RECONNECT_MIN_SECONDS, reconnect_delay
+from byggpuls.mqtt.backoff import (
+    RECONNECT_MAX_SECONDS,
+    RECONNECT_MIN_SECONDS,
+    backoff_delay,
+    reconnect_delay,
+)
 from byggpuls.mqtt.fake import FakePublish, FakeSession
 from byggpuls.mqtt.port import MessageHandler, Outgoing, PublishHandler, Session
 from byggpuls.mqtt.session import (
@@ -40,6 +45,7 @@ __all__ = [
     "Session",
     "TlsContext",
     "Will",
+    "backoff_delay",
     "check_settings",
     "reconnect_delay",
 ]
