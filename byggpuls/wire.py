@@ -19,6 +19,7 @@ Telemetry is a SenML pack per message on ``byggpuls/v1/{building}/{domain}``::
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
@@ -132,6 +133,11 @@ def _telemetry_of_records(payload: bytes, building: str, resolve: QuantityResolv
             raise PayloadError(
                 f"record {index}: relative or missing time; Byggpuls needs absolute times"
             )
+        time_ms = record.time * 1000.0
+        if not math.isfinite(time_ms):
+            raise PayloadError(
+                f"record {index} ({known[0]}): time {record.time!r} s is out of range"
+            )
         if record.value is not None:
             value = record.value
         elif record.bool_value is not None:
@@ -143,7 +149,7 @@ def _telemetry_of_records(payload: bytes, building: str, resolve: QuantityResolv
         # Positional: a named tuple is made fastest that way, and this runs once per reading.
         readings.append(
             Reading(
-                building, known[0], known[1], round(record.time * 1000.0), value, record.unit,
+                building, known[0], known[1], round(time_ms), value, record.unit,
                 known[2],
             )
         )  # fmt: skip
@@ -173,7 +179,10 @@ def _telemetry_of_columns(
             return None
         known[name, unit] = (point, *resolve(point, unit))
     points, quantities, zones = zip(*map(known.__getitem__, keys), strict=True)
-    times_ms = list(map(round, [time_s * 1000.0 for time_s in columns.times]))
+    scaled_ms = [time_s * 1000.0 for time_s in columns.times]
+    if not math.isfinite(sum(scaled_ms)):  # a time beyond any clock: the other path says which
+        return None
+    times_ms = list(map(round, scaled_ms))
     fields = zip(
         repeat(building), points, quantities, times_ms, columns.values, columns.units, zones
     )

@@ -221,3 +221,14 @@ def test_status_round_trips_and_the_will_says_offline() -> None:
     assert wire.decode_status(wire.OFFLINE).state == "offline"
     with pytest.raises(PayloadError, match="state"):
         wire.decode_status(b'{"state": "sleeping"}')
+
+
+def test_a_time_beyond_any_clock_is_refused_by_both_paths() -> None:
+    payload = (
+        b'[{"bn": "skole-01:", "bt": 1764201600, "n": "ahu1.sat", "u": "Cel", "v": 0,'
+        b' "gw": "gw-1", "seq": 0, "t": 1.797693134862316e+305},'
+        b' {"n": "ahu1.sat", "u": "Cel", "v": 0}]'
+    )
+    for decode in (wire.decode_telemetry, wire._telemetry_of_records):
+        with pytest.raises(PayloadError, match=r"record 0 \(ahu1.sat\): time .* out of range"):
+            decode(payload, building="skole-01", resolve=resolve)
