@@ -32,7 +32,9 @@ logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
-class DeadLetter:
+class PendingDeadLetter:
+    """A message refused at ``stage``, on its way to the registry's dead letters."""
+
     inbound: Inbound
     reason: str
     stage: str
@@ -77,7 +79,7 @@ class BatchWriter:
         Raises :class:`Aborted` when shutting down before it was durable (nothing acknowledged)
         and :class:`~byggpuls.errors.ConfigError` when the store refuses our credentials.
         """
-        dead: list[DeadLetter] = []
+        dead: list[PendingDeadLetter] = []
         packs: list[Pack] = []
         for item in batch.items:
             decoded = item.decoded
@@ -86,7 +88,8 @@ class BatchWriter:
             elif isinstance(decoded, MetaUpdate):
                 self._register_meta(item, decoded, dead)
             elif isinstance(decoded, Rejected):
-                dead.append(DeadLetter(item.inbound, decoded.reason, "decode", decoded.gateway))
+                letter = PendingDeadLetter(item.inbound, decoded.reason, "decode", decoded.gateway)
+                dead.append(letter)
         self._register_new_points(packs)
         written, refused = self._write_readings(packs)
         dead.extend(refused)
@@ -99,7 +102,7 @@ class BatchWriter:
 
     # -- registry -----------------------------------------------------------------------------
 
-    def _register_meta(self, item: Item, update: MetaUpdate, dead: list[DeadLetter]) -> None:
+    def _register_meta(self, item: Item, update: MetaUpdate, dead: list[PendingDeadLetter]) -> None:
         meta = update.meta
         try:
             self._registry_retry(lambda: self._registry.upsert_building(meta.building_info()))
@@ -112,7 +115,8 @@ class BatchWriter:
                 ),
             )
         except (InvalidValue, StoreRejected) as exc:
-            dead.append(DeadLetter(item.inbound, f"registry refused meta: {exc}", "registry"))
+            reason = f"registry refused meta: {exc}"
+            dead.append(PendingDeadLetter(item.inbound, reason, "registry"))
 
     def _register_new_points(self, packs: Sequence[Pack]) -> None:
         by_origin: dict[tuple[str, str], dict[str, PointInfo]] = defaultdict(dict)
@@ -140,7 +144,7 @@ class BatchWriter:
     def _upsert_points(self, groups: Sequence[tuple[str, str, list[PointInfo]]]) -> None:
         self._registry.upsert_point_groups(groups, source="telemetry")
 
-    def _dead_letter(self, letter: DeadLetter) -> None:
+    def _dead_letter(self, letter: PendingDeadLetter) -> None:
         inbound = letter.inbound
         self._registry_retry(
             lambda: self._registry.add_dead_letter(
@@ -160,7 +164,7 @@ class BatchWriter:
 
     # -- readings -----------------------------------------------------------------------------
 
-    def _write_readings(self, packs: Sequence[Pack]) -> tuple[list[Pack], list[DeadLetter]]:
+    def _write_readings(self, packs: Sequence[Pack]) -> tuple[list[Pack], list[PendingDeadLetter]]:
         """Write the packs' readings; narrow a refusal down to the packs that cause it."""
         if not packs:
             return [], []
@@ -171,7 +175,7 @@ class BatchWriter:
         except StoreRejected as exc:
             if len(packs) == 1:
                 inbound, pack = packs[0]
-                letter = DeadLetter(inbound, f"store refused: {exc}", "store", pack.gateway)
+                letter = PendingDeadLetter(inbound, f"store refused: {exc}", "store", pack.gateway)
                 return [], [letter]
             middle = len(packs) // 2
             good_a, bad_a = self._write_readings(packs[:middle])
@@ -181,4 +185,4 @@ class BatchWriter:
         return list(packs), []
 
 
-__all__ = ["BatchWriter", "DeadLetter", "Durable", "Pack"]
+__all__ = ["BatchWriter", "Durable", "Pack", "PendingDeadLetter"]
