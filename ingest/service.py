@@ -31,7 +31,7 @@ from typing import Any, Final, Protocol, TypeVar
 
 from prometheus_client import Gauge
 
-from byggpuls.mqtt import MqttSession
+from byggpuls.mqtt import Session
 from byggpuls.registry import Registry
 from byggpuls.registry.accounting import Accounting
 from byggpuls.storage.port import ReadingWriter
@@ -138,7 +138,7 @@ class IngestService:
         )
 
     @property
-    def session(self) -> MqttSession:
+    def session(self) -> Session:
         """The worker's MQTT connection."""
         return self.subscriber.session
 

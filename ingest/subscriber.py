@@ -1,7 +1,8 @@
 """The MQTT side of a worker: subscriptions in, messages queued, acknowledgements out in order.
 
-The first stage of the pipeline. It runs in the network thread of the
-:class:`~byggpuls.mqtt.MqttSession` it is given, and only wraps each message (with its
+The first stage of the pipeline. It runs in the network thread of the session it is given (a
+:class:`~byggpuls.mqtt.Session`: :class:`~byggpuls.mqtt.MqttSession` in a worker, a
+:class:`~byggpuls.mqtt.FakeSession` in a test), and only wraps each message (with its
 connection generation and receipt time) as an :class:`Inbound` and queues it. How many messages
 are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
 the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
@@ -20,7 +21,7 @@ from typing import Final
 import paho.mqtt.client as paho
 
 from byggpuls import topics
-from byggpuls.mqtt import MqttSession
+from byggpuls.mqtt import Session
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 
@@ -54,7 +55,7 @@ class Subscriber:
     """
 
     def __init__(
-        self, settings: IngestSettings, *, session: MqttSession, metrics: IngestMetrics
+        self, settings: IngestSettings, *, session: Session, metrics: IngestMetrics
     ) -> None:
         if not session.manual_ack:
             raise ValueError("ingest needs an MQTT session that acknowledges only when told")
@@ -114,7 +115,7 @@ class Subscriber:
 
     # -- network thread -------------------------------------------------------------------------
 
-    def _subscribe(self, session: MqttSession) -> None:
+    def _subscribe(self, session: Session) -> None:
         s = self.settings
         telemetry = (
             topics.shared(topics.TELEMETRY_FILTER, s.ingest_shared_group)

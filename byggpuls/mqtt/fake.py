@@ -46,8 +46,9 @@ class FakePublish:
 class FakeSession:
     """A session whose broker is the test: see the module's docstring."""
 
-    def __init__(self, *, client_id: str = "fake") -> None:
+    def __init__(self, *, client_id: str = "fake", manual_ack: bool = False) -> None:
         self.client_id = client_id
+        self.manual_ack = manual_ack
         self.on_connect: Callable[[FakeSession], None] | None = None
         self.on_message: MessageHandler | None = None
         self.on_publish: PublishHandler | None = None

@@ -40,6 +40,8 @@ class Session(Protocol):
     on_connect: Callable[[Any], None] | None
     on_message: MessageHandler | None
     on_publish: PublishHandler | None
+    #: Received QoS 1 messages are acknowledged only by :meth:`ack`, not on arrival.
+    manual_ack: bool
 
     @property
     def generation(self) -> int:

@@ -7,7 +7,7 @@ import time
 import paho.mqtt.client as paho
 import pytest
 
-from byggpuls.mqtt import MqttSession
+from byggpuls.mqtt import FakeSession, MqttSession
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
 from ingest.subscriber import BROKER_DROPPED_TOPIC, Subscriber
@@ -56,3 +56,36 @@ def test_messages_are_queued_in_order_and_in_flight_until_acknowledged(
     assert sample("byggpuls_ingest_oldest_unacknowledged_age_seconds") == 0.0
     assert sample("byggpuls_ingest_acks_dropped_total") == 2.0
     assert sample("byggpuls_ingest_messages_acknowledged_total") == 0.0
+
+
+def test_each_connection_subscribes_again_and_acks_only_what_came_on_it(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    session = FakeSession(client_id="ingest-unit", manual_ack=True)
+    subscriber = Subscriber(settings, session=session, metrics=metrics)
+    session.connect()
+    assert subscriber.subscribed
+    assert [f for f, _ in session.subscriptions] == [
+        "$share/ingest/byggpuls/v1/+/+",
+        "byggpuls/v1/+/meta/+",
+        "byggpuls/v1/+/status/+",
+        BROKER_DROPPED_TOPIC,
+    ]
+    session.deliver("byggpuls/v1/skole-01/energy", b"{}")
+    earlier = subscriber.inbound.get_nowait()
+
+    session.disconnect()
+    assert not subscriber.subscribed
+    session.connect()
+    assert subscriber.subscribed
+    assert len(session.subscriptions) == 8
+    session.deliver("byggpuls/v1/skole-01/energy", b"{}")
+    current = subscriber.inbound.get_nowait()
+
+    subscriber.ack([earlier, current])
+    # The broker delivers the earlier one again on this connection; only this one's is sent.
+    assert session.acks == [(current.mid, 1)]
+    sample = metrics.registry.get_sample_value
+    assert sample("byggpuls_ingest_messages_acknowledged_total") == 1.0
+    assert sample("byggpuls_ingest_acks_dropped_total") == 1.0
+    assert subscriber.inflight == 0
