@@ -85,7 +85,7 @@ def die_with_parent() -> Callable[[], None] | None:
     """
     if sys.platform != "linux" or threading.current_thread() is not threading.main_thread():
         return None
-    import ctypes  # only for starting children: every `byggpuls` command imports this module
+    import ctypes  # imported when a child is started, not with this module
 
     prctl = ctypes.CDLL(None, use_errno=True).prctl
     parent_pid = os.getpid()

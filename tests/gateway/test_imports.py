@@ -29,6 +29,7 @@ BUILD = textwrap.dedent(
     import json, sys
     from pathlib import Path
 
+    import cli.commands.gateway, cli.main  # what `byggpuls gateway` imports before it builds
     from cli.bootstrap import build_gateways
     from gateway.config import GatewayOptions, GatewaySettings
 
