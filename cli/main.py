@@ -17,7 +17,8 @@ class _Command(Protocol):
     def run(self, args: argparse.Namespace) -> int: ...
 
 
-#: Subcommand -> (module, one-line help). Modules are imported only when their command runs.
+#: Subcommand -> (module, one-line help). A module is imported only when its command runs, so
+#: ``byggpuls gateway`` loads neither the demo's supervisor nor the other services.
 COMMANDS = {
     "demo": (
         "sandbox.demo",
@@ -39,7 +40,12 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The command line; only the command that ``argv`` names gets its module imported.
+
+    Without ``argv`` every command's options are added (all modules imported).
+    """
+    chosen = set(COMMANDS) if argv is None else {_command_in(argv)}
     parser = argparse.ArgumentParser(
         prog="byggpuls",
         description=(
@@ -68,15 +74,28 @@ def build_parser() -> argparse.ArgumentParser:
             description=help_text,
             formatter_class=_HelpFormatter,
         )
-        module: _Command = importlib.import_module(module_name)
-        module.add_arguments(sub)
-        sub.set_defaults(_module=module)
+        if name in chosen:
+            module: _Command = importlib.import_module(module_name)
+            module.add_arguments(sub)
+            sub.set_defaults(_module=module)
     return parser
+
+
+def _command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option of ``byggpuls`` itself."""
+    words = iter(argv)
+    for word in words:
+        if word == "--log-level":
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; 2 when a setting is wrong, said in one paragraph on stderr."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     module: _Command = args._module
     try:

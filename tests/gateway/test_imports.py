@@ -29,9 +29,11 @@ BUILD = textwrap.dedent(
     import json, sys
     from pathlib import Path
 
-    import cli.commands.gateway, cli.main  # what `byggpuls gateway` imports before it builds
     from cli.bootstrap import build_gateways
+    from cli.main import build_parser
     from gateway.config import GatewayOptions, GatewaySettings
+
+    build_parser(["gateway", "--config", sys.argv[1]])  # what `byggpuls gateway` imports first
 
     settings = GatewaySettings(mqtt_url="mqtt://127.0.0.1:1883", data_dir=Path(sys.argv[2]))
     built = build_gateways(settings, GatewayOptions(config=Path(sys.argv[1])))
