@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timedelta
 
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from byggpuls.calendar import TIMEZONE
 from byggpuls.registry.accounting import Accounting, PackTally
+from byggpuls.registry.models import POINTS
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
 
@@ -14,9 +17,16 @@ SCHOOL = "nordnes-skole"
 PAST_DAY = date(2026, 1, 12)
 
 
+def described_since(registry: Registry, moment: datetime) -> None:
+    """Date every point back to ``moment``, as if their gateways had described them then."""
+    with registry.engine.begin() as conn:
+        conn.execute(sa.update(POINTS).values(first_seen=moment))
+
+
 def test_counts_per_point_and_gaps_per_gateway(
     registry: Registry, store: SQLiteStore, findings: dict[str, int], make_client
 ) -> None:
+    described_since(registry, datetime(2026, 1, 1, tzinfo=TIMEZONE))
     accounting = Accounting(registry.engine)
     # Packs 1, 2 and 4 of the gateway arrived, pack 2 twice; 3 never did.
     accounting.record(
@@ -51,18 +61,44 @@ def test_counts_per_point_and_gaps_per_gateway(
     due = sum(p["expected"] for p in body["points"] if p["expected"] is not None)
     assert body["expected"] == due
     assert body["received"] == sum(p["received"] for p in body["points"] if p["expected"])
+    # Four room points sent nothing and district heating one reading of 1440.
+    assert points["dh.power"]["missing"] == 1439
+    assert body["missing"] == 1439 + 4 * 1440
+    assert body["ratio"] == (body["expected"] - body["missing"]) / body["expected"]
+    assert body["uncountable"] == ["ahu1.supply_air_temp"]
+    assert points["ahu1.supply_air_temp"]["expected"] is None
+
+
+def test_a_day_before_the_points_were_described_owes_nothing(
+    client: TestClient, findings: dict[str, int]
+) -> None:
+    body = client.get(
+        f"/api/v1/buildings/{SCHOOL}/completeness", params={"day": PAST_DAY.isoformat()}
+    ).json()
+    assert (body["expected"], body["missing"], body["ratio"]) == (0, 0, None)
 
 
 def test_today_is_the_default_and_counts_only_the_part_that_passed(
-    client: TestClient, findings: dict[str, int]
+    client: TestClient, registry: Registry, findings: dict[str, int]
 ) -> None:
+    described_since(registry, datetime.now(TIMEZONE) - timedelta(days=3))
     body = client.get(f"/api/v1/buildings/{SCHOOL}/completeness").json()
-    today = datetime.now(UTC)
+    today = datetime.now(TIMEZONE)
     assert body["day"] == today.date().isoformat()
     el = next(p for p in body["points"] if p["point"] == "el.power")
-    passed_minutes = today.hour * 60 + today.minute
+    midnight = datetime.combine(today.date(), datetime.min.time(), tzinfo=TIMEZONE)
+    passed_minutes = int((today.timestamp() - midnight.timestamp()) // 60)
     assert passed_minutes - 1 <= el["expected"] <= passed_minutes + 1
     assert body["gateways"] == []
+
+
+def test_the_openapi_description_says_how_expected_is_counted(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"][
+        "/api/v1/buildings/{building_id}/completeness"
+    ]["get"]
+    assert "interval_s" in operation["description"]
+    assert "Europe/Oslo" in operation["description"]
+    assert "first saw the point" in operation["description"]
 
 
 def test_unknown_building_and_bad_day_are_problems(
