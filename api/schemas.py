@@ -265,6 +265,10 @@ class PointCompleteness(BaseModel):
     """How many readings of one point arrived on the day, against how many were due."""
 
     point: str = Field(examples=["el.power"])
+    gateway: str | None = Field(
+        description="The gateway that described the point; null if only its data was seen.",
+        examples=["gw-skole-01"],
+    )
     received: int = Field(description="Readings stored for the day.", examples=[1438])
     expected: int | None = Field(
         description=(
@@ -296,6 +300,12 @@ class GatewayCompleteness(BaseModel):
     duplicates: int = Field(description="Packs received more than once (resent or redelivered).")
     missing_packs: int = Field(
         description="Sequence numbers between the lowest and highest seen that never arrived."
+    )
+    missing_readings: int = Field(
+        description=(
+            "Readings the points the gateway described owed on the day and did not deliver: "
+            "the time it was down shows here, though it numbered no packs then."
+        )
     )
     first_seq: int
     last_seq: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
 from datetime import date, datetime
 from typing import Annotated
 
@@ -41,7 +42,8 @@ async def read_completeness(
     listed as uncountable and left out of the totals rather than guessed at.
 
     Per gateway: packs received, packs repeated, packs missing between the lowest and highest
-    sequence number seen, and its last status, including readings its spool had to drop."""
+    sequence number seen (all time), readings its points owed on ``day`` that did not arrive,
+    and its last status, including readings its spool had to drop."""
     building = await workers.run(registry.building, building_id)
     if building is None:
         raise problems.not_found(f"There is no building {building_id!r}.")
@@ -54,6 +56,7 @@ async def read_completeness(
     points = [
         schemas.PointCompleteness(
             point=row.point,
+            gateway=row.gateway,
             received=row.received,
             expected=row.expected,
             missing=row.missing,
@@ -66,6 +69,9 @@ async def read_completeness(
     received = sum(row.received for row in countable)
     expected = sum(row.expected or 0 for row in countable)
     missing = sum(row.missing or 0 for row in countable)
+    missing_of: dict[str | None, int] = defaultdict(int)
+    for row in countable:
+        missing_of[row.gateway] += row.missing or 0
     state_of = {state.gateway: state for state in states}
     gateways = []
     for sequence in sequences:
@@ -76,6 +82,7 @@ async def read_completeness(
                 packs=sequence.packs,
                 duplicates=sequence.duplicates,
                 missing_packs=sequence.missing,
+                missing_readings=missing_of[sequence.gateway],
                 first_seq=sequence.first_seq,
                 last_seq=sequence.last_seq,
                 last_seen=sequence.last_seen,

@@ -282,15 +282,16 @@ class Accounting(sql.Repository):
         counted = sa.select(DAY_READINGS.c.point_id, DAY_READINGS.c.readings).where(
             DAY_READINGS.c.building_id == building, DAY_READINGS.c.day == day
         )
-        described = sa.select(POINTS.c.point_id, POINTS.c.interval_s, POINTS.c.first_seen).where(
-            POINTS.c.building_id == building
-        )
+        described = sa.select(
+            POINTS.c.point_id, POINTS.c.gateway, POINTS.c.interval_s, POINTS.c.first_seen
+        ).where(POINTS.c.building_id == building)
         with self._reading() as session:
             points = {row.point_id: row for row in session.execute(described)}
             received = {row.point_id: int(row.readings) for row in session.execute(counted)}
         rows = []
         for point in sorted(points.keys() | received.keys()):
             described_point = points.get(point)
+            gateway = None if described_point is None else described_point.gateway
             interval_s = None if described_point is None else described_point.interval_s
             expected = None
             if described_point is not None and interval_s:
@@ -303,6 +304,7 @@ class Accounting(sql.Repository):
                 CompletenessRow(
                     building=building,
                     point=point,
+                    gateway=gateway,
                     day=day,
                     received=received.get(point, 0),
                     interval_s=interval_s,

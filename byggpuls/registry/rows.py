@@ -261,6 +261,8 @@ class CompletenessRow:
 
     building: str
     point: str
+    #: The gateway whose birth message described the point, if one did.
+    gateway: str | None
     day: date
     received: int
     interval_s: int | None

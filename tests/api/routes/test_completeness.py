@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
@@ -67,6 +68,32 @@ def test_counts_per_point_and_gaps_per_gateway(
     assert body["ratio"] == (body["expected"] - body["missing"]) / body["expected"]
     assert body["uncountable"] == ["ahu1.supply_air_temp"]
     assert points["ahu1.supply_air_temp"]["expected"] is None
+
+
+def test_a_gateway_that_was_down_shows_as_missing_readings(
+    registry: Registry, store: SQLiteStore, findings: dict[str, int], make_client
+) -> None:
+    described_since(registry, datetime(2026, 1, 1, tzinfo=TIMEZONE))
+    countable = ["dh.power", "el.power", "room-101.co2", "room-101.temp", "room-102.co2"]
+    countable.append("room-102.temp")
+    # The gateway was down for ten minutes: it sampled nothing then, so numbered no packs.
+    Accounting(registry.engine).record(
+        [PackTally(SCHOOL, "gw1", 1, {(point, PAST_DAY): 1440 - 10 for point in countable})]
+    )
+    client: TestClient = make_client(store=store, registry=registry)
+
+    body = client.get(
+        f"/api/v1/buildings/{SCHOOL}/completeness", params={"day": PAST_DAY.isoformat()}
+    ).json()
+
+    (gateway,) = body["gateways"]
+    assert (gateway["missing_packs"], gateway["missing_readings"]) == (0, 6 * 10)
+    assert {p["point"]: p["missing"] for p in body["points"] if p["expected"]} == dict.fromkeys(
+        countable, 10
+    )
+    assert all(p["gateway"] == "gw1" for p in body["points"])
+    assert (body["expected"], body["missing"]) == (6 * 1440, 6 * 10)
+    assert body["ratio"] == pytest.approx(1 - 10 / 1440)
 
 
 def test_a_day_before_the_points_were_described_owes_nothing(

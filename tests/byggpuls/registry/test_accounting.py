@@ -166,6 +166,7 @@ def test_a_gateway_down_for_ten_minutes_misses_those_readings(engine: Engine) ->
     # Ten minutes: ten readings of a point reporting every minute, two of one every five.
     assert {row.point: row.missing for row in rows} == {"p1": 10, "p2": 2, "q1": 0}
     assert {row.point: row.expected for row in rows} == {"p1": 1440, "p2": 288, "q1": 1440}
+    assert {row.point: row.gateway for row in rows} == {"p1": "gw-1", "p2": "gw-1", "q1": "gw-2"}
     # The gateway numbered no packs while it was down: its sequence shows no gap.
     assert [row.missing for row in accounting.gateway_sequences("skole-01")] == [0, 0]
 

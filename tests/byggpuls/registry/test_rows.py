@@ -86,7 +86,13 @@ def test_a_point_row_is_its_description_with_its_origin() -> None:
 def test_nothing_expected_yet_has_no_ratio() -> None:
     # A day that has only just begun: no reading is due, so no share of them can be given.
     row = CompletenessRow(
-        building="b1", point="p1", day=NOW.date(), received=3, interval_s=60, expected=0
+        building="b1",
+        point="p1",
+        gateway="gw1",
+        day=NOW.date(),
+        received=3,
+        interval_s=60,
+        expected=0,
     )
     assert row.ratio is None
     assert (row.countable, row.missing) == (True, 0)
@@ -94,6 +100,12 @@ def test_nothing_expected_yet_has_no_ratio() -> None:
 
 def test_a_point_without_an_interval_is_not_countable() -> None:
     row = CompletenessRow(
-        building="b1", point="p1", day=NOW.date(), received=3, interval_s=None, expected=None
+        building="b1",
+        point="p1",
+        gateway=None,
+        day=NOW.date(),
+        received=3,
+        interval_s=None,
+        expected=None,
     )
     assert (row.countable, row.missing, row.ratio) == (False, None, None)
