@@ -265,13 +265,31 @@ class PointCompleteness(BaseModel):
     """How many readings of one point arrived on the day, against how many were due."""
 
     point: str = Field(examples=["el.power"])
+    gateway: str | None = Field(
+        description="The gateway that described the point; null if only its data was seen.",
+        examples=["gw-skole-01"],
+    )
     received: int = Field(description="Readings stored for the day.", examples=[1438])
     expected: int | None = Field(
-        description="Readings due so far from the point's interval; null without an interval.",
+        description=(
+            "Readings due: one every interval_s from the later of the day's start and the time "
+            "the point was first described, to the earlier of the day's end and now. Null when "
+            "the point has no interval: it is not countable."
+        ),
         examples=[1440],
     )
+    missing: int | None = Field(
+        description="Readings due that did not arrive (expected - received, at least 0).",
+        examples=[2],
+    )
     interval_s: int | None = Field(description="The point's reporting interval, s.", examples=[60])
-    ratio: float | None = Field(description="received / expected.", examples=[0.9986])
+    ratio: float | None = Field(
+        description=(
+            "received / expected; above 1 when readings from before the point was described "
+            "arrived. Null when nothing was due."
+        ),
+        examples=[0.9986],
+    )
 
 
 class GatewayCompleteness(BaseModel):
@@ -282,6 +300,12 @@ class GatewayCompleteness(BaseModel):
     duplicates: int = Field(description="Packs received more than once (resent or redelivered).")
     missing_packs: int = Field(
         description="Sequence numbers between the lowest and highest seen that never arrived."
+    )
+    missing_readings: int = Field(
+        description=(
+            "Readings the points the gateway described owed on the day and did not deliver: "
+            "the time it was down shows here, though it numbered no packs then."
+        )
     )
     first_seq: int
     last_seq: int
@@ -294,12 +318,24 @@ class GatewayCompleteness(BaseModel):
 
 
 class Completeness(BaseModel):
-    """Data completeness of a building on one UTC day."""
+    """Data completeness of a building on one local (Europe/Oslo) day."""
 
     building: str = Field(examples=["skole-01"])
-    day: date
-    received: int = Field(description="Readings received of points with an interval.")
-    expected: int = Field(description="Readings due of points with an interval.")
-    ratio: float | None = Field(description="received / expected; null when nothing was due.")
+    day: date = Field(description="The local day: 23 or 25 hours long when the clocks change.")
+    received: int = Field(description="Readings received of the countable points.")
+    expected: int = Field(description="Readings due of the countable points.")
+    missing: int = Field(
+        description=(
+            "Readings due that did not arrive, summed point by point, so that one point's "
+            "surplus never hides another's gap; a gateway that was down shows here."
+        )
+    )
+    ratio: float | None = Field(
+        description="(expected - missing) / expected; null when nothing was due."
+    )
+    uncountable: list[str] = Field(
+        description="Points without a reporting interval, whose readings cannot be counted.",
+        examples=[["ahu1.supply_air_temp"]],
+    )
     points: list[PointCompleteness]
     gateways: list[GatewayCompleteness]

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections import Counter
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from byggpuls.errors import StoreRejected
 from byggpuls.registry import InvalidValue
-from byggpuls.registry.accounting import Accounting, PackTally, day_of
+from byggpuls.registry.accounting import Accounting, PackTally, readings_per_day
 from ingest.decode import StatusUpdate
 from ingest.metrics import IngestMetrics
 from ingest.retry import Retrier
@@ -27,7 +26,6 @@ from ingest.writer import Durable, Pack
 
 logger = logging.getLogger(__name__)
 
-MS_PER_DAY: Final = 86_400_000
 #: After start, the first pruning waits this long; then one follows every PRUNE_INTERVAL_S.
 PRUNE_FIRST_AFTER_S: Final = 60.0
 PRUNE_INTERVAL_S: Final = 3600.0
@@ -78,18 +76,14 @@ class Accountant:
     def _tally(self, written: Sequence[Pack]) -> None:
         tallies = []
         for _, pack in written:
-            days: Counter[tuple[str, int]] = Counter(
-                (reading.point, reading.time_ms // MS_PER_DAY) for reading in pack.readings
-            )
             tallies.append(
                 PackTally(
                     building=pack.building,
                     gateway=pack.gateway,
                     seq=pack.seq,
-                    readings={
-                        (point, day_of(day * MS_PER_DAY)): count
-                        for (point, day), count in days.items()
-                    },
+                    readings=readings_per_day(
+                        (reading.point, reading.time_ms) for reading in pack.readings
+                    ),
                 )
             )
         if not tallies:

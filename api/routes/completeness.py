@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, date, datetime
+from collections import defaultdict
+from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
@@ -11,6 +12,7 @@ from fastapi import APIRouter, Path, Query
 from api import problems, schemas
 from api.deps import AccountingDep, RegistryDep, WorkersDep
 from api.openapi import responses
+from byggpuls.calendar import TIMEZONE
 
 router = APIRouter(prefix="/buildings", tags=["buildings"])
 
@@ -28,17 +30,24 @@ async def read_completeness(
     workers: WorkersDep,
     day: Annotated[
         date | None,
-        Query(description="The UTC day, YYYY-MM-DD. Default: today (so far)."),
+        Query(description="The local (Europe/Oslo) day, YYYY-MM-DD. Default: today (so far)."),
     ] = None,
 ) -> schemas.Completeness:
-    """Per point: readings received on ``day`` and readings expected from the point's reporting
-    interval (for today, in the part of the day that has passed). Per gateway: packs received,
-    packs repeated, packs missing between the lowest and highest sequence number seen, and its
-    last status, including readings its spool had to drop."""
+    """Per point: readings received on ``day`` against readings expected. A point is expected
+    to report once every ``interval_s`` (from its gateway's meta) from the later of the day's
+    start and the time the registry first saw the point, to the earlier of the day's end and
+    now. Days run from midnight to midnight in Europe/Oslo, so they are 23 or 25 hours long
+    when the clocks change; a day before a point existed expects nothing of it; readings a
+    gateway did not send while it was down are missing. A point without ``interval_s`` is
+    listed as uncountable and left out of the totals rather than guessed at.
+
+    Per gateway: packs received, packs repeated, packs missing between the lowest and highest
+    sequence number seen (all time), readings its points owed on ``day`` that did not arrive,
+    and its last status, including readings its spool had to drop."""
     building = await workers.run(registry.building, building_id)
     if building is None:
         raise problems.not_found(f"There is no building {building_id!r}.")
-    day = day or datetime.now(UTC).date()
+    day = day or datetime.now(TIMEZONE).date()
     rows, sequences, states = await asyncio.gather(
         workers.run(accounting.completeness, building_id, day),
         workers.run(accounting.gateway_sequences, building_id),
@@ -47,16 +56,22 @@ async def read_completeness(
     points = [
         schemas.PointCompleteness(
             point=row.point,
+            gateway=row.gateway,
             received=row.received,
             expected=row.expected,
+            missing=row.missing,
             interval_s=row.interval_s,
             ratio=row.ratio,
         )
         for row in rows
     ]
-    with_expectation = [row for row in rows if row.expected is not None]
-    received = sum(row.received for row in with_expectation)
-    expected = sum(row.expected or 0 for row in with_expectation)
+    countable = [row for row in rows if row.countable]
+    received = sum(row.received for row in countable)
+    expected = sum(row.expected or 0 for row in countable)
+    missing = sum(row.missing or 0 for row in countable)
+    missing_of: dict[str | None, int] = defaultdict(int)
+    for row in countable:
+        missing_of[row.gateway] += row.missing or 0
     state_of = {state.gateway: state for state in states}
     gateways = []
     for sequence in sequences:
@@ -67,6 +82,7 @@ async def read_completeness(
                 packs=sequence.packs,
                 duplicates=sequence.duplicates,
                 missing_packs=sequence.missing,
+                missing_readings=missing_of[sequence.gateway],
                 first_seq=sequence.first_seq,
                 last_seq=sequence.last_seq,
                 last_seen=sequence.last_seen,
@@ -80,7 +96,9 @@ async def read_completeness(
         day=day,
         received=received,
         expected=expected,
-        ratio=received / expected if expected else None,
+        missing=missing,
+        ratio=(expected - missing) / expected if expected else None,
+        uncountable=[row.point for row in rows if not row.countable],
         points=points,
         gateways=gateways,
     )

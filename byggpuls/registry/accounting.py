@@ -10,23 +10,23 @@ per batch does it all with atomic statements, so any number of ingest workers ca
 - ``gateway_sequences`` keeps per gateway the packs seen, the duplicates and the lowest and
   highest sequence number; ``missing = last_seq - first_seq + 1 - packs`` (packs still in flight
   at another worker show as missing for a moment).
-- ``point_day_readings`` counts readings per building, point and UTC day, incremented
-  (``readings = readings + n``); :meth:`Accounting.completeness` sets them against what the
-  point's ``interval_s`` promises.
+- ``point_day_readings`` counts readings per building, point and local (Europe/Oslo) day,
+  incremented (``readings = readings + n``); :meth:`Accounting.completeness` sets them against
+  what the point's ``interval_s`` promises since the registry first saw the point.
 - ``gateway_states`` keeps the last ``status`` of each gateway (online/offline, spool depth and
   readings the spool dropped).
 
 Receipts are only needed to recognise repeats; :meth:`Accounting.prune_receipts` removes old
 ones (the totals stay). The tables are declared in :mod:`~byggpuls.registry.models`; the values
-(:class:`PackTally`, the rows, :func:`day_of`) live in :mod:`~byggpuls.registry.rows` and are
-importable from here too.
+(:class:`PackTally`, the rows, :func:`day_of`, :func:`readings_per_day`) live in
+:mod:`~byggpuls.registry.rows` and are importable from here too.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Final
 
 import sqlalchemy as sa
@@ -36,13 +36,15 @@ from byggpuls.registry import _checks as check
 from byggpuls.registry import _sql as sql
 from byggpuls.registry.models import DAY_READINGS, POINTS, RECEIPTS, SEQUENCES, STATES
 from byggpuls.registry.rows import (
-    SECONDS_PER_DAY,
     CompletenessRow,
     GatewaySequenceRow,
     GatewayStateRow,
     PackTally,
     RecordResult,
     day_of,
+    local_day_bounds,
+    readings_due,
+    readings_per_day,
 )
 
 #: The rows call the ``building_id`` column ``building``.
@@ -265,40 +267,48 @@ class Accounting(sql.Repository):
     def completeness(
         self, building: str, day: date, *, now: datetime | None = None
     ) -> list[CompletenessRow]:
-        """Readings received versus expected for every point of ``building`` on UTC ``day``.
+        """Readings received versus due for every point of ``building`` on local ``day``.
 
-        Expected is ``seconds of the day passed / interval_s`` (all of a past day, none of a
-        future one); points without ``interval_s`` have ``expected=None``. Points that sent
-        readings but are not in the registry are included too.
+        A point owes one reading every ``interval_s`` from the later of the day's start
+        (Europe/Oslo midnight: days are 23 or 25 hours long when the clocks change) and the
+        time the registry first saw the point, to the earlier of the day's end and ``now``.
+        So a day before a point existed owes nothing, and a gateway that was down owes the
+        readings it did not send. Points without ``interval_s`` have ``expected=None``: they
+        cannot be counted. Points that sent readings but are not in the registry are included
+        too, equally without ``expected``.
         """
         now = check.aware(now or check.now_utc(), what="now")
-        start = datetime(day.year, day.month, day.day, tzinfo=UTC)
-        elapsed_s = min(max((now - start).total_seconds(), 0.0), float(SECONDS_PER_DAY))
-        counted = (
-            sa.select(DAY_READINGS.c.point_id, DAY_READINGS.c.readings)
-            .where(DAY_READINGS.c.building_id == building, DAY_READINGS.c.day == day)
-            .subquery()
+        start, end = local_day_bounds(day)
+        counted = sa.select(DAY_READINGS.c.point_id, DAY_READINGS.c.readings).where(
+            DAY_READINGS.c.building_id == building, DAY_READINGS.c.day == day
         )
-        described = sa.select(POINTS.c.point_id, POINTS.c.interval_s).where(
-            POINTS.c.building_id == building
-        )
+        described = sa.select(
+            POINTS.c.point_id, POINTS.c.gateway, POINTS.c.interval_s, POINTS.c.first_seen
+        ).where(POINTS.c.building_id == building)
         with self._reading() as session:
-            intervals = {row.point_id: row.interval_s for row in session.execute(described)}
-            received = {
-                row.point_id: int(row.readings)
-                for row in session.execute(sa.select(counted.c.point_id, counted.c.readings))
-            }
+            points = {row.point_id: row for row in session.execute(described)}
+            received = {row.point_id: int(row.readings) for row in session.execute(counted)}
         rows = []
-        for point in sorted(intervals.keys() | received.keys()):
-            interval_s = intervals.get(point)
+        for point in sorted(points.keys() | received.keys()):
+            described_point = points.get(point)
+            gateway = None if described_point is None else described_point.gateway
+            interval_s = None if described_point is None else described_point.interval_s
+            expected = None
+            if described_point is not None and interval_s:
+                expected = readings_due(
+                    start=max(start, described_point.first_seen),
+                    end=min(end, now),
+                    interval_s=interval_s,
+                )
             rows.append(
                 CompletenessRow(
                     building=building,
                     point=point,
+                    gateway=gateway,
                     day=day,
                     received=received.get(point, 0),
                     interval_s=interval_s,
-                    expected=None if not interval_s else int(elapsed_s // interval_s),
+                    expected=expected,
                 )
             )
         return rows
@@ -366,4 +376,5 @@ __all__ = [
     "PackTally",
     "RecordResult",
     "day_of",
+    "readings_per_day",
 ]

@@ -181,7 +181,7 @@ class GatewaySequence(Base):
 
 
 class PointDayReadings(Base):
-    """How many readings of a point arrived on one UTC day."""
+    """How many readings of a point arrived on one local (Europe/Oslo) day."""
 
     __tablename__ = "point_day_readings"
 

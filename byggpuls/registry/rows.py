@@ -7,16 +7,21 @@ The repositories (:mod:`~byggpuls.registry.buildings`, ``points``, ``dead_letter
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any, Final, Protocol, TypeVar
 
+from byggpuls.calendar import TIMEZONE
 from byggpuls.reading import BuildingInfo, PointInfo
 
 DescriptionT = TypeVar("DescriptionT", BuildingInfo, PointInfo)
-SECONDS_PER_DAY: Final = 86_400
+MS_PER_HOUR: Final = 3_600_000
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND: Final = timedelta(microseconds=1)
 
 
 class PointSource(StrEnum):
@@ -162,8 +167,46 @@ class FindingRow:
 
 
 def day_of(time_ms: int) -> date:
-    """The UTC day of a time in milliseconds since the epoch."""
-    return date(1970, 1, 1) + timedelta(days=time_ms // (SECONDS_PER_DAY * 1000))
+    """The local (Europe/Oslo) day of a time in milliseconds since the epoch.
+
+    Completeness is counted per local day, the day a building's people live by.
+    """
+    return _day_of_utc_hour(time_ms // MS_PER_HOUR)
+
+
+@lru_cache(maxsize=65_536)
+def _day_of_utc_hour(utc_hour: int) -> date:
+    # Oslo's offset is whole hours and changes only at whole UTC hours, so every moment of a
+    # UTC hour falls on the same local day: one zone lookup per hour, not one per reading.
+    return datetime.fromtimestamp(utc_hour * 3600, tz=TIMEZONE).date()
+
+
+def readings_per_day(points_and_times_ms: Iterable[tuple[str, int]]) -> dict[tuple[str, date], int]:
+    """How many readings each point has on each local day, from (point, time in ms) pairs."""
+    hours = Counter((point, time_ms // MS_PER_HOUR) for point, time_ms in points_and_times_ms)
+    days: Counter[tuple[str, date]] = Counter()
+    for (point, utc_hour), readings in hours.items():
+        days[point, _day_of_utc_hour(utc_hour)] += readings
+    return dict(days)
+
+
+def local_day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The start and end of a local day: 24 hours long, or 23 and 25 when the clocks change."""
+    start = datetime.combine(day, time(), tzinfo=TIMEZONE)
+    end = datetime.combine(day + timedelta(days=1), time(), tzinfo=TIMEZONE)
+    return start, end
+
+
+def readings_due(*, start: datetime, end: datetime, interval_s: int) -> int:
+    """How many readings a point reporting every ``interval_s`` owes in ``[start, end)``.
+
+    Gateways sample at whole multiples of the interval since the epoch, so this counts those
+    instants in the window (none when it is empty).
+    """
+    step_us = interval_s * 1_000_000
+    first = -((_EPOCH - start) // _MICROSECOND // step_us)  # ceiling division
+    after_last = -((_EPOCH - end) // _MICROSECOND // step_us)
+    return max(after_last - first, 0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +216,8 @@ class PackTally:
     building: str
     gateway: str
     seq: int
-    #: (point, UTC day) -> readings of that point on that day in this pack.
+    #: (point, local day) -> readings of that point on that day in this pack
+    #: (:func:`readings_per_day` counts them).
     readings: Mapping[tuple[str, date], int] = field(default_factory=dict)
 
 
@@ -207,15 +251,36 @@ class RecordResult:
 
 @dataclass(frozen=True, slots=True)
 class CompletenessRow:
-    """Readings of one point on one day: how many arrived and how many its interval promises."""
+    """Readings of one point on one local day: how many arrived and how many it owed.
+
+    A point owes a reading every ``interval_s`` from the time it was first described (or the
+    start of the day, if later) until the end of the day (or now, if earlier). Readings that
+    arrive from before it was described count as received, so ``received`` may exceed
+    ``expected``.
+    """
 
     building: str
     point: str
+    #: The gateway whose birth message described the point, if one did.
+    gateway: str | None
     day: date
     received: int
     interval_s: int | None
-    #: Readings due in the part of the day that has passed; None without an ``interval_s``.
+    #: Readings due in the part of the day the point existed and that has passed; None when
+    #: the point has no ``interval_s`` (or is not in the registry): not countable, not guessed.
     expected: int | None
+
+    @property
+    def countable(self) -> bool:
+        """Whether the point's interval is known, so that its readings can be counted."""
+        return self.expected is not None
+
+    @property
+    def missing(self) -> int | None:
+        """Readings due that did not arrive (never below 0); None when not countable."""
+        if self.expected is None:
+            return None
+        return max(self.expected - self.received, 0)
 
     @property
     def ratio(self) -> float | None:
