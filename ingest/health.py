@@ -85,7 +85,14 @@ class Health:
         self.failed.set()
 
     def tick(self, now_s: float) -> None:
-        """Note whether the broker is connected; ask an idle store and registry if they answer."""
+        """Note whether the broker is connected; ask an idle store and registry if they answer.
+
+        A broker that does not deliver to the worker's shared subscription (the subscriber's
+        probe, ticked before) is a wrong setting: the worker fails with what to set.
+        """
+        refusal = self._subscriber.refusal
+        if refusal is not None and not self.failed.is_set():
+            self.fail(refusal)
         connected = self._subscriber.session.connected
         self._metrics.broker_connected.set(1 if connected else 0)
         if connected:
@@ -117,7 +124,8 @@ class Health:
         return True
 
     def ready(self) -> tuple[bool, dict[str, Any]]:
-        """Whether the worker takes telemetry now: subscribed, store and registry answering.
+        """Whether the worker takes telemetry now: subscribed (and seen to receive on a shared
+        subscription), store and registry answering.
 
         Unlike :meth:`health`, which tolerates short outages, this is what to wait for before
         sending a worker traffic (a gateway, a test, the demo).
@@ -126,6 +134,8 @@ class Health:
         problems = []
         if not subscribed:
             problems.append("not subscribed yet")
+        elif not self._subscriber.receiving:
+            problems.append("shared subscription not confirmed yet")
         if self.store_outage.since is not None:
             problems.append("store unreachable")
         if self.registry_outage.since is not None:

@@ -6,6 +6,14 @@ The first stage of the pipeline. It runs in the network thread of the session it
 connection generation and receipt time) as an :class:`Inbound` and queues it. How many messages
 are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
 the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
+
+Some brokers (NATS 2.9, RabbitMQ 3.10) grant a ``$share`` subscription and then deliver nothing
+to it, so a worker would acknowledge nothing and store nothing while gateways' packs pile up or
+are lost. With a shared subscription, the subscriber therefore publishes a probe (QoS 0) under
+its shared group and counts as receiving only once the probe came back; if it does not within
+:data:`PROBE_TIMEOUT_S`, :attr:`Subscriber.refusal` says why and what to set. Probes arrive at
+every worker's telemetry filter too, and are dropped on arrival: never decoded, stored or
+dead-lettered.
 """
 
 from __future__ import annotations
@@ -13,6 +21,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
+import uuid
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -29,6 +38,12 @@ logger = logging.getLogger(__name__)
 
 #: Mosquitto publishes how many messages it dropped here (every sys_interval, 10 s by default).
 BROKER_DROPPED_TOPIC: Final = "$SYS/broker/publish/messages/dropped"
+#: Probes go to ``<prefix>/<client id>``. ``_probe`` is not a valid building id, so no
+#: gateway's telemetry topic can be a probe's.
+PROBE_PREFIX: Final = f"{topics.PREFIX}/_probe/"
+#: How long a shared subscription may take to deliver the probe before the worker refuses it;
+#: a broker that honours ``$share`` returns it in milliseconds.
+PROBE_TIMEOUT_S: Final = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +83,15 @@ class Subscriber:
         self._broker_dropped = 0
         #: (connection generation, message id) of the telemetry subscription last sent.
         self._subscription: tuple[int, int] | None = None
+        #: The probe of a shared subscription (see the module's docstring); without one, the
+        #: broker delivers what it has acknowledged a subscription for.
+        self._probe_topic = PROBE_PREFIX + settings.ingest_client_id
+        self._probe_payload = uuid.uuid4().hex.encode()
+        self._probed = not settings.ingest_shared_subscription
+        #: When this connection's probe was first published (``time.monotonic()``).
+        self._probe_sent_s = 0.0
+        #: Why the worker must not go on with this broker, once the probe timed out.
+        self.refusal: str | None = None
         self.session = session
         session.on_connect = self._subscribe
         session.on_message = self._on_message
@@ -85,6 +109,12 @@ class Subscriber:
         )
 
     @property
+    def receiving(self) -> bool:
+        """Whether the broker was seen to deliver to the shared subscription (always true for a
+        plain one): until then, a worker that takes traffic may acknowledge nothing."""
+        return self._probed
+
+    @property
     def inflight(self) -> int:
         """Messages received and not acknowledged yet."""
         return len(self._unacked)
@@ -97,9 +127,27 @@ class Subscriber:
             return 0.0
 
     def tick(self, now_s: float) -> None:
-        """Show the backlog: messages in flight, and how long the oldest of them has waited."""
+        """Show the backlog: messages in flight, and how long the oldest of them has waited.
+
+        Until the probe came back, publish it again (QoS 0 may be lost), or refuse the broker
+        once :data:`PROBE_TIMEOUT_S` has passed on this connection.
+        """
         self.metrics.inflight.set(self.inflight)
         self.metrics.oldest_unacked_age.set(self.oldest_unacked_age_s(now_s))
+        if self._probed or self.refusal is not None or not self.subscribed:
+            return
+        if now_s - self._probe_sent_s < PROBE_TIMEOUT_S:
+            self._publish_probe()
+            return
+        self.refusal = (
+            f"BYGGPULS_INGEST_SHARED_SUBSCRIPTION: the broker granted "
+            f"{self._shared_filter()} but did not deliver a probe to "
+            f"{self._probe_topic} within {PROBE_TIMEOUT_S:.0f} s: it does not honour $share "
+            "(NATS, RabbitMQ), or its ACL does not let ingest publish to "
+            f"{PROBE_PREFIX}#. Set BYGGPULS_INGEST_SHARED_SUBSCRIPTION=false and run one "
+            "worker on such a broker"
+        )
+        logger.error("%s", self.refusal)
 
     def ack(self, messages: Sequence[Inbound]) -> None:
         """Acknowledge ``messages`` in the order given (the order they arrived)."""
@@ -115,20 +163,39 @@ class Subscriber:
 
     # -- network thread -------------------------------------------------------------------------
 
+    def _shared_filter(self) -> str:
+        return topics.shared(topics.TELEMETRY_FILTER, self.settings.ingest_shared_group)
+
     def _subscribe(self, session: Session) -> None:
-        s = self.settings
-        telemetry = (
-            topics.shared(topics.TELEMETRY_FILTER, s.ingest_shared_group)
-            if s.ingest_shared_subscription
-            else topics.TELEMETRY_FILTER
-        )
+        shared = self.settings.ingest_shared_subscription
+        telemetry = self._shared_filter() if shared else topics.TELEMETRY_FILTER
         # Every worker reads every birth and status itself: each keeps its own point cache.
-        mid = session.subscribe(
-            [(telemetry, 1), (topics.META_FILTER, 1), (topics.STATUS_FILTER, 1)]
-        )
+        filters = [(telemetry, 1), (topics.META_FILTER, 1), (topics.STATUS_FILTER, 1)]
+        if shared:
+            # A filter of this worker's alone in its group, so that no other worker can take
+            # the probe; QoS 0, so that the broker never keeps a probe for an absent session.
+            filters.append((topics.shared(self._probe_topic, self.settings.ingest_shared_group), 0))
+        mid = session.subscribe(filters)
         self._subscription = (session.generation, mid)
         session.subscribe(BROKER_DROPPED_TOPIC, qos=0)
         logger.info("subscribed to %s, meta and status", telemetry)
+        if not self._probed:
+            # Sent after the SUBSCRIBE on the same connection: a broker handles it after it.
+            self._probe_sent_s = time.monotonic()
+            self._publish_probe()
+
+    def _publish_probe(self) -> None:
+        self.session.publish(self._probe_topic, self._probe_payload, qos=0)
+
+    def _on_probe(self, msg: paho.MQTTMessage, topic: str) -> None:
+        if topic == self._probe_topic and msg.payload == self._probe_payload and not self._probed:
+            self._probed = True
+            logger.info("the broker delivers to the shared subscription")
+        if msg.qos > 0:
+            # Probes are QoS 0; one published otherwise is acknowledged at once, so that it
+            # holds no place in the window. That it overtakes the acknowledgements of readings
+            # still being written costs nothing: brokers match them by packet id.
+            self.session.ack(msg.mid, msg.qos, self.session.generation)
 
     def _on_message(self, msg: paho.MQTTMessage) -> None:
         # Everything comes here: paho's per-filter callbacks never fire for $share filters.
@@ -142,6 +209,9 @@ class Subscriber:
         payload = msg.payload if isinstance(msg.payload, bytes) else bytes(msg.payload)
         if topic.startswith("$SYS/"):
             self._broker_stats(topic, payload)
+            return
+        if topic.startswith(PROBE_PREFIX):
+            self._on_probe(msg, topic)
             return
         self._unacked.append(received_s)
         self.inbound.put(

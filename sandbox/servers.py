@@ -1,4 +1,4 @@
-"""Mosquitto and InfluxDB as child processes on free ports, for the demo, tests and benchmarks.
+"""Mosquitto, NATS and InfluxDB as child processes on free ports, for the demo, tests, benchmarks.
 
 Each server runs with the configuration from ``deploy/`` and keeps its state in a directory of
 its own, so several can run side by side and a stopped server can be started again with its
@@ -263,6 +263,36 @@ class MosquittoServer(_ChildServer):
     def url(self) -> str:
         scheme = "mqtt" if self.tls is None else "mqtts"
         return f"{scheme}://127.0.0.1:{self.port}"
+
+
+@dataclass
+class NatsServer(_ChildServer):
+    """NATS Server with ``deploy/nats/nats-server.conf``: MQTT 3.1.1 on :attr:`port`, sessions
+    and QoS 1 messages in JetStream under ``workdir``.
+
+    It stands for the brokers that accept ``$share`` subscriptions and deliver nothing to them.
+    """
+
+    #: The NATS protocol's own port, which nothing here uses but which must not collide.
+    nats_port: int = field(default_factory=free_port)
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        binary = find_binary("nats-server")
+        if binary is None:
+            raise ConfigError("nats-server is not installed: apt-get install nats-server")
+        env = dict(os.environ)
+        env.update(
+            NATS_SERVER_NAME=f"byggpuls-{self.port}",
+            NATS_HOST="127.0.0.1",
+            NATS_PORT=str(self.nats_port),
+            NATS_MQTT_PORT=str(self.port),
+            NATS_STORE_DIR=str(self.workdir / "jetstream"),
+        )
+        return [binary, "-c", str(DEPLOY_DIR / "nats" / "nats-server.conf")], env
+
+    @property
+    def url(self) -> str:
+        return f"mqtt://127.0.0.1:{self.port}"
 
 
 @dataclass

@@ -1,7 +1,8 @@
 """Fixtures shared by every test: real servers on free ports, and registry databases.
 
-Mosquitto and InfluxDB run as child processes with the configuration in ``deploy/``; PostgreSQL
-is the server on 127.0.0.1:5432 (database ``test``), where each test gets a schema of its own.
+Mosquitto, NATS and InfluxDB run as child processes with the configuration in ``deploy/``;
+PostgreSQL is the server on 127.0.0.1:5432 (database ``test``), where each test gets a schema of
+its own.
 Whatever a fixture or test starts is stopped at its end, also when it failed or timed out, and
 dies with the test process should that be killed.
 """
@@ -17,7 +18,13 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from byggpuls.registry import make_engine, migrate
-from sandbox.servers import LOCAL_POSTGRES_URL, InfluxServer, MosquittoServer, postgres_schema
+from sandbox.servers import (
+    LOCAL_POSTGRES_URL,
+    InfluxServer,
+    MosquittoServer,
+    NatsServer,
+    postgres_schema,
+)
 from tests.processes import Service
 
 REPO = Path(__file__).resolve().parent.parent
@@ -47,6 +54,16 @@ def shared_data() -> Path:
 def mosquitto(tmp_path: Path) -> Iterator[MosquittoServer]:
     """A Mosquitto of this test's own, stopped afterwards."""
     server = MosquittoServer(workdir=tmp_path / "mosquitto").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def nats(tmp_path: Path) -> Iterator[NatsServer]:
+    """A NATS Server (MQTT 3.1.1 on JetStream) of this test's own, stopped afterwards."""
+    server = NatsServer(workdir=tmp_path / "nats").start()
     try:
         yield server
     finally:

@@ -2,10 +2,11 @@
 
 :class:`MqttSession` wraps a paho-mqtt client and adds what both services need and paho leaves
 to its user: a persistent session set up correctly for MQTT 5 *and* 3.1.1, protocol detection
-(``auto``: try 5, fall back to 3.1.1 when the broker refuses it), reconnection with capped,
-jittered backoff (:mod:`byggpuls.mqtt.backoff`), and a hook that runs on every (re)connect so
-subscriptions are renewed even when the broker forgot them (Mosquitto before 2.0.12 loses
-``$share`` subscriptions of durable clients). It implements :class:`~byggpuls.mqtt.port.Session`.
+(``auto``: try 5, fall back to 3.1.1 when the broker refuses it, does not answer it, or closes
+the socket on it as RabbitMQ 3.10 does), reconnection with capped, jittered backoff
+(:mod:`byggpuls.mqtt.backoff`), and a hook that runs on every (re)connect so subscriptions are
+renewed even when the broker forgot them (Mosquitto before 2.0.12 loses ``$share``
+subscriptions of durable clients). It implements :class:`~byggpuls.mqtt.port.Session`.
 """
 
 from __future__ import annotations
@@ -117,6 +118,8 @@ class MqttSession:
         self.fatal_error: str | None = None
         self._attempt = 0
         self._renegotiate = False
+        #: Whether the broker answered this connection's CONNECT at all (success or refusal).
+        self._connack_seen = False
         #: Once MQTT 5 worked with this broker, a silent broker is an outage, not a version issue.
         self._spoke_v5 = False
         self._subacks: set[int] = set()
@@ -286,10 +289,15 @@ class MqttSession:
                     self._tls.close_unclaimed(self._client.socket())
                 self._backoff(f"cannot connect to {redact(self.settings.mqtt_url)}: {exc}")
                 continue
+            self._connack_seen = False
             self._serve()
             self._connected.clear()
             if self._stopping.is_set() or self.fatal_error is not None:
                 break
+            if not (self._connack_seen or self._renegotiate or self._spoke_v5):
+                # A broker without MQTT 5 may close the socket instead of answering CONNECT.
+                # Once MQTT 5 worked with it, that is an outage, and the protocol stays.
+                self._fall_back("broker closed the connection on an MQTT 5 CONNECT")
             if self._renegotiate:
                 self._renegotiate = False
                 self._client = self._make_client()
@@ -316,12 +324,17 @@ class MqttSession:
 
     def _no_connack(self) -> None:
         self._client.disconnect()
-        if self.is_v5 and self.settings.mqtt_protocol is MqttProtocol.AUTO and not self._spoke_v5:
-            logger.info("broker did not answer an MQTT 5 CONNECT; trying MQTT 3.1.1")
-            self.protocol = paho.MQTTv311
-            self._renegotiate = True
-        else:
+        if self._spoke_v5 or not self._fall_back("broker did not answer an MQTT 5 CONNECT"):
             logger.warning("broker did not answer CONNECT within %.0f s", CONNACK_TIMEOUT_SECONDS)
+
+    def _fall_back(self, reason: str) -> bool:
+        """Speak MQTT 3.1.1 from the next connect on, if ``auto`` allows it; whether it does."""
+        if not (self.is_v5 and self.settings.mqtt_protocol is MqttProtocol.AUTO):
+            return False
+        logger.info("%s; trying MQTT 3.1.1", reason)
+        self.protocol = paho.MQTTv311
+        self._renegotiate = True
+        return True
 
     def _backoff(self, reason: str) -> None:
         delay = reconnect_delay(self._attempt)
@@ -343,22 +356,15 @@ class MqttSession:
         reason: ReasonCode,
         properties: Properties | None,
     ) -> None:
+        self._connack_seen = True
         if reason.is_failure:
             name = reason.getName()
-            if (
-                name == _UNSUPPORTED_PROTOCOL
-                and self.is_v5
-                and self.settings.mqtt_protocol is MqttProtocol.AUTO
-            ):
-                logger.info("broker does not speak MQTT 5; using MQTT 3.1.1")
-                self.protocol = paho.MQTTv311
-                self._renegotiate = True
-            elif name in _FATAL_CONNACK:
+            if name in _FATAL_CONNACK:
                 self.fatal_error = (
                     f"broker refused {self.client_id}: {name}; check the credentials in "
                     "BYGGPULS_MQTT_URL and the broker's ACL"
                 )
-            else:
+            elif not (name == _UNSUPPORTED_PROTOCOL and self._fall_back("broker lacks MQTT 5")):
                 logger.warning("broker refused the connection: %s", name)
             client.disconnect()
             return

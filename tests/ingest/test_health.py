@@ -8,12 +8,13 @@ import time
 import pytest
 from sqlalchemy.engine import Engine
 
+from byggpuls.mqtt import FakeSession
 from byggpuls.registry import Registry
 from byggpuls.storage.sqlite import SQLiteStore
 from ingest.health import Health, Outage
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
-from ingest.subscriber import Subscriber
+from ingest.subscriber import PROBE_TIMEOUT_S, Subscriber
 
 
 @pytest.fixture
@@ -94,3 +95,25 @@ def test_the_broker_gauge_and_outage_follow_the_session(
 
     assert metrics.registry.get_sample_value("byggpuls_ingest_broker_connected") == 0.0
     assert health.broker_outage.since is not None
+
+
+def test_a_broker_that_does_not_deliver_the_probe_fails_the_worker(
+    settings: IngestSettings, store: SQLiteStore, unreachable_engine: Engine, metrics: IngestMetrics
+) -> None:
+    session = FakeSession(client_id="ingest-unit", manual_ack=True)
+    subscriber = Subscriber(settings, session=session, metrics=metrics)
+    health = Health(
+        settings,
+        subscriber=subscriber,
+        store=store,
+        registry=Registry(unreachable_engine),
+        metrics=metrics,
+    )
+    session.connect()
+    assert health.ready()[1]["problems"] == ["shared subscription not confirmed yet"]
+
+    subscriber.tick(time.monotonic() + PROBE_TIMEOUT_S + 1)
+    health.tick(time.monotonic())
+
+    assert health.failed.is_set()
+    assert "BYGGPULS_INGEST_SHARED_SUBSCRIPTION" in (health.error or "")

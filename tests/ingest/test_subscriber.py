@@ -10,7 +10,7 @@ import pytest
 from byggpuls.mqtt import FakeSession, MqttSession
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
-from ingest.subscriber import BROKER_DROPPED_TOPIC, Subscriber
+from ingest.subscriber import BROKER_DROPPED_TOPIC, PROBE_TIMEOUT_S, Subscriber
 
 
 def message(mid: int, topic: bytes, payload: bytes = b"{}") -> paho.MQTTMessage:
@@ -69,6 +69,7 @@ def test_each_connection_subscribes_again_and_acks_only_what_came_on_it(
         "$share/ingest/byggpuls/v1/+/+",
         "byggpuls/v1/+/meta/+",
         "byggpuls/v1/+/status/+",
+        "$share/ingest/byggpuls/v1/_probe/ingest-unit",
         BROKER_DROPPED_TOPIC,
     ]
     session.deliver("byggpuls/v1/skole-01/energy", b"{}")
@@ -78,7 +79,7 @@ def test_each_connection_subscribes_again_and_acks_only_what_came_on_it(
     assert not subscriber.subscribed
     session.connect()
     assert subscriber.subscribed
-    assert len(session.subscriptions) == 8
+    assert len(session.subscriptions) == 10
     session.deliver("byggpuls/v1/skole-01/energy", b"{}")
     current = subscriber.inbound.get_nowait()
 
@@ -89,3 +90,76 @@ def test_each_connection_subscribes_again_and_acks_only_what_came_on_it(
     assert sample("byggpuls_ingest_messages_acknowledged_total") == 1.0
     assert sample("byggpuls_ingest_acks_dropped_total") == 1.0
     assert subscriber.inflight == 0
+
+
+def connected(settings: IngestSettings, metrics: IngestMetrics) -> tuple[FakeSession, Subscriber]:
+    """A subscriber on a fake session, connected once."""
+    session = FakeSession(client_id="ingest-unit", manual_ack=True)
+    subscriber = Subscriber(settings, session=session, metrics=metrics)
+    session.connect()
+    return session, subscriber
+
+
+def probes(session: FakeSession) -> list[bytes]:
+    return [m.payload for m in session.sent if m.topic == "byggpuls/v1/_probe/ingest-unit"]
+
+
+def test_a_shared_subscription_receives_once_its_probe_came_back(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    session, subscriber = connected(settings, metrics)
+    assert subscriber.subscribed
+    assert not subscriber.receiving
+    [probe] = probes(session)
+    assert [m.qos for m in session.sent] == [0]
+
+    session.deliver("byggpuls/v1/_probe/ingest-unit", b"not this worker's", qos=0)
+    assert not subscriber.receiving
+    session.deliver("byggpuls/v1/_probe/ingest-unit", probe, qos=0)
+    assert subscriber.receiving
+    subscriber.tick(time.monotonic() + PROBE_TIMEOUT_S + 1)
+    assert subscriber.refusal is None
+    assert probes(session) == [probe]
+
+
+def test_probes_are_never_decoded_stored_or_dead_lettered(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    session, subscriber = connected(settings, metrics)
+    # Another worker's probe, arriving on the telemetry filter; one at QoS 1 is acknowledged
+    # at once, so that it does not hold a place in the window.
+    session.deliver("byggpuls/v1/_probe/ingest-other", b"x", qos=0)
+    quoted = session.deliver("byggpuls/v1/_probe/ingest-other", b"x", qos=1)
+
+    assert subscriber.inbound.empty()
+    assert subscriber.inflight == 0
+    assert session.acks == [(quoted.mid, 1)]
+
+
+def test_a_probe_that_does_not_come_back_refuses_the_broker(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    session, subscriber = connected(settings, metrics)
+    subscriber.tick(time.monotonic())
+    # Published again while waiting: QoS 0 may be lost.
+    assert len(probes(session)) == 2
+    assert subscriber.refusal is None
+
+    subscriber.tick(time.monotonic() + PROBE_TIMEOUT_S + 1)
+
+    assert subscriber.refusal is not None
+    assert "BYGGPULS_INGEST_SHARED_SUBSCRIPTION=false" in subscriber.refusal
+    assert not subscriber.receiving
+
+
+def test_a_plain_subscription_needs_no_probe(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    plain = settings.model_copy(update={"ingest_shared_subscription": False})
+    session, subscriber = connected(plain, metrics)
+    subscriber.tick(time.monotonic() + PROBE_TIMEOUT_S + 1)
+
+    assert subscriber.receiving
+    assert subscriber.refusal is None
+    assert session.sent == []
+    assert "byggpuls/v1/+/+" in [f for f, _ in session.subscriptions]

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
+import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Self
 
 import pytest
 
@@ -99,6 +102,75 @@ def test_falls_back_to_mqtt311_when_the_broker_refuses_mqtt5() -> None:
             session.stop()
     finally:
         broker.stop()
+
+
+class HangingUp:
+    """A TCP server that reads each CONNECT, notes its protocol level, and closes the socket
+    without a CONNACK, as RabbitMQ 3.10 does to an MQTT 5 client."""
+
+    def __init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port: int = self._listener.getsockname()[1]
+        #: The protocol level of each CONNECT received: 5 for MQTT 5, 4 for MQTT 3.1.1.
+        self.levels: list[int] = []
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def __enter__(self) -> Self:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        # Shutting the listener down wakes the accept() waiting in the thread; close() does not.
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self._thread.join(DEADLINE_SECONDS)
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:  # shut down by __exit__
+                return
+            with connection:
+                connection.settimeout(DEADLINE_SECONDS)
+                self.levels.append(self._level(connection.recv(4096)))
+
+    @staticmethod
+    def _level(packet: bytes) -> int:
+        # Fixed header (type, then a variable-length remaining length), then the protocol
+        # name as a length-prefixed "MQTT", then the level.
+        offset = 1
+        while packet[offset] & 0x80:
+            offset += 1
+        return packet[offset + 1 + 2 + len(b"MQTT")]
+
+
+def test_falls_back_to_mqtt311_when_the_broker_hangs_up_on_mqtt5() -> None:
+    with HangingUp() as broker:
+        settings = CommonSettings(mqtt_url=f"mqtt://127.0.0.1:{broker.port}")
+        session = MqttSession(settings=settings, client_id="hung-up-on")
+        session.start()
+        try:
+            wait_for(lambda: len(broker.levels) >= 2, "a second CONNECT")
+            assert not session.is_v5
+        finally:
+            session.stop()
+    assert broker.levels[:2] == [5, 4]
+
+
+def test_keeps_mqtt5_when_told_to_even_if_the_broker_hangs_up() -> None:
+    with HangingUp() as broker:
+        settings = CommonSettings(
+            mqtt_url=f"mqtt://127.0.0.1:{broker.port}", mqtt_protocol=MqttProtocol.V5
+        )
+        session = MqttSession(settings=settings, client_id="hung-up-on")
+        session.start()
+        try:
+            wait_for(lambda: len(broker.levels) >= 2, "a second CONNECT")
+            assert session.is_v5
+        finally:
+            session.stop()
+    assert broker.levels[:2] == [5, 5]
 
 
 @pytest.fixture
