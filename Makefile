@@ -32,12 +32,13 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	$(UV) sync --frozen
 	touch $@
 
-# The tests start their own Mosquitto and InfluxDB; they only need the binaries.
+# The tests start their own Mosquitto, InfluxDB and NATS Server; they only need the binaries.
 services:
-	@command -v mosquitto >/dev/null && command -v influxd >/dev/null || { \
-	  echo "Installing Mosquitto and InfluxDB from Debian's packages"; \
+	@command -v mosquitto >/dev/null && command -v influxd >/dev/null && \
+	  command -v nats-server >/dev/null || { \
+	  echo "Installing Mosquitto, InfluxDB and NATS Server from Debian's packages"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto influxdb; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto influxdb nats-server; }
 
 bench: setup services
 	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done

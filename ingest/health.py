@@ -78,10 +78,13 @@ class Health:
         #: Set when the worker cannot go on (refused credentials, a bug); see :attr:`error`.
         self.failed = threading.Event()
         self.error: str | None = None
+        #: Whether :attr:`error` is a wrong setting (the command then exits with 2, not 1).
+        self.wrong_setting = False
 
-    def fail(self, message: str) -> None:
+    def fail(self, message: str, *, wrong_setting: bool = False) -> None:
         """The worker cannot go on, for the reason ``message``."""
         self.error = message
+        self.wrong_setting = wrong_setting
         self.failed.set()
 
     def tick(self, now_s: float) -> None:
@@ -92,7 +95,7 @@ class Health:
         """
         refusal = self._subscriber.refusal
         if refusal is not None and not self.failed.is_set():
-            self.fail(refusal)
+            self.fail(refusal, wrong_setting=True)
         connected = self._subscriber.session.connected
         self._metrics.broker_connected.set(1 if connected else 0)
         if connected:

@@ -152,6 +152,11 @@ class IngestService:
         return self.health.error
 
     @property
+    def wrong_setting(self) -> bool:
+        """Whether :attr:`error` names a setting to change (a broker that ignores ``$share``)."""
+        return self.health.wrong_setting
+
+    @property
     def metrics_port(self) -> int:
         return 0 if self._http is None else self._http.port
 

@@ -10,6 +10,8 @@ import threading
 from types import FrameType
 from typing import Any
 
+from byggpuls.errors import ConfigError
+
 logger = logging.getLogger(__name__)
 
 #: Young-generation threshold of the cyclic garbage collector (Python's default is 700). A
@@ -106,6 +108,8 @@ def run(args: argparse.Namespace) -> int:
         while not stop.is_set() and not service.failed.is_set():
             stop.wait(0.5)
         service.stop()
+    if service.error is not None and service.wrong_setting:
+        raise ConfigError(service.error)
     if service.error is not None:
         logger.error("ingest stopped: %s", service.error)
         return 1

@@ -7,6 +7,9 @@ nothing while the gateways' packs go nowhere.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -28,6 +31,7 @@ from sandbox.servers import NatsServer
 
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[2]
 SHAPE = {"buildings": 4, "packs_per_building": 30, "points_per_pack": 10, "times_per_pack": 2}
 
 
@@ -94,3 +98,28 @@ def test_a_shared_subscription_is_refused_at_start(
     assert not service.wait_ready(PROBE_TIMEOUT_S + 20)
     assert service.failed.is_set()
     assert "BYGGPULS_INGEST_SHARED_SUBSCRIPTION=false" in (service.error or "")
+
+
+def test_the_command_refuses_a_shared_subscription_as_a_wrong_setting(
+    nats: NatsServer, influx_url: str, tmp_path: Path
+) -> None:
+    env = {
+        **os.environ,
+        "BYGGPULS_MQTT_URL": nats.url,
+        "BYGGPULS_INFLUX_URL": influx_url,
+        "BYGGPULS_DATABASE_URL": f"sqlite:///{tmp_path / 'registry.sqlite3'}",
+        "BYGGPULS_DATA_DIR": str(tmp_path),
+        "BYGGPULS_INGEST_METRICS_PORT": "0",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "cli", "ingest", "--client-id", "ingest-nats-cli"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=PROBE_TIMEOUT_S + 120,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "byggpuls ingest: BYGGPULS_INGEST_SHARED_SUBSCRIPTION:" in done.stderr
+    assert "Traceback" not in done.stderr
