@@ -12,11 +12,11 @@ from byggpuls import wire
 from byggpuls.reading import BuildingInfo, Reading
 from byggpuls.registry import Registry, make_engine
 from byggpuls.registry.accounting import Accounting
-from cli.bootstrap import build_ingest
 from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from sandbox.loadgen import Message, Publisher, influx_series_counts, wait_until
 from sandbox.servers import MosquittoServer
+from tests.integration.conftest import running_ingest
 
 pytestmark = pytest.mark.integration
 
@@ -45,9 +45,8 @@ def records(prefix: str, *, seq: int) -> list[dict[str, object]]:
 
 
 def message(topic: str, payload: object, readings: int = 0) -> Message:
-    return Message(
-        topic, payload if isinstance(payload, bytes) else json.dumps(payload).encode(), readings
-    )
+    """``payload`` as the JSON a message on ``topic`` carries."""
+    return Message(topic, json.dumps(payload).encode(), readings)
 
 
 @pytest.fixture
@@ -63,15 +62,8 @@ def service(
         ingest_metrics_port=0,
         ingest_batch_max_wait_ms=500,
     )
-    built = build_ingest(settings)
-    service = built.service
-    with built.resources:
-        service.start()
-        try:
-            assert service.wait_ready(30)
-            yield service
-        finally:
-            service.stop()
+    with running_ingest(settings) as service:
+        yield service
 
 
 def test_fault_drill_input_is_dead_lettered_and_nothing_of_it_is_stored(
