@@ -245,6 +245,11 @@ def _point_of(index: int, name: str, prefix: str) -> str:
 # -- meta ------------------------------------------------------------------------------------
 
 
+#: 2**31 - 1 s (68 years), the most the registry's integer ``interval_s`` column holds: a
+#: larger interval is refused here, with the field named, not by the database.
+INTERVAL_MAX_S: Final = 2**31 - 1
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -275,7 +280,7 @@ class MetaPoint(_Model):
     unit: str = Field(min_length=1, max_length=32)
     brick_class: str | None = Field(default=None, max_length=128)
     zone: str | None = Field(default=None, pattern=f"^{ID_PATTERN.pattern}$")
-    interval_s: int | None = Field(default=None, gt=0)
+    interval_s: int | None = Field(default=None, gt=0, le=INTERVAL_MAX_S)
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -377,6 +382,7 @@ def decode_status(payload: bytes) -> Status:
 
 
 __all__ = [
+    "INTERVAL_MAX_S",
     "OFFLINE",
     "PACK_MAX_BYTES",
     "PACK_MAX_RECORDS",

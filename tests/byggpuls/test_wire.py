@@ -206,6 +206,7 @@ def test_meta_round_trips() -> None:
         (lambda m: m.update(gateway="gw-2"), "on the topic of skole-01/gw-1"),
         (lambda m: m["points"][0].update(quantity="Temp"), "points.0.quantity"),
         (lambda m: m["points"][0].update(interval_s=0), "points.0.interval_s"),
+        (lambda m: m["points"][0].update(interval_s=2**31), "points.0.interval_s: Input should"),
         (lambda m: m["building"].pop("name"), "building.name"),
         (lambda m: m.update(unexpected=1), "unexpected"),
     ],

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from byggpuls import wire
-from byggpuls.reading import BuildingInfo, Reading
+from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.registry import Registry, make_engine
 from byggpuls.registry.accounting import Accounting
 from ingest.service import IngestService
@@ -42,6 +43,18 @@ def records(prefix: str, *, seq: int) -> list[dict[str, object]]:
     payload = wire.encode_telemetry(readings, building="skole-01", gateway="gw-1", seq=seq)
     pack: list[dict[str, object]] = json.loads(payload)
     return pack
+
+
+def meta(point: PointInfo) -> dict[str, Any]:
+    """The birth message of gw-1 with ``point``, as JSON."""
+    payload = wire.encode_meta(
+        gateway="gw-1",
+        building=BuildingInfo(id="skole-01", name="Skole", type="school"),
+        points=[point],
+        time_s=TIME_S,
+    )
+    decoded: dict[str, Any] = json.loads(payload)
+    return decoded
 
 
 def message(topic: str, payload: object, readings: int = 0) -> Message:
@@ -78,15 +91,11 @@ def test_fault_drill_input_is_dead_lettered_and_nothing_of_it_is_stored(
     draft_version = records("v", seq=42)
     draft_version[0] = {"bver": 5, **draft_version[0]}
     overflowing = {"state": "online", "time": TIME_S, "spool_depth": 10**30}
-    nul_meta = json.loads(
-        wire.encode_meta(
-            gateway="gw-1",
-            building=BuildingInfo(id="skole-01", name="Skole", type="school"),
-            points=[],
-            time_s=TIME_S,
-        )
-    )
-    nul_meta["building"]["name"] = "Skole\x00"  # which a gateway's own encoder refuses
+    # Both are edited after encoding: a gateway's own encoder refuses them.
+    nul_meta = meta(PointInfo(point="i0", domain="energy", quantity="energy", unit="kWh"))
+    nul_meta["building"]["name"] = "Skole\x00"
+    long_interval = meta(PointInfo(point="i0", domain="energy", quantity="energy", unit="kWh"))
+    long_interval["points"][0]["interval_s"] = 2**31
     messages = [
         message(TELEMETRY, records("m", seq=40), 3),
         message(TELEMETRY, twice),
@@ -95,6 +104,7 @@ def test_fault_drill_input_is_dead_lettered_and_nothing_of_it_is_stored(
         message(TELEMETRY, beyond_json),
         message(STATUS, overflowing),
         message(META, nul_meta),
+        message(META, long_interval),
         message(TELEMETRY, records("m", seq=41), 3),
         message(TELEMETRY, draft_version, 3),
     ]
@@ -127,6 +137,7 @@ def test_fault_drill_input_is_dead_lettered_and_nothing_of_it_is_stored(
         4: "'seq' 9007199254740992 is above 2**53 - 1",
         5: "invalid status: spool_depth: Input should be less than or equal to",
         6: "invalid meta: building.name: Value error, holds a NUL character (U+0000)",
+        7: "invalid meta: points.0.interval_s: Input should be less than or equal to 2147483647",
     }
     assert len(letters) == len(expected)
     for index, reason in expected.items():
