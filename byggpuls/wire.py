@@ -11,7 +11,11 @@ Telemetry is a SenML pack per message on ``byggpuls/v1/{building}/{domain}``::
   pack must resolve to the same instants, or deduplication fails);
 - the first record carries the gateway id ``gw`` and the per-gateway sequence number ``seq``,
   which generic SenML receivers ignore (they do not end in ``_``);
-- values are numbers (``v``) or booleans (``vb``, stored as 0/1).
+- values are numbers (``v``) or booleans (``vb``, stored as 0/1);
+- a pack holds one value per point and millisecond: a reading is identified by its building,
+  point and time, so a second value would overwrite the first in the store while being counted
+  as a reading of its own. A gateway never sends that; a pack that does is refused whole;
+- ``seq`` is at most :data:`SEQUENCE_MAX`, the largest integer every JSON reader holds exactly.
 
 ``meta`` and ``status`` are JSON objects, retained; see :class:`Meta` and :class:`Status`.
 """
@@ -25,7 +29,7 @@ from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Final, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from byggpuls import senml
 from byggpuls.errors import PayloadError
@@ -44,6 +48,9 @@ from byggpuls.topics import MetaTopic
 SENML_VERSION: Final = 26
 GATEWAY_FIELD: Final = "gw"
 SEQUENCE_FIELD: Final = "seq"
+#: 2**53 - 1: the largest integer every JSON reader keeps exactly (RFC 7493, I-JSON); the API
+#: hands sequence numbers and counts on to JavaScript, which would round anything larger.
+SEQUENCE_MAX: Final = 2**53 - 1
 #: Bounds on one telemetry message, far below the broker's max_packet_size (1 MiB): a pack this
 #: size costs the gateway little to resend and the broker little to queue.
 PACK_MAX_RECORDS: Final = 500
@@ -119,6 +126,11 @@ def _telemetry_of_records(payload: bytes, building: str, resolve: QuantityResolv
         raise PayloadError(f"first record lacks a valid gateway id {GATEWAY_FIELD!r}")
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise PayloadError(f"first record lacks a non-negative integer {SEQUENCE_FIELD!r}")
+    if seq > SEQUENCE_MAX:
+        raise PayloadError(
+            f"first record: {SEQUENCE_FIELD!r} {seq} is above 2**53 - 1, "
+            "the largest integer JSON carries exactly"
+        )
     prefix = f"{building}:"
     readings = []
     # Packs repeat the same few dozen points: check each name, and look up its quantity, once.
@@ -153,7 +165,23 @@ def _telemetry_of_records(payload: bytes, building: str, resolve: QuantityResolv
                 known[2],
             )
         )  # fmt: skip
+    if len({(reading.point, reading.time_ms) for reading in readings}) != len(readings):
+        raise PayloadError(_second_value_message(readings))
     return Telemetry(building=building, gateway=gateway, seq=seq, readings=readings)
+
+
+def _second_value_message(readings: Sequence[Reading]) -> str:
+    """Which record repeats the point and time of an earlier one; the caller found that one
+    does, so the loop always stops at it."""
+    first_of: dict[tuple[str, int], int] = {}
+    for index, reading in enumerate(readings):
+        first = first_of.setdefault((reading.point, reading.time_ms), index)
+        if first != index:
+            break
+    return (
+        f"record {index} ({reading.point}): a second value for time {reading.time_ms} ms, "
+        f"first given in record {first}; a pack holds one value per point and millisecond"
+    )
 
 
 def _telemetry_of_columns(
@@ -166,7 +194,12 @@ def _telemetry_of_columns(
     """
     gateway = columns.extra.get(GATEWAY_FIELD)
     seq = columns.extra.get(SEQUENCE_FIELD)
-    if type(gateway) is not str or not is_id(gateway) or type(seq) is not int or seq < 0:
+    if (
+        type(gateway) is not str
+        or not is_id(gateway)
+        or type(seq) is not int
+        or not 0 <= seq <= SEQUENCE_MAX
+    ):
         return None
     prefix = f"{building}:"
     start = len(prefix)
@@ -183,6 +216,8 @@ def _telemetry_of_columns(
     if not math.isfinite(sum(scaled_ms)):  # a time beyond any clock: the other path says which
         return None
     times_ms = list(map(round, scaled_ms))
+    if len(set(zip(points, times_ms, strict=True))) != len(times_ms):
+        return None  # two values for one point and time: the other path says which
     fields = zip(
         repeat(building), points, quantities, times_ms, columns.values, columns.units, zones
     )
@@ -210,8 +245,32 @@ def _point_of(index: int, name: str, prefix: str) -> str:
 # -- meta ------------------------------------------------------------------------------------
 
 
+#: 2**31 - 1 s (68 years), the most the registry's integer ``interval_s`` column holds: a
+#: larger interval is refused here, with the field named, not by the database.
+INTERVAL_MAX_S: Final = 2**31 - 1
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*")
+    @classmethod
+    def _refuse_nul(cls, value: object) -> object:
+        """Refuse U+0000 anywhere: PostgreSQL text cannot hold it, and a registry that
+        replaced it would keep a string the gateway never sent."""
+        if _holds_nul(value):
+            raise ValueError("holds a NUL character (U+0000), which Byggpuls does not store")
+        return value
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(key) or _holds_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return any(map(_holds_nul, value))
+    return False
 
 
 class MetaPoint(_Model):
@@ -221,7 +280,7 @@ class MetaPoint(_Model):
     unit: str = Field(min_length=1, max_length=32)
     brick_class: str | None = Field(default=None, max_length=128)
     zone: str | None = Field(default=None, pattern=f"^{ID_PATTERN.pattern}$")
-    interval_s: int | None = Field(default=None, gt=0)
+    interval_s: int | None = Field(default=None, gt=0, le=INTERVAL_MAX_S)
     description: str | None = Field(default=None, max_length=500)
 
 
@@ -289,16 +348,21 @@ def decode_meta(payload: bytes, *, topic: MetaTopic) -> Meta:
 
 # -- status ----------------------------------------------------------------------------------
 
+#: 9999-12-31T23:59:59Z, the last second a Python datetime (and so the registry) holds. A status
+#: beyond it, or with a count above :data:`SEQUENCE_MAX`, is refused rather than kept in part.
+STATUS_TIME_MAX_S: Final = 253_402_300_799.0
+
 
 class Status(_Model):
     """A gateway's retained status: ``online`` at birth and while running, ``offline`` as Will."""
 
     state: Literal["online", "offline"]
-    time: float | None = None
+    #: Seconds since the epoch; bounded to what the registry's timestamp holds.
+    time: float | None = Field(default=None, ge=0.0, le=STATUS_TIME_MAX_S, allow_inf_nan=False)
     #: Readings in the gateway's disk spool not yet acknowledged by the broker.
-    spool_depth: int | None = Field(default=None, ge=0)
+    spool_depth: int | None = Field(default=None, ge=0, le=SEQUENCE_MAX)
     #: Readings the spool dropped (oldest first) because it was full; never silently.
-    spool_dropped: int | None = Field(default=None, ge=0)
+    spool_dropped: int | None = Field(default=None, ge=0, le=SEQUENCE_MAX)
     detail: dict[str, Any] | None = None
 
 
@@ -318,9 +382,12 @@ def decode_status(payload: bytes) -> Status:
 
 
 __all__ = [
+    "INTERVAL_MAX_S",
     "OFFLINE",
     "PACK_MAX_BYTES",
     "PACK_MAX_RECORDS",
+    "SEQUENCE_MAX",
+    "STATUS_TIME_MAX_S",
     "Meta",
     "Status",
     "Telemetry",

@@ -21,6 +21,11 @@ from byggpuls.units import DEFAULT_QUANTITY
 
 logger = logging.getLogger(__name__)
 
+#: How far a gateway's ``seq`` may run ahead of the last one this worker took from it. A gateway
+#: numbers its packs one by one and sends them in order, so even a billion packs between two
+#: that one worker sees is decades of a pack a second; a number that far ahead is a fault (a
+#: corrupt spool, a flipped bit) and, counted, would report that many packs as missing.
+SEQUENCE_JUMP_MAX: Final = 10**9
 #: The measurement of a point nobody described whose unit says nothing about its quantity.
 UNKNOWN_QUANTITY: Final = "unknown"
 _BUILDING_TYPES: Final = frozenset(BuildingType)
@@ -135,6 +140,9 @@ class Decoder:
 
     def __init__(self, cache: PointCache) -> None:
         self.cache = cache
+        #: The ``seq`` of the last pack taken from each (building, gateway). In memory only: the
+        #: first pack after a start is checked against :data:`wire.SEQUENCE_MAX` alone.
+        self._last_seq: dict[tuple[str, str], int] = {}
 
     def decode(self, topic: str, payload: bytes) -> Decoded:
         """What ``payload`` on ``topic`` means. Never raises for bad input."""
@@ -162,7 +170,7 @@ class Decoder:
         status = wire.decode_status(payload)
         return StatusUpdate(building=where.building, gateway=where.gateway, status=status)
 
-    def _telemetry(self, where: topics.TelemetryTopic, payload: bytes) -> TelemetryPack:
+    def _telemetry(self, where: topics.TelemetryTopic, payload: bytes) -> TelemetryPack | Rejected:
         if len(payload) > wire.PACK_MAX_BYTES:
             raise PayloadError(
                 f"pack of {len(payload)} bytes is larger than {wire.PACK_MAX_BYTES} bytes"
@@ -191,6 +199,15 @@ class Decoder:
             raise PayloadError(
                 f"pack of {len(pack.readings)} readings has more than {wire.PACK_MAX_RECORDS}"
             )
+        origin = (building, pack.gateway)
+        last_seq = self._last_seq.get(origin)
+        if last_seq is not None and pack.seq - last_seq > SEQUENCE_JUMP_MAX:
+            reason = (
+                f"'seq' {pack.seq} is {pack.seq - last_seq} ahead of {last_seq}, the last pack "
+                f"of {pack.gateway}; more than {SEQUENCE_JUMP_MAX} packs ahead is a fault"
+            )
+            return Rejected(reason=reason, gateway=pack.gateway)
+        self._last_seq[origin] = pack.seq
         # Only a pack that decoded whole introduces points.
         for info in new.values():
             cache.put(building, info.point, info.quantity, None)

@@ -17,14 +17,18 @@ Where the RFC leaves room, this codec decides:
 - Duplicate keys in an object are rejected: parsers disagree on which one wins. So are NaN,
   Infinity, numbers beyond the IEEE double range and sums that overflow it, and ``null``,
   arrays or objects as field values (the CDDL of section 11 allows none of them).
-- ``bver`` is a feature bitmap (RFC 9100) and the same in every record (4.4). Accepted are 10
-  (RFC 8428) and 26 (plus feature 4, Secondary Units: units pass through as text and are never
-  converted, so RFC 8798 secondary unit names need nothing more). Other versions set feature
-  bits this codec does not know and are rejected, the ``"bver":5`` of example 5.1.2 included.
+- ``bver`` is the same in every record (4.4). From 10 up it is a feature bitmap (RFC 9100):
+  accepted are 10 (RFC 8428) and 26 (plus feature 4, Secondary Units: units pass through as
+  text and are never converted, so RFC 8798 secondary unit names need nothing more); other
+  bitmaps set feature bits this codec does not know, or lack those of 10, and are rejected.
+  Versions 1 to 9 come from the drafts before RFC 8428 (the ``"bver":5`` of example 5.1.2 is
+  one) and are read as plain RFC 8428: section 4.4 refuses only versions larger than the
+  receiver's, and no feature bits existed then. The encoder writes 10 or 26 only.
 - Unknown labels ending in ``_`` (must-understand) are rejected. Other unknown labels must
   follow the label grammar of section 11 and land in :attr:`Record.extra` of their record;
   an unknown base label too, as its resolution is unknown.
-- ``vd`` must be unpadded base64url, and strings valid UTF-8 (no lone surrogates).
+- ``vd`` must be unpadded base64url, and strings valid UTF-8 (no lone surrogates) without
+  U+0000: a C receiver would cut the string there, and PostgreSQL text cannot hold it.
 """
 
 from byggpuls.errors import SenMLError

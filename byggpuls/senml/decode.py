@@ -108,7 +108,7 @@ class _Base:
     def update(self, index: int, obj: dict[str, Any]) -> None:
         """Take the base fields of record ``index``, checked."""
         if "bver" in obj:
-            self.version = _version(index, obj["bver"], self.version)
+            self.version = _version(index, obj["bver"], self.version, drafts=True)
         if "bn" in obj:
             name = _string(obj["bn"], "field 'bn'", index)
             # Every name starts with the base name, so a non-empty one obeys the name rules.
@@ -391,6 +391,6 @@ def _plain_rest(
     if _Missing in unit_types:
         bu = base.unit
         units = [bu if unit is _MISSING else unit for unit in raw_units]
-    if not all(unit is None or unit.isascii() for unit in set(units)):
-        raise _NotPlain  # the general path checks what UTF-8 can carry
+    if not all(unit is None or (unit.isascii() and "\x00" not in unit) for unit in set(units)):
+        raise _NotPlain  # the general path checks what UTF-8 can carry, and says why not
     return names, times, values, units

@@ -110,9 +110,12 @@ def _number(value: object, what: str, index: int | None = None) -> float:
 
 
 def _string(value: object, what: str, index: int | None = None) -> str:
-    """A string field that UTF-8 can carry (no lone surrogates, as ``\\ud800`` would give)."""
+    """A string field that UTF-8 can carry (no lone surrogates, as ``\\ud800`` would give)
+    and without U+0000, which C receivers take for the end and PostgreSQL text cannot hold."""
     if type(value) is not str:
         raise SenMLError(f"{_at(what, index)} must be a string, got {_kind(value)}")
+    if "\x00" in value:
+        raise SenMLError(f"{_at(what, index)} holds a NUL character (U+0000)")
     if not value.isascii():
         try:
             value.encode("utf-8")
@@ -147,7 +150,14 @@ def _free_field(label: object, value: object, index: int) -> None:
         _number(value, f"field {label!r}", index)
 
 
-def _version(index: int, value: object, current: int) -> int:
+def _version(index: int, value: object, current: int, *, drafts: bool = False) -> int:
+    """A checked ``bver``; ``drafts`` accepts the versions below 10 of RFC 8428's drafts.
+
+    RFC 9100 reads ``bver`` as a feature bitmap whose bits 1 and 3 (10) are always set; a
+    version below 10 predates that (RFC 9100 section 2.2) and, by RFC 8428 section 4.4, is not
+    larger than what this codec understands, so a decoder reads it as plain RFC 8428: the
+    ``"bver":5`` of the RFC's own example 5.1.2. The encoder writes bitmaps only.
+    """
     if type(value) is float and value.is_integer():  # JSON has no integer type: 10.0 is 10
         value = int(value)
     if type(value) is not int or not 0 < value < _EXACT_INTEGER_LIMIT:
@@ -155,6 +165,18 @@ def _version(index: int, value: object, current: int) -> int:
             f"record {index}: field 'bver' must be a positive integer below 2**53, "
             f"got {_kind(value)} {value!r:.40}"
         )
+    if value >= BASE_VERSION or not drafts:
+        _check_feature_bits(index, value)
+    if index > 0 and value != current:
+        raise SenMLError(
+            f"record {index}: bver={value} differs from version {current} of the records "
+            "before it; all records of a pack have one version"
+        )
+    return value
+
+
+def _check_feature_bits(index: int, value: int) -> None:
+    """Refuse a version bitmap with bits this codec does not know or without version 10's."""
     unknown_bits = value & ~SUPPORTED_VERSION_BITS
     unknown = [bit for bit in range(unknown_bits.bit_length()) if unknown_bits >> bit & 1]
     if unknown or value & BASE_VERSION != BASE_VERSION:
@@ -167,9 +189,3 @@ def _version(index: int, value: object, current: int) -> int:
             f"record {index}: unsupported SenML version bver={value}: it {reason}; "
             f"supported are {BASE_VERSION} and {SUPPORTED_VERSION_BITS}"
         )
-    if index > 0 and value != current:
-        raise SenMLError(
-            f"record {index}: bver={value} differs from version {current} of the records "
-            "before it; all records of a pack have one version"
-        )
-    return value

@@ -78,6 +78,8 @@ FIRST = {"bn": "skole-01:", "bt": T0_MS / 1000, "gw": "gw-1", "seq": 1}
         (pack({**FIRST, "bt": 0, "t": -5, "n": "p", "v": 1}), PayloadError, "relative"),
         (pack({**FIRST, "n": "p", "vs": "on"}), PayloadError, "no numeric value"),
         (pack({**FIRST, "n": "p", "v": 1, "x_": 1}), SenMLError, "x_"),
+        (pack({**FIRST, "seq": 2**53, "n": "p", "v": 1}), PayloadError, "'seq' 9007199254740992"),
+        (pack({**FIRST, "n": "p", "u": "C\x00", "v": 1}), SenMLError, r"'u' holds a NUL"),
     ],
 )
 def test_refuses_packs_that_break_the_contract(
@@ -204,6 +206,7 @@ def test_meta_round_trips() -> None:
         (lambda m: m.update(gateway="gw-2"), "on the topic of skole-01/gw-1"),
         (lambda m: m["points"][0].update(quantity="Temp"), "points.0.quantity"),
         (lambda m: m["points"][0].update(interval_s=0), "points.0.interval_s"),
+        (lambda m: m["points"][0].update(interval_s=2**31), "points.0.interval_s: Input should"),
         (lambda m: m["building"].pop("name"), "building.name"),
         (lambda m: m.update(unexpected=1), "unexpected"),
     ],
@@ -232,3 +235,89 @@ def test_a_time_beyond_any_clock_is_refused_by_both_paths() -> None:
     for decode in (wire.decode_telemetry, wire._telemetry_of_records):
         with pytest.raises(PayloadError, match=r"record 0 \(ahu1.sat\): time .* out of range"):
             decode(payload, building="skole-01", resolve=resolve)
+
+
+SECOND_VALUE = (
+    r"record 2 \(z1.temp\): a second value for time 1764201600000 ms, first given in record 0; "
+    "a pack holds one value per point and millisecond"
+)
+
+
+@pytest.mark.parametrize(
+    "later",
+    [
+        {"n": "z1.temp", "u": "Cel", "v": 22.0},
+        {"n": "z1.temp", "u": "Cel", "v": 21.5, "t": 0.0004},  # the same millisecond
+        {"n": "z1.temp", "vb": True},  # the record-by-record path only
+    ],
+)
+def test_two_values_for_one_point_and_time_are_refused_by_both_paths(
+    later: dict[str, object],
+) -> None:
+    payload = pack(
+        {**FIRST, "n": "z1.temp", "u": "Cel", "v": 21.5},
+        {"n": "el.energy", "u": "kWh", "v": 3.0},
+        later,
+    )
+    for decode in (wire.decode_telemetry, wire._telemetry_of_records):
+        with pytest.raises(PayloadError, match=SECOND_VALUE):
+            decode(payload, building="skole-01", resolve=resolve)
+
+
+def test_one_point_at_two_times_and_two_points_at_one_time_are_kept() -> None:
+    payload = pack(
+        {**FIRST, "n": "z1.temp", "u": "Cel", "v": 21.5},
+        {"n": "z1.temp", "u": "Cel", "v": 21.6, "t": 0.001},
+        {"n": "el.energy", "u": "kWh", "v": 3.0},
+    )
+    assert senml.decode_columns(payload) is not None
+    telemetry = wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+    assert [(r.point, r.time_ms) for r in telemetry.readings] == [
+        ("z1.temp", T0_MS),
+        ("z1.temp", T0_MS + 1),
+        ("el.energy", T0_MS),
+    ]
+
+
+def test_the_largest_sequence_number_is_json_safe() -> None:
+    payload = pack({**FIRST, "seq": wire.SEQUENCE_MAX, "n": "p", "v": 1})
+    for decode in (wire.decode_telemetry, wire._telemetry_of_records):
+        assert decode(payload, building="skole-01", resolve=resolve).seq == 2**53 - 1
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b'{"state": "online", "spool_depth": 1000000000000000000000000000000}', "spool_depth"),
+        (b'{"state": "online", "spool_dropped": 9007199254740992}', "spool_dropped"),
+        (b'{"state": "online", "time": 1e300}', "time: Input should be less than or equal"),
+        (b'{"state": "online", "time": NaN}', "time: Input should be a finite number"),
+        (b'{"state": "online", "time": -1}', "time: Input should be greater than or equal"),
+        (b'{"state": "online", "detail": {"why": ["\\u0000"]}}', "detail: .* NUL character"),
+    ],
+)
+def test_a_status_the_registry_cannot_keep_is_refused(payload: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError, match=f"invalid status: {reason}"):
+        wire.decode_status(payload)
+
+
+def test_the_largest_status_the_registry_keeps_is_accepted() -> None:
+    payload = (
+        b'{"state": "online", "time": 253402300799, '
+        b'"spool_depth": 9007199254740991, "spool_dropped": 9007199254740991}'
+    )
+    status = wire.decode_status(payload)
+    assert status.spool_depth == status.spool_dropped == wire.SEQUENCE_MAX
+
+
+@pytest.mark.parametrize("where", ["building", "point"])
+def test_a_nul_in_meta_is_refused(where: str) -> None:
+    meta = json.loads(wire.encode_meta(gateway="gw-1", building=BUILDING, points=POINTS, time_s=1))
+    if where == "building":
+        meta["building"]["name"] = "Nordnes\x00skole"
+        reason = "building.name: Value error, holds a NUL character"
+    else:
+        meta["points"][1]["description"] = "\x00"
+        reason = "points.1.description: Value error, holds a NUL character"
+    with pytest.raises(PayloadError, match=reason):
+        wire.decode_meta(json.dumps(meta).encode(), topic=MetaTopic("skole-01", "gw-1"))

@@ -13,6 +13,7 @@ from byggpuls import topics, wire
 from byggpuls.errors import ContractError, TopicError
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from ingest.decode import (
+    SEQUENCE_JUMP_MAX,
     UNKNOWN_QUANTITY,
     Decoder,
     Ignored,
@@ -125,6 +126,12 @@ def _edit(edit: str) -> bytes:
         del records[0]["seq"]
     elif edit == "string value":
         records[1] = {"n": "r2.text", "vs": "on"}
+    elif edit == "same point and time":
+        records[1] = {"n": "r1.temp", "u": "Cel", "v": 22.0}
+    elif edit == "nul in unit":
+        records[0]["u"] = "Cel\x00"
+    elif edit == "nul in name":
+        records[1]["n"] = "r2\x00"
     return json.dumps(records).encode()
 
 
@@ -154,6 +161,15 @@ def _edit(edit: str) -> bytes:
         ("byggpuls/v1/skole-01/meta/gw-1", meta_payload([], "castle"), "building.type"),
         ("byggpuls/v1/skole-01/meta/gw-2", meta_payload([]), "on the topic of"),
         ("byggpuls/v1/skole-01/status/gw-1", b'{"state": "asleep"}', "invalid status"),
+        (
+            "byggpuls/v1/skole-01/status/gw-1",
+            b'{"state": "online", "spool_depth": 1000000000000000000000000000000}',
+            "invalid status: spool_depth: Input should be less than or equal to 9007199254740991",
+        ),
+        (TOPIC, _edit("same point and time"), "record 1 (r1.temp): a second value for time"),
+        (TOPIC, _edit("nul in unit"), "record 0: field 'u' holds a NUL character (U+0000)"),
+        (TOPIC, _edit("nul in name"), "record 1: name 'skole-01:r2\\x00' is not a SenML name"),
+        (TOPIC, pack(("a", 1.0), seq=2**53), "'seq' 9007199254740992 is above 2**53 - 1"),
     ],
 )
 def test_bad_input_is_rejected_with_a_reason(topic: str, payload: bytes, reason: str) -> None:
@@ -179,6 +195,28 @@ def test_status_is_decoded() -> None:
     decoded = Decoder(PointCache()).decode("byggpuls/v1/skole-01/status/gw-1", payload)
     assert isinstance(decoded, StatusUpdate)
     assert (decoded.gateway, decoded.status.spool_depth) == ("gw-1", 12)
+
+
+def test_a_sequence_number_far_ahead_of_the_gateway_is_rejected() -> None:
+    decoder = Decoder(PointCache())
+    assert isinstance(decoder.decode(TOPIC, pack(("a", 1.0), seq=40)), TelemetryPack)
+    jumped = decoder.decode(TOPIC, pack(("a", 2.0), seq=10**12))
+    assert jumped == Rejected(
+        reason=f"'seq' {10**12} is {10**12 - 40} ahead of 40, the last pack of gw-1; "
+        f"more than {SEQUENCE_JUMP_MAX} packs ahead is a fault",
+        gateway="gw-1",
+    )
+    # The refused number does not become the reference; the gateway's next pack is taken.
+    assert isinstance(decoder.decode(TOPIC, pack(("a", 3.0), seq=41)), TelemetryPack)
+
+
+def test_a_sequence_number_may_run_ahead_up_to_the_bound_and_back() -> None:
+    decoder = Decoder(PointCache())
+    for seq in (40, 40 + SEQUENCE_JUMP_MAX, 0, SEQUENCE_JUMP_MAX):
+        assert isinstance(decoder.decode(TOPIC, pack(("a", 1.0), seq=seq)), TelemetryPack), seq
+    # Each gateway of each building has its own reference.
+    other = pack(("a", 1.0), seq=10**12, building="hall-01")
+    assert isinstance(decoder.decode("byggpuls/v1/hall-01/climate", other), TelemetryPack)
 
 
 # -- fuzzing ----------------------------------------------------------------------------------
