@@ -25,7 +25,8 @@ class Cut:
     group at most :data:`~byggpuls.wire.PACK_MAX_RECORDS` long; and how many were unfit."""
 
     groups: list[tuple[str, list[Reading]]]
-    #: Readings no SenML pack can carry (a value that is not finite).
+    #: Readings left out: no SenML pack can carry them (a value that is not finite), or a later
+    #: reading of the same point and time replaced them.
     rejected: int
 
 
@@ -39,10 +40,16 @@ class Packer:
     def cut(self, readings: Sequence[Reading], *, domain_of: Mapping[str, str]) -> Cut:
         """Group ``readings`` by the domain of their point, leaving out non-finite values.
 
+        Two readings of one point at one time (a CSV export repeating the hour the clocks go
+        back, a driver polled twice) cannot both be stored, and ingest refuses a pack that
+        holds both: the later one takes the earlier one's place, which counts as rejected.
+
         Raises :class:`SpoolError` for a reading of another building, or of a point without a
         domain: a driver that did not declare it.
         """
         groups: dict[str, list[Reading]] = {}
+        #: Where each (point, time) is in its group, to put a later value in its place.
+        placed: dict[tuple[str, int], int] = {}
         rejected = 0
         for reading in readings:
             if not math.isfinite(reading.value):
@@ -59,7 +66,15 @@ class Packer:
                 raise SpoolError(
                     f"point {reading.point!r} has no domain: the driver did not declare it"
                 ) from None
-            groups.setdefault(domain, []).append(reading)
+            group = groups.setdefault(domain, [])
+            key = (reading.point, reading.time_ms)
+            earlier = placed.get(key)
+            if earlier is not None:
+                group[earlier] = reading
+                rejected += 1
+                continue
+            placed[key] = len(group)
+            group.append(reading)
         chunks = [
             (domain, group[start : start + wire.PACK_MAX_RECORDS])
             for domain, group in groups.items()

@@ -80,7 +80,8 @@ class SpoolStats:
     depth: int
     packs: int
     #: Readings ever appended, delivered (acknowledged), dropped because the spool was full,
-    #: and rejected because no SenML pack can carry them (non-finite values).
+    #: and rejected: no SenML pack can carry them (non-finite values), or a later reading of
+    #: the same point and time replaced them.
     appended: int
     delivered: int
     dropped: int
@@ -204,11 +205,16 @@ class Spool:
         """Spool ``readings`` (durably, before returning); the number of packs made.
 
         ``domain_of`` maps each point to its domain, which chooses the topic. Readings with a
-        value that is not finite are not spooled; they are counted as ``rejected`` and logged.
+        value that is not finite, or replaced by a later one of the same point and time, are
+        not spooled; they are counted as ``rejected`` and logged.
         """
         cut = self._packer.cut(readings, domain_of=domain_of)
         if cut.rejected:
-            logger.warning("spool %s: rejected %d non-finite readings", self.path, cut.rejected)
+            logger.warning(
+                "spool %s: rejected %d readings (not finite, or a point's time repeated)",
+                self.path,
+                cut.rejected,
+            )
         # Appends take turns; encoding (most of the work) leaves the spool free for the
         # publisher meanwhile. Only appends change next_seq, so it can be read here.
         with self._append_lock:

@@ -42,6 +42,17 @@ def test_cut_groups_by_domain_in_order_within_the_record_bound() -> None:
     assert cut.rejected == 1
 
 
+def test_a_later_reading_of_the_same_point_and_time_takes_the_earlier_ones_place() -> None:
+    first, second = readings(2)
+    repeated = first._replace(value=99.0)  # e.g. the hour a CSV export repeats in October
+    cut = PACKER.cut([first, second, repeated], domain_of=DOMAINS)
+    assert cut.groups == [("hvac", [repeated, second])]
+    assert cut.rejected == 1
+    # So the pack is one ingest takes: no point has two values at one time.
+    payload = PACKER.encode(cut.groups[0][1], seq=0)[0][0]
+    assert values(payload) == [99.0, 1.0]
+
+
 def test_cut_refuses_a_point_without_a_domain() -> None:
     with pytest.raises(SpoolError, match="no domain"):
         PACKER.cut(readings(1, point="nowhere.x"), domain_of=DOMAINS)
