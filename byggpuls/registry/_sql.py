@@ -110,6 +110,10 @@ def translated() -> Iterator[None]:
         yield
     except (sa.exc.IntegrityError, sa.exc.DataError) as exc:
         raise StoreRejected(f"registry database refused the change: {exc.orig}") from exc
+    except OverflowError as exc:
+        # SQLite's driver refuses an integer beyond 64 bits before the database sees it, and
+        # SQLAlchemy does not wrap that; PostgreSQL says the same as a DataError.
+        raise StoreRejected(f"registry database refused the change: {exc}") from exc
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         if _MISSING_SCHEMA in str(exc.orig):
             # SQLite reports a missing table as "operational"; retrying will not create it.

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from byggpuls.errors import StoreRejected
 from byggpuls.reading import BuildingInfo, PointInfo
 from byggpuls.registry import InvalidValue, PointSource, Registry, make_engine
 from byggpuls.registry.points import Points
@@ -255,3 +256,15 @@ def test_the_points_repository_works_on_its_own(engine: Engine) -> None:
     assert points.upsert_points(building="b1", gateway="gw1", points=_points(2), source="meta") == 2
     assert [row.point for row in points.points("b1")] == [p.point for p in _points(2)]
     assert [row.id for row in Registry(engine).buildings()] == ["b1"]
+
+
+def test_a_number_the_database_cannot_hold_is_refused_as_a_rejection(registry: Registry) -> None:
+    registry.upsert_building(SCHOOL)
+    with pytest.raises(StoreRejected, match="refused the change"):
+        registry.upsert_points(
+            building=SCHOOL.id,
+            gateway="gw-1",
+            points=_points(1, interval_s=2**70),
+            source=PointSource.META,
+        )
+    assert registry.points(SCHOOL.id) == []
