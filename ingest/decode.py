@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -138,11 +138,19 @@ def guess_quantity(unit: str | None) -> str:
 class Decoder:
     """Decodes messages for one worker; not thread-safe (the batcher thread)."""
 
-    def __init__(self, cache: PointCache) -> None:
+    def __init__(
+        self,
+        cache: PointCache,
+        *,
+        counted_seq: Callable[[], Mapping[tuple[str, str], int]] | None = None,
+    ) -> None:
         self.cache = cache
-        #: The ``seq`` of the last pack taken from each (building, gateway). In memory only: the
-        #: first pack after a start is checked against :data:`wire.SEQUENCE_MAX` alone.
+        #: The ``seq`` of the last pack taken from each (building, gateway). It begins with
+        #: what ``counted_seq()`` says the registry counted, asked at the first pack (from the
+        #: batcher, like the point cache), so that the jump check holds across restarts; a
+        #: gateway new to the registry is checked against :data:`wire.SEQUENCE_MAX` alone.
         self._last_seq: dict[tuple[str, str], int] = {}
+        self._counted_seq = counted_seq
 
     def decode(self, topic: str, payload: bytes) -> Decoded:
         """What ``payload`` on ``topic`` means. Never raises for bad input."""
@@ -199,6 +207,9 @@ class Decoder:
             raise PayloadError(
                 f"pack of {len(pack.readings)} readings has more than {wire.PACK_MAX_RECORDS}"
             )
+        if self._counted_seq is not None:
+            self._last_seq = {**self._counted_seq(), **self._last_seq}
+            self._counted_seq = None
         origin = (building, pack.gateway)
         last_seq = self._last_seq.get(origin)
         if last_seq is not None and pack.seq - last_seq > SEQUENCE_JUMP_MAX:

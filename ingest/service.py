@@ -94,7 +94,13 @@ class IngestService:
         )
         self._batcher = Batcher(
             inbound=subscriber.inbound,
-            decoder=Decoder(cache),
+            decoder=Decoder(
+                cache,
+                counted_seq=lambda: {
+                    (row.building, row.gateway): row.last_seq
+                    for row in registry_retry(accounting.gateway_sequences)
+                },
+            ),
             policy=ClosePolicy.for_settings(settings),
             metrics=metrics,
         )

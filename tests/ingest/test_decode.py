@@ -210,6 +210,15 @@ def test_a_sequence_number_far_ahead_of_the_gateway_is_rejected() -> None:
     assert isinstance(decoder.decode(TOPIC, pack(("a", 3.0), seq=41)), TelemetryPack)
 
 
+def test_the_jump_check_holds_from_the_first_pack_after_a_start() -> None:
+    # Seeded with what the registry counted before the worker (re)started.
+    decoder = Decoder(PointCache(), counted_seq=lambda: {("skole-01", "gw-1"): 40})
+    decoded = decoder.decode(TOPIC, pack(("a", 1.0), seq=10**12))
+    assert isinstance(decoded, Rejected)
+    assert "ahead of 40" in decoded.reason
+    assert isinstance(decoder.decode(TOPIC, pack(("a", 1.0), seq=41)), TelemetryPack)
+
+
 def test_a_sequence_number_may_run_ahead_up_to_the_bound_and_back() -> None:
     decoder = Decoder(PointCache())
     for seq in (40, 40 + SEQUENCE_JUMP_MAX, 0, SEQUENCE_JUMP_MAX):
