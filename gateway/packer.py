@@ -13,6 +13,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
+from typing import Final
 
 from byggpuls import wire
 from byggpuls.reading import Reading
@@ -28,6 +30,10 @@ class Cut:
     #: Readings left out: no SenML pack can carry them (a value that is not finite), or a later
     #: reading of the same point and time replaced them.
     rejected: int
+
+
+#: A reading's point and time (fields 1 and 3 of the named tuple).
+_POINT_AND_TIME: Final = itemgetter(1, 3)
 
 
 class Packer:
@@ -48,7 +54,9 @@ class Packer:
         domain: a driver that did not declare it.
         """
         groups: dict[str, list[Reading]] = {}
-        #: Where each (point, time) is in its group, to put a later value in its place.
+        # Where each (point, time) is in its group, to put a later value in its place; kept
+        # only when some (point, time) repeats (a set of them, built in C, says so cheaply).
+        repeats = len(set(map(_POINT_AND_TIME, readings))) < len(readings)
         placed: dict[tuple[str, int], int] = {}
         rejected = 0
         for reading in readings:
@@ -67,13 +75,14 @@ class Packer:
                     f"point {reading.point!r} has no domain: the driver did not declare it"
                 ) from None
             group = groups.setdefault(domain, [])
-            key = (reading.point, reading.time_ms)
-            earlier = placed.get(key)
-            if earlier is not None:
-                group[earlier] = reading
-                rejected += 1
-                continue
-            placed[key] = len(group)
+            if repeats:
+                key = (reading.point, reading.time_ms)
+                earlier = placed.get(key)
+                if earlier is not None:
+                    group[earlier] = reading
+                    rejected += 1
+                    continue
+                placed[key] = len(group)
             group.append(reading)
         chunks = [
             (domain, group[start : start + wire.PACK_MAX_RECORDS])
