@@ -41,9 +41,10 @@ BROKER_DROPPED_TOPIC: Final = "$SYS/broker/publish/messages/dropped"
 #: Probes go to ``<prefix>/<client id>``. ``_probe`` is not a valid building id, so no
 #: gateway's telemetry topic can be a probe's.
 PROBE_PREFIX: Final = f"{topics.PREFIX}/_probe/"
-#: How long a shared subscription may take to deliver the probe before the worker refuses it;
-#: a broker that honours ``$share`` returns it in milliseconds.
-PROBE_TIMEOUT_S: Final = 10.0
+#: How long a shared subscription may take to deliver the probe before the worker refuses it.
+#: A broker that honours ``$share`` returns it in milliseconds; the bound is wide so that a
+#: loaded machine or broker never makes a worker refuse one that works.
+PROBE_TIMEOUT_S: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
