@@ -76,6 +76,12 @@ def local_time(times_s: FloatArray) -> LocalTime:
     return LocalTime(day=day, hour=hour)
 
 
+def local_date_of_utc_hour(utc_hour: int) -> dt.date:
+    """The local (Europe/Oslo) date of every moment of UTC hour ``utc_hour`` (hours since the
+    epoch): offsets are whole hours and change only at whole UTC hours."""
+    return date_of(int(utc_hour * 3600 + _utc_offset_s(utc_hour)) // SECONDS_PER_DAY)
+
+
 @lru_cache(maxsize=65_536)
 def _utc_offset_s(utc_hour: int) -> float:
     moment = dt.datetime.fromtimestamp(utc_hour * 3600, tz=TIMEZONE)

@@ -12,10 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from functools import lru_cache
 from typing import Any, Final, Protocol, TypeVar
 
-from byggpuls.calendar import TIMEZONE
+from byggpuls.calendar import TIMEZONE, local_date_of_utc_hour
 from byggpuls.reading import BuildingInfo, PointInfo
 
 DescriptionT = TypeVar("DescriptionT", BuildingInfo, PointInfo)
@@ -171,14 +170,7 @@ def day_of(time_ms: int) -> date:
 
     Completeness is counted per local day, the day a building's people live by.
     """
-    return _day_of_utc_hour(time_ms // MS_PER_HOUR)
-
-
-@lru_cache(maxsize=65_536)
-def _day_of_utc_hour(utc_hour: int) -> date:
-    # Oslo's offset is whole hours and changes only at whole UTC hours, so every moment of a
-    # UTC hour falls on the same local day: one zone lookup per hour, not one per reading.
-    return datetime.fromtimestamp(utc_hour * 3600, tz=TIMEZONE).date()
+    return local_date_of_utc_hour(time_ms // MS_PER_HOUR)
 
 
 def readings_per_day(points_and_times_ms: Iterable[tuple[str, int]]) -> dict[tuple[str, date], int]:
@@ -186,7 +178,8 @@ def readings_per_day(points_and_times_ms: Iterable[tuple[str, int]]) -> dict[tup
     hours = Counter((point, time_ms // MS_PER_HOUR) for point, time_ms in points_and_times_ms)
     days: Counter[tuple[str, date]] = Counter()
     for (point, utc_hour), readings in hours.items():
-        days[point, _day_of_utc_hour(utc_hour)] += readings
+        # Every moment of a UTC hour falls on one local day: one lookup per hour, not per reading.
+        days[point, local_date_of_utc_hour(utc_hour)] += readings
     return dict(days)
 
 

@@ -9,6 +9,7 @@ from byggpuls.calendar import (
     day_info,
     day_number,
     is_school_holiday,
+    local_date_of_utc_hour,
     local_datetime_s,
     local_time,
 )
@@ -70,3 +71,17 @@ def test_public_holidays_match_the_holidays_package(year: int) -> None:
     days = [dt.date(year, 1, 1) + dt.timedelta(days=d) for d in range(366)]
     computed = {day for day in days if day.year == year and is_public_holiday(day)}
     assert computed == expected
+
+
+@pytest.mark.parametrize(
+    ("utc", "local"),
+    [
+        ("2026-03-28T22:00:00+00:00", "2026-03-28"),  # 23:00 CET
+        ("2026-03-28T23:00:00+00:00", "2026-03-29"),  # midnight CET, the night the clocks go on
+        ("2026-06-30T21:00:00+00:00", "2026-06-30"),  # 23:00 CEST
+        ("2026-06-30T22:00:00+00:00", "2026-07-01"),  # midnight CEST
+    ],
+)
+def test_the_local_date_of_a_utc_hour_follows_oslo_summer_time(utc: str, local: str) -> None:
+    utc_hour = int(dt.datetime.fromisoformat(utc).timestamp()) // 3600
+    assert local_date_of_utc_hour(utc_hour) == dt.date.fromisoformat(local)
