@@ -27,13 +27,14 @@ class Cut:
     group at most :data:`~byggpuls.wire.PACK_MAX_RECORDS` long; and how many were unfit."""
 
     groups: list[tuple[str, list[Reading]]]
-    #: Readings left out: no SenML pack can carry them (a value that is not finite), or a later
-    #: reading of the same point and time replaced them.
+    #: Readings left out: no SenML pack can carry them (a value that is not finite, a unit with
+    #: a NUL character), or a later reading of the same point and time replaced them.
     rejected: int
 
 
 #: A reading's point and time (fields 1 and 3 of the named tuple).
 _POINT_AND_TIME: Final = itemgetter(1, 3)
+_UNIT: Final = itemgetter(5)
 
 
 class Packer:
@@ -44,7 +45,7 @@ class Packer:
         self.gateway = gateway
 
     def cut(self, readings: Sequence[Reading], *, domain_of: Mapping[str, str]) -> Cut:
-        """Group ``readings`` by the domain of their point, leaving out non-finite values.
+        """Group ``readings`` by the domain of their point, leaving out what no pack can carry.
 
         Two readings of one point at one time (a CSV export repeating the hour the clocks go
         back, a driver polled twice) cannot both be stored, and ingest refuses a pack that
@@ -57,10 +58,12 @@ class Packer:
         # Where each (point, time) is in its group, to put a later value in its place; kept
         # only when some (point, time) repeats (a set of them, built in C, says so cheaply).
         repeats = len(set(map(_POINT_AND_TIME, readings))) < len(readings)
+        # The SenML encoder refuses a NUL (U+0000) in a unit; checked once per distinct unit.
+        unfit_units = {u for u in set(map(_UNIT, readings)) if u is not None and "\x00" in u}
         placed: dict[tuple[str, int], int] = {}
         rejected = 0
         for reading in readings:
-            if not math.isfinite(reading.value):
+            if not math.isfinite(reading.value) or (unfit_units and reading.unit in unfit_units):
                 rejected += 1
                 continue
             if reading.building != self.building:

@@ -80,8 +80,8 @@ class SpoolStats:
     depth: int
     packs: int
     #: Readings ever appended, delivered (acknowledged), dropped because the spool was full,
-    #: and rejected: no SenML pack can carry them (non-finite values), or a later reading of
-    #: the same point and time replaced them.
+    #: and rejected: no SenML pack can carry them (non-finite values, NUL in a unit), or a
+    #: later reading of the same point and time replaced them.
     appended: int
     delivered: int
     dropped: int
@@ -205,13 +205,13 @@ class Spool:
         """Spool ``readings`` (durably, before returning); the number of packs made.
 
         ``domain_of`` maps each point to its domain, which chooses the topic. Readings with a
-        value that is not finite, or replaced by a later one of the same point and time, are
-        not spooled; they are counted as ``rejected`` and logged.
+        value that is not finite or a unit holding NUL, or replaced by a later one of the same
+        point and time, are not spooled; they are counted as ``rejected`` and logged.
         """
         cut = self._packer.cut(readings, domain_of=domain_of)
         if cut.rejected:
             logger.warning(
-                "spool %s: rejected %d readings (not finite, or a point's time repeated)",
+                "spool %s: rejected %d readings (not finite, NUL in a unit, or a time repeated)",
                 self.path,
                 cut.rejected,
             )

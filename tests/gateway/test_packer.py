@@ -53,6 +53,13 @@ def test_a_later_reading_of_the_same_point_and_time_takes_the_earlier_ones_place
     assert values(payload) == [99.0, 1.0]
 
 
+def test_a_reading_whose_unit_holds_a_nul_is_left_out_not_a_stop_of_the_driver() -> None:
+    good, bad = readings(2)
+    cut = PACKER.cut([good, bad._replace(unit="Cel\x00")], domain_of=DOMAINS)
+    assert cut.groups == [("hvac", [good])]
+    assert cut.rejected == 1
+
+
 def test_cut_refuses_a_point_without_a_domain() -> None:
     with pytest.raises(SpoolError, match="no domain"):
         PACKER.cut(readings(1, point="nowhere.x"), domain_of=DOMAINS)
