@@ -315,13 +315,20 @@ class Meta(_Model):
 def encode_meta(
     *, gateway: str, building: BuildingInfo, points: Sequence[PointInfo], time_s: float
 ) -> bytes:
-    """The retained ``meta`` payload of ``gateway``."""
-    meta = Meta(
-        gateway=gateway,
-        time=time_s,
-        building=MetaBuilding(**dataclasses.asdict(building)),
-        points=[MetaPoint(**dataclasses.asdict(point)) for point in points],
-    )
+    """The retained ``meta`` payload of ``gateway``.
+
+    Raises :class:`~byggpuls.errors.PayloadError` for a description the contract refuses (a
+    field too long, a NUL, an interval the registry cannot hold), as ingest would.
+    """
+    try:
+        meta = Meta(
+            gateway=gateway,
+            time=time_s,
+            building=MetaBuilding(**dataclasses.asdict(building)),
+            points=[MetaPoint(**dataclasses.asdict(point)) for point in points],
+        )
+    except ValidationError as exc:
+        raise PayloadError(f"invalid meta: {_validation_reason(exc)}") from None
     return meta.model_dump_json(exclude_none=True).encode()
 
 

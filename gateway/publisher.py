@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Final, TypedDict
 
 from byggpuls import topics, wire
+from byggpuls.errors import ConfigError, PayloadError
 from byggpuls.mqtt import Outgoing, Session, Will
 from byggpuls.mqtt.backoff import reconnect_delay
 from byggpuls.reading import BuildingInfo, PointInfo
@@ -106,6 +107,10 @@ class SpoolPublisher:
         self.gateway = gateway
         self.building = building
         self.points = list(points)
+        try:  # refused here, at start, not in every connect of the network thread
+            self._meta_payload()
+        except PayloadError as exc:
+            raise ConfigError(f"gateway {gateway}: its points cannot be announced: {exc}") from None
         self.max_inflight_packs = max_inflight_packs
         self.status_interval_s = status_interval_s
         self.detail: Callable[[], dict[str, Any]] | None = None

@@ -11,12 +11,13 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
 
 from byggpuls import topics, wire
+from byggpuls.errors import ConfigError
 from byggpuls.mqtt import RECONNECT_MIN_SECONDS, FakePublish, FakeSession
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from gateway.publisher import SpoolPublisher
@@ -263,3 +264,16 @@ def test_a_clean_stop_waits_for_the_packs_in_flight_then_says_offline(rig: Rig) 
     assert not stopper.is_alive()
     assert rig.spool.stats().delivered == 2
     assert not rig.session.started
+
+
+def test_points_the_contract_refuses_stop_the_gateway_at_start(rig: Rig) -> None:
+    with pytest.raises(ConfigError, match=r"gateway gw-\S+: its points cannot be announced: .*NUL"):
+        SpoolPublisher(
+            spool=rig.spool,
+            session=FakeSession(client_id=GATEWAY),
+            gateway=GATEWAY,
+            building=BUILDING,
+            points=[replace(POINT, description="room\x00one")],
+            max_inflight_packs=WINDOW,
+            status_interval_s=STATUS_INTERVAL_S,
+        )
