@@ -124,6 +124,9 @@ class _ChildServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = field(default=None, init=False)
     _log: IO[bytes] | None = field(default=None, init=False)
+    #: A bound, not listening, socket on :attr:`port` while the server is down with its port
+    #: held: connections are refused as without a server, and no other server takes the port.
+    _holder: socket.socket | None = field(default=None, init=False)
 
     @property
     def log_path(self) -> Path:
@@ -141,6 +144,7 @@ class _ChildServer:
             return self
         self.workdir.mkdir(parents=True, exist_ok=True)
         argv, env = self._command()
+        self._hold_port(False)
         self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
             argv,
@@ -161,13 +165,35 @@ class _ChildServer:
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
-    def stop(self) -> None:
-        """Stop gracefully (SIGTERM), so the server saves its state."""
-        self._end(signal.SIGTERM)
+    def stop(self, *, hold_port: bool = False) -> None:
+        """Stop gracefully (SIGTERM), so the server saves its state.
 
-    def kill(self) -> None:
-        """Stop abruptly (SIGKILL), as a crash or power loss would."""
+        ``hold_port`` keeps the port from other servers until :meth:`start`: for an outage
+        long enough that another test could pick the freed port and take it.
+        """
+        self._end(signal.SIGTERM)
+        self._hold_port(hold_port)
+
+    def kill(self, *, hold_port: bool = False) -> None:
+        """Stop abruptly (SIGKILL), as a crash or power loss would; ``hold_port`` as for
+        :meth:`stop`."""
         self._end(signal.SIGKILL)
+        self._hold_port(hold_port)
+
+    def _hold_port(self, hold: bool) -> None:
+        if self._holder is not None:
+            self._holder.close()
+            self._holder = None
+        if hold:
+            holder = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            # Bound despite the server's connections in TIME_WAIT; not listening, so refused.
+            holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                holder.bind(("127.0.0.1", self.port))
+            except OSError:
+                holder.close()
+                raise
+            self._holder = holder
 
     def _end(self, sig: signal.Signals) -> None:
         if self.process is None:

@@ -110,7 +110,7 @@ def test_a_minute_without_broker_loses_nothing_and_keeps_the_order(
     driver = counting_driver(interval_s=0.05, points=4)
     gateway = make_gateway(driver)
     wait_until(lambda: len(collector.unique_packs(GATEWAY)) >= 10, "packs before the outage")
-    mosquitto.stop()
+    mosquitto.stop(hold_port=True)  # for a minute: no other test's server may take the port
     made_before = driver.made
     time.sleep(OUTAGE_SECONDS)  # the outage itself: readings keep coming, into the spool
     made_during = driver.made - made_before
@@ -142,7 +142,7 @@ def test_a_full_spool_drops_the_oldest_and_counts_them_in_the_status(
     driver = counting_driver(interval_s=0.02, points=5, domains=("hvac",))
     gateway = make_gateway(driver, max_readings=300, max_inflight_packs=2)
     wait_until(lambda: len(collector.unique_packs(GATEWAY)) >= 5, "packs before the outage")
-    mosquitto.stop()
+    mosquitto.stop(hold_port=True)
     wait_until(lambda: gateway.spool.dropped >= 500, "the spool to overflow")
     driver.paused.set()
     made = driver.made
