@@ -3,8 +3,9 @@
     byggpuls/v1/{building}/{domain}            telemetry: one SenML pack per message
     byggpuls/v1/{building}/status/{gateway}    retained gateway status (birth / Last Will)
     byggpuls/v1/{building}/meta/{gateway}      retained point metadata ("birth certificate")
+    byggpuls/v1/{building}/ack/{gateway}       ingest to gateway: which packs are stored
 
-Ids follow :data:`byggpuls.reading.ID_PATTERN`; ``status`` and ``meta`` are not domains.
+Ids follow :data:`byggpuls.reading.ID_PATTERN`; ``status``, ``meta`` and ``ack`` are not domains.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from byggpuls.reading import is_id
 PREFIX: Final = "byggpuls/v1"
 STATUS: Final = "status"
 META: Final = "meta"
-RESERVED_DOMAINS: Final = frozenset({STATUS, META})
+ACK: Final = "ack"
+RESERVED_DOMAINS: Final = frozenset({STATUS, META, ACK})
 #: Data classes that access is granted by. Others are accepted if they are valid ids, so a new
 #: class of data needs no code change; these are the ones the platform itself produces.
 KNOWN_DOMAINS: Final = ("energy", "climate", "hvac", "occupancy", "water")
@@ -47,7 +49,13 @@ class MetaTopic:
     gateway: str
 
 
-Topic = TelemetryTopic | StatusTopic | MetaTopic
+@dataclass(frozen=True, slots=True)
+class AckTopic:
+    building: str
+    gateway: str
+
+
+Topic = TelemetryTopic | StatusTopic | MetaTopic | AckTopic
 
 
 def _check(kind: str, value: str) -> str:
@@ -78,6 +86,11 @@ def meta(building: str, gateway: str) -> str:
     return f"{PREFIX}/{_check('building', building)}/{META}/{_check('gateway', gateway)}"
 
 
+def ack(building: str, gateway: str) -> str:
+    """The topic ingest tells ``gateway`` of ``building`` on which of its packs are stored."""
+    return f"{PREFIX}/{_check('building', building)}/{ACK}/{_check('gateway', gateway)}"
+
+
 def shared(topic_filter: str, group: str) -> str:
     """``topic_filter`` as a shared subscription of ``group`` (MQTT 5 ``$share``)."""
     return f"$share/{_check('group', group)}/{topic_filter}"
@@ -101,8 +114,10 @@ def parse(topic: str) -> Topic:
         gateway = _check("gateway", parts[4])
         if parts[3] == STATUS:
             return StatusTopic(building=building, gateway=gateway)
+        if parts[3] == ACK:
+            return AckTopic(building=building, gateway=gateway)
         return MetaTopic(building=building, gateway=gateway)
     raise TopicError(
         f"topic {topic[:120]!r} has {len(parts)} levels; expected "
-        f"{PREFIX}/{{building}}/{{domain}} or {PREFIX}/{{building}}/status|meta/{{gateway}}"
+        f"{PREFIX}/{{building}}/{{domain}} or {PREFIX}/{{building}}/status|meta|ack/{{gateway}}"
     )

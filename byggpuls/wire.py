@@ -18,13 +18,19 @@ Telemetry is a SenML pack per message on ``byggpuls/v1/{building}/{domain}``::
 - ``seq`` is at most :data:`SEQUENCE_MAX`, the largest integer every JSON reader holds exactly.
 
 ``meta`` and ``status`` are JSON objects, retained; see :class:`Meta` and :class:`Status`.
+
+Acknowledgements go the other way, from ingest to a gateway on
+``byggpuls/v1/{building}/ack/{gateway}``: ``{"seq": [[first, last], ...]}``, the inclusive
+ranges of that gateway's sequence numbers that are now durable (stored, or kept as a dead
+letter). See :func:`encode_ack`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from itertools import repeat
 from typing import Any, Final, Literal
@@ -353,6 +359,81 @@ def decode_meta(payload: bytes, *, topic: MetaTopic) -> Meta:
     return meta
 
 
+def pack_origin(payload: bytes) -> tuple[str, int] | None:
+    """The ``(gateway, seq)`` a telemetry payload claims in its first record, if it can be read,
+    whether or not the rest of the pack is valid: a refused pack is acknowledged too, once its
+    dead letter is stored, so that its gateway stops sending it."""
+    try:
+        records = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if not isinstance(records, list) or not records or not isinstance(records[0], dict):
+        return None
+    gateway = records[0].get(GATEWAY_FIELD)
+    seq = records[0].get(SEQUENCE_FIELD)
+    if not isinstance(gateway, str) or not is_id(gateway):
+        return None
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= SEQUENCE_MAX:
+        return None
+    return gateway, seq
+
+
+# -- acknowledgements --------------------------------------------------------------------
+
+#: Ranges in one acknowledgement message; more go in further messages (see :func:`encode_ack`).
+ACK_MAX_RANGES: Final = 1000
+ACK_FIELD: Final = "seq"
+
+
+def seq_ranges(seqs: Iterable[int]) -> list[tuple[int, int]]:
+    """``seqs`` as sorted, inclusive, non-adjacent ``(first, last)`` ranges."""
+    ranges: list[tuple[int, int]] = []
+    for seq in sorted(set(seqs)):
+        if ranges and seq == ranges[-1][1] + 1:
+            ranges[-1] = (ranges[-1][0], seq)
+        else:
+            ranges.append((seq, seq))
+    return ranges
+
+
+def encode_ack(seqs: Iterable[int]) -> list[bytes]:
+    """The acknowledgement messages that say ``seqs`` are durable: one per
+    :data:`ACK_MAX_RANGES` ranges, so that no message grows without bound."""
+    ranges = seq_ranges(seqs)
+    return [
+        json.dumps({ACK_FIELD: ranges[i : i + ACK_MAX_RANGES]}, separators=(",", ":")).encode()
+        for i in range(0, len(ranges), ACK_MAX_RANGES)
+    ]
+
+
+def decode_ack(payload: bytes) -> list[tuple[int, int]]:
+    """The ranges of an acknowledgement; raises :class:`PayloadError` saying what is wrong."""
+    try:
+        document = json.loads(payload)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise PayloadError(f"invalid acknowledgement: not JSON: {exc}") from None
+    ranges = document.get(ACK_FIELD) if isinstance(document, dict) else None
+    if not isinstance(ranges, list) or len(ranges) > ACK_MAX_RANGES:
+        raise PayloadError(
+            f"invalid acknowledgement: {ACK_FIELD!r} must be a list of at most "
+            f"{ACK_MAX_RANGES} [first, last] ranges"
+        )
+    out: list[tuple[int, int]] = []
+    for item in ranges:
+        if (
+            not isinstance(item, list)
+            or len(item) != 2
+            or not all(isinstance(n, int) and not isinstance(n, bool) for n in item)
+            or not 0 <= item[0] <= item[1] <= SEQUENCE_MAX
+        ):
+            raise PayloadError(
+                f"invalid acknowledgement: range {str(item)[:40]} is not [first, last] with "
+                f"0 <= first <= last <= 2**53 - 1"
+            )
+        out.append((item[0], item[1]))
+    return out
+
+
 # -- status ----------------------------------------------------------------------------------
 
 #: 9999-12-31T23:59:59Z, the last second a Python datetime (and so the registry) holds. A status
@@ -389,6 +470,7 @@ def decode_status(payload: bytes) -> Status:
 
 
 __all__ = [
+    "ACK_MAX_RANGES",
     "INTERVAL_MAX_S",
     "OFFLINE",
     "PACK_MAX_BYTES",
@@ -398,10 +480,14 @@ __all__ = [
     "Meta",
     "Status",
     "Telemetry",
+    "decode_ack",
     "decode_meta",
     "decode_status",
     "decode_telemetry",
+    "encode_ack",
     "encode_meta",
     "encode_status",
     "encode_telemetry",
+    "pack_origin",
+    "seq_ranges",
 ]

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
+from itertools import pairwise
 
 import pytest
 from hypothesis import HealthCheck, event, given, settings
@@ -321,3 +323,143 @@ def test_a_nul_in_meta_is_refused(where: str) -> None:
         reason = "points.1.description: Value error, holds a NUL character"
     with pytest.raises(PayloadError, match=reason):
         wire.decode_meta(json.dumps(meta).encode(), topic=MetaTopic("skole-01", "gw-1"))
+
+
+# -- acknowledgements ----------------------------------------------------------------------
+
+
+def test_sequence_numbers_become_sorted_ranges_that_do_not_touch() -> None:
+    assert wire.seq_ranges([8, 5, 1, 2, 3, 7, 3]) == [(1, 3), (5, 5), (7, 8)]
+    assert wire.seq_ranges(iter([0])) == [(0, 0)]
+    assert wire.seq_ranges([]) == []
+
+
+def test_an_acknowledgement_is_compact_json_of_ranges() -> None:
+    assert wire.encode_ack([1, 2, 3, 7]) == [b'{"seq":[[1,3],[7,7]]}']
+    assert wire.decode_ack(b'{"seq": [[1, 3], [7, 7]]}') == [(1, 3), (7, 7)]
+    # Nothing to say, no message.
+    assert wire.encode_ack([]) == []
+
+
+def test_a_long_acknowledgement_is_split_at_the_range_limit() -> None:
+    # Every other number: one range each.
+    seqs = range(0, 2 * (wire.ACK_MAX_RANGES + 1), 2)
+    first, second = wire.encode_ack(seqs)
+    assert len(wire.decode_ack(first)) == wire.ACK_MAX_RANGES
+    assert wire.decode_ack(second) == [(2 * wire.ACK_MAX_RANGES, 2 * wire.ACK_MAX_RANGES)]
+    assert len(wire.encode_ack(range(0, 2 * wire.ACK_MAX_RANGES, 2))) == 1
+
+
+@settings(suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.sets(
+        st.integers(0, 3000) | st.integers(wire.SEQUENCE_MAX - 50, wire.SEQUENCE_MAX),
+        max_size=2500,
+    )
+)
+def test_acknowledgements_round_trip_to_the_same_sequence_numbers(seqs: set[int]) -> None:
+    messages = wire.encode_ack(seqs)
+    ranges = [r for message in messages for r in wire.decode_ack(message)]
+    assert ranges == wire.seq_ranges(seqs)
+    assert {s for first, last in ranges for s in range(first, last + 1)} == seqs
+    assert all(len(wire.decode_ack(message)) <= wire.ACK_MAX_RANGES for message in messages)
+    # Sorted, and apart: no two ranges could have been one.
+    assert all(a[1] + 1 < b[0] for a, b in pairwise(ranges))
+
+
+def test_the_widest_acknowledgement_is_accepted() -> None:
+    payload = json.dumps({"seq": [[0, wire.SEQUENCE_MAX]]}).encode()
+    assert wire.decode_ack(payload) == [(0, 2**53 - 1)]
+    assert wire.decode_ack(b'{"seq": []}') == []
+
+
+@pytest.mark.parametrize(
+    ("payload", "reason"),
+    [
+        (b"not json", "not JSON"),
+        (b"\xff\xfe{}", "not JSON"),
+        (b'{"seq": [[1, 2]]', "not JSON"),
+        (b"[" * 100_000, "not JSON"),
+        (b"[[1, 2]]", "must be a list"),
+        (b'{"ranges": [[1, 2]]}', "must be a list"),
+        (b'{"seq": 1}', "must be a list"),
+        (b'{"seq": {"1": 2}}', "must be a list"),
+        (b"NaN", "must be a list"),
+        (b'{"seq": [[1]]}', "range [1] is not"),
+        (b'{"seq": [[1, 2, 3]]}', "range [1, 2, 3] is not"),
+        (b'{"seq": [1, 2]}', "range 1 is not"),
+        (b'{"seq": [[2, 1]]}', "range [2, 1] is not"),
+        (b'{"seq": [[-1, 2]]}', "range [-1, 2] is not"),
+        (b'{"seq": [[0, 9007199254740992]]}', "is not"),
+        (b'{"seq": [[true, 2]]}', "range [True, 2] is not"),
+        (b'{"seq": [[1, false]]}', "is not"),
+        (b'{"seq": [[1, 2.0]]}', "is not"),
+        (b'{"seq": [["1", 2]]}', "is not"),
+        (b'{"seq": [[1, null]]}', "is not"),
+        (
+            json.dumps({"seq": [[2 * i, 2 * i] for i in range(wire.ACK_MAX_RANGES + 1)]}).encode(),
+            f"at most {wire.ACK_MAX_RANGES}",
+        ),
+    ],
+)
+def test_a_malformed_acknowledgement_is_refused_saying_why(payload: bytes, reason: str) -> None:
+    with pytest.raises(PayloadError, match="invalid acknowledgement: .*" + re.escape(reason)):
+        wire.decode_ack(payload)
+
+
+@given(st.binary(max_size=200))
+def test_decoding_any_bytes_as_an_acknowledgement_gives_ranges_or_a_payload_error(
+    payload: bytes,
+) -> None:
+    try:
+        ranges = wire.decode_ack(payload)
+    except PayloadError as error:
+        reason = str(error)
+        assert reason, "a refusal must say why"
+        return
+    assert all(0 <= first <= last <= wire.SEQUENCE_MAX for first, last in ranges)
+
+
+def test_the_origin_of_a_pack_is_its_gateway_and_seq() -> None:
+    payload = wire.encode_telemetry(
+        [reading("z1.temp", 0, 21.5)], building="skole-01", gateway="gw-1", seq=42
+    )
+    assert wire.pack_origin(payload) == ("gw-1", 42)
+    largest = pack({**FIRST, "seq": wire.SEQUENCE_MAX, "n": "p", "v": 1})
+    assert wire.pack_origin(largest) == ("gw-1", wire.SEQUENCE_MAX)
+
+
+def test_a_pack_the_contract_refuses_still_names_its_origin() -> None:
+    # Refused whole (a value that is not a number), yet its first record is readable: its
+    # dead letter is acknowledged, so that the gateway stops sending it.
+    payload = pack({**FIRST, "n": "p", "v": 1}, {"n": "q", "v": "two"})
+    with pytest.raises(ContractError):
+        wire.decode_telemetry(payload, building="skole-01", resolve=resolve)
+    assert wire.pack_origin(payload) == ("gw-1", 1)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"\xff\xfe[]",
+        b"[" * 100_000,
+        b"{}",
+        b'{"gw": "gw-1", "seq": 1}',
+        pack(),
+        b'["gw-1", 1]',
+        pack({"bn": "skole-01:", "n": "p", "v": 1}),
+        pack({**FIRST, "gw": "GW 1"}),
+        pack({**FIRST, "gw": 1}),
+        pack({**FIRST, "seq": None}),
+        pack({**FIRST, "seq": "1"}),
+        pack({**FIRST, "seq": 1.0}),
+        pack({**FIRST, "seq": True}),
+        pack({**FIRST, "seq": -1}),
+        pack({**FIRST, "seq": wire.SEQUENCE_MAX + 1}),
+        # Only the first record names the origin.
+        pack({"bn": "skole-01:", "n": "p", "v": 1}, {"gw": "gw-1", "seq": 1, "n": "q", "v": 1}),
+    ],
+)
+def test_a_pack_without_a_readable_gateway_and_seq_has_no_origin(payload: bytes) -> None:
+    assert wire.pack_origin(payload) is None
