@@ -222,6 +222,7 @@ def _add_configured(
         durable=config.spool.durable,
         max_inflight_packs=options.max_inflight_packs or config.gateway.max_inflight_packs,
         status_interval_s=config.gateway.status_interval_s or settings.gateway_status_interval_s,
+        ack_timeout_s=config.gateway.ack_timeout_s or settings.gateway_ack_timeout_s,
     )
 
 
@@ -274,6 +275,7 @@ def _add_simulated(
             durable=True,
             max_inflight_packs=options.max_inflight_packs or DEFAULT_MAX_INFLIGHT_PACKS,
             status_interval_s=settings.gateway_status_interval_s,
+            ack_timeout_s=settings.gateway_ack_timeout_s,
         )
 
 
@@ -290,6 +292,7 @@ def _add_gateway(
     durable: bool,
     max_inflight_packs: int,
     status_interval_s: float,
+    ack_timeout_s: float,
 ) -> None:
     """Open ``driver``'s spool and add the gateway of both to ``built``."""
     from gateway.spool import Spool
@@ -311,6 +314,7 @@ def _add_gateway(
             spool=spool,
             max_inflight_packs=max_inflight_packs,
             status_interval_s=status_interval_s,
+            ack_timeout_s=ack_timeout_s,
             backfill=plan,
             driver_name=driver_name,
         )
@@ -327,6 +331,7 @@ def build_gateway(
     spool: Spool,
     max_inflight_packs: int,
     status_interval_s: float,
+    ack_timeout_s: float | None = None,
     backfill: BackfillPlan | None = None,
     driver_name: str = "",
 ) -> Gateway:
@@ -336,6 +341,7 @@ def build_gateway(
     driver and the spool: stopping it closes them.
     """
     from byggpuls.mqtt import MqttSession
+    from gateway.config import DEFAULT_ACK_TIMEOUT_S
     from gateway.publisher import SpoolPublisher, session_options
     from gateway.runtime import Gateway
 
@@ -354,6 +360,7 @@ def build_gateway(
         points=driver.points(),
         max_inflight_packs=max_inflight_packs,
         status_interval_s=status_interval_s,
+        ack_timeout_s=ack_timeout_s or DEFAULT_ACK_TIMEOUT_S,
     )
     return Gateway(
         gateway_id=gateway_id,
@@ -382,12 +389,14 @@ def build_ingest(settings: IngestSettings) -> Built[IngestService]:
     with ExitStack() as resources:
         store, engine = _open_stores(settings, resources)
         metrics = IngestMetrics()
-        # Persistent, so the broker keeps what arrives while the worker is away; acknowledged
-        # only once stored; the Receive Maximum bounds what the worker holds unacknowledged.
+        # Not persistent: the gateways' spools hold every pack until ingest acknowledges it,
+        # so the broker keeps nothing for an absent worker, and a dead worker's share of the
+        # shared subscription goes to the living ones at once. Acknowledged to the broker only
+        # once stored, so the Receive Maximum bounds what the worker holds unacknowledged.
         session = MqttSession(
             settings=settings,
             client_id=settings.ingest_client_id,
-            persistent=True,
+            persistent=False,
             manual_ack=True,
             receive_maximum=settings.ingest_receive_maximum,
         )

@@ -2,7 +2,9 @@
 
 The :class:`Accountant` records what the batch's packs mean for completeness (sequence numbers,
 readings per point and day) and its gateways' status in the registry, and only then
-acknowledges its messages, in the order they arrived. A stage of its own, in a thread of its
+acknowledges its packs to their gateways (:mod:`ingest.acker`: stored ones, repeats and dead
+letters alike, so that no gateway resends what is durable) and its messages to the broker, in
+the order they arrived. A stage of its own, in a thread of its
 own, so that the registry's round trips overlap the next write to the store. The
 :class:`ReceiptPruner` forgets pack receipts once they are too old to matter for duplicates.
 """
@@ -11,14 +13,15 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
 from byggpuls.errors import StoreRejected
 from byggpuls.registry import InvalidValue
 from byggpuls.registry.accounting import Accounting, PackTally, readings_per_day
-from ingest.decode import StatusUpdate
+from ingest.acker import Origin
+from ingest.decode import Rejected, StatusUpdate, TelemetryPack
 from ingest.metrics import IngestMetrics
 from ingest.retry import Retrier
 from ingest.subscriber import Inbound
@@ -31,6 +34,8 @@ PRUNE_FIRST_AFTER_S: Final = 60.0
 PRUNE_INTERVAL_S: Final = 3600.0
 
 AckBatch = Callable[[Sequence[Inbound]], None]
+#: Tells gateways that these ``(building, gateway, seq)`` are durable.
+AckPacks = Callable[[Iterable[Origin]], None]
 
 
 class Accountant:
@@ -43,11 +48,13 @@ class Accountant:
         metrics: IngestMetrics,
         retry: Retrier,
         ack: AckBatch,
+        ack_packs: AckPacks,
     ) -> None:
         self._accounting = accounting
         self._metrics = metrics
         self._retry = retry
         self._ack = ack
+        self._ack_packs = ack_packs
         #: Missing packs per gateway after the last batch, to count new gaps.
         self._missing: dict[tuple[str, str], int] = {}
 
@@ -59,9 +66,17 @@ class Accountant:
         """
         batch = durable.batch
         self._tally(durable.written)
+        durable_packs: list[Origin] = []
         for item in batch.items:
-            if isinstance(item.decoded, StatusUpdate):
-                self._record_status(item.decoded)
+            decoded = item.decoded
+            if isinstance(decoded, StatusUpdate):
+                self._record_status(decoded)
+            elif isinstance(decoded, TelemetryPack):
+                # Written, or (refused by the store) a dead letter: durable either way.
+                durable_packs.append((decoded.building, decoded.gateway, decoded.seq))
+            elif isinstance(decoded, Rejected) and decoded.origin is not None:
+                durable_packs.append(decoded.origin)
+        self._ack_packs(durable_packs)
         self._ack([item.inbound for item in batch.items])
         self._metrics.batch_seconds.observe(time.monotonic() - batch.opened_s)
         logger.debug(
@@ -120,6 +135,14 @@ class Accountant:
             self._metrics.gateway_spool_depth.labels(*labels).set(status.spool_depth)
         if status.spool_dropped is not None:
             self._metrics.gateway_spool_dropped.labels(*labels).set(status.spool_dropped)
+        detail = status.detail or {}
+        for key, gauge in (
+            ("unacked_packs", self._metrics.gateway_unacked_packs),
+            ("oldest_unacked_age_s", self._metrics.gateway_oldest_unacked_age),
+        ):
+            value = detail.get(key)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                gauge.labels(*labels).set(value)
 
 
 class ReceiptPruner:
@@ -160,4 +183,4 @@ def _utc(time_s: float) -> datetime | None:
         return None
 
 
-__all__ = ["Accountant", "AckBatch", "ReceiptPruner"]
+__all__ = ["Accountant", "AckBatch", "AckPacks", "ReceiptPruner"]

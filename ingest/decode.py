@@ -66,6 +66,9 @@ class Rejected:
 
     reason: str
     gateway: str | None = None
+    #: ``(building, gateway, seq)`` of a refused telemetry pack whose first record names them:
+    #: once its dead letter is stored it is acknowledged, so its gateway stops resending it.
+    origin: tuple[str, str, int] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,12 +160,15 @@ class Decoder:
         try:
             return self._decode(topic, payload)
         except ContractError as exc:
-            return Rejected(reason=str(exc), gateway=_gateway_of(topic))
+            return _rejected(str(exc), topic, payload)
 
     def _decode(self, topic: str, payload: bytes) -> Decoded:
         where = topics.parse(topic)
         if isinstance(where, topics.TelemetryTopic):
             return self._telemetry(where, payload)
+        if isinstance(where, topics.AckTopic):
+            # Not subscribed to: only a wrongly configured broker bridge delivers one here.
+            raise PayloadError(f"{topic[:120]} is an acknowledgement to a gateway, not input")
         if not payload:
             return Ignored(why=f"retained message on {topic} cleared")
         if isinstance(where, topics.MetaTopic):
@@ -217,7 +223,7 @@ class Decoder:
                 f"'seq' {pack.seq} is {pack.seq - last_seq} ahead of {last_seq}, the last pack "
                 f"of {pack.gateway}; more than {SEQUENCE_JUMP_MAX} packs ahead is a fault"
             )
-            return Rejected(reason=reason, gateway=pack.gateway)
+            return Rejected(reason=reason, gateway=pack.gateway, origin=(*origin, pack.seq))
         self._last_seq[origin] = pack.seq
         # Only a pack that decoded whole introduces points.
         for info in new.values():
@@ -232,10 +238,17 @@ class Decoder:
         )
 
 
-def _gateway_of(topic: str) -> str | None:
-    """The gateway a meta or status topic names, for the dead-letter record."""
+def _rejected(reason: str, topic: str, payload: bytes) -> Rejected:
+    """A refusal, with the gateway the topic names (meta, status) or the pack claims
+    (telemetry), for the dead-letter record and the acknowledgement."""
     try:
         where = topics.parse(topic)
     except ContractError:
-        return None
-    return None if isinstance(where, topics.TelemetryTopic) else where.gateway
+        return Rejected(reason=reason)
+    if not isinstance(where, topics.TelemetryTopic):
+        return Rejected(reason=reason, gateway=where.gateway)
+    claimed = wire.pack_origin(payload)
+    if claimed is None:
+        return Rejected(reason=reason)
+    gateway, seq = claimed
+    return Rejected(reason=reason, gateway=gateway, origin=(where.building, gateway, seq))

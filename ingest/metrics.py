@@ -47,6 +47,22 @@ class IngestMetrics:
             "Acknowledgements not sent because the connection changed (the broker redelivers)",
             registry=r,
         )
+        self.acks_published = Counter(
+            f"{_PREFIX}gateway_acks_published",
+            "End-to-end acknowledgements published to gateways (each covers one or more packs)",
+            registry=r,
+        )
+        self.packs_acknowledged = Counter(
+            f"{_PREFIX}gateway_packs_acknowledged",
+            "Packs acknowledged to their gateway as durable (stored, or kept as dead letters)",
+            registry=r,
+        )
+        self.messages_shed = Counter(
+            f"{_PREFIX}messages_shed",
+            "Telemetry taken off the broker and dropped because the worker already held its "
+            "bound of unacknowledged messages; the gateway resends it, as it is not acknowledged",
+            registry=r,
+        )
         self.dead_lettered = Counter(
             f"{_PREFIX}dead_lettered",
             "Messages kept in the dead-letter store, by stage (decode, store, registry)",
@@ -82,6 +98,11 @@ class IngestMetrics:
             "Messages received and not yet acknowledged",
             registry=r,
         )
+        self.inflight_max = Gauge(
+            f"{_PREFIX}inflight_messages_max",
+            "The most messages this worker has held unacknowledged at once since it started",
+            registry=r,
+        )
         self.oldest_unacked_age = Gauge(
             f"{_PREFIX}oldest_unacknowledged_age_seconds",
             "Age of the oldest message received and not yet acknowledged",
@@ -112,7 +133,19 @@ class IngestMetrics:
         )
         self.gateway_spool_depth = Gauge(
             f"{_PREFIX}gateway_spool_depth",
-            "Readings in a gateway's disk spool not yet acknowledged by the broker",
+            "Readings in a gateway's disk spool not yet acknowledged by ingest",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.gateway_unacked_packs = Gauge(
+            f"{_PREFIX}gateway_unacknowledged_packs",
+            "Packs a gateway has published and ingest has not acknowledged yet (its status)",
+            ["building", "gateway"],
+            registry=r,
+        )
+        self.gateway_oldest_unacked_age = Gauge(
+            f"{_PREFIX}gateway_oldest_unacknowledged_age_seconds",
+            "Age of a gateway's oldest published pack not acknowledged yet (its status)",
             ["building", "gateway"],
             registry=r,
         )

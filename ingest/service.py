@@ -3,6 +3,8 @@
 Threads, and what flows between them::
 
     mqtt (paho) -inbound-> batcher -batches (2)-> writer -durable (2)-> accountant -acks-> mqtt
+                                                                             |
+                                                                  acker -gateway acks-> mqtt
                                                                         monitor, http
 
 - :mod:`ingest.subscriber` (the MQTT thread) queues what arrives; the broker bounds how much
@@ -10,6 +12,8 @@ Threads, and what flows between them::
 - :mod:`ingest.batch` decodes (:mod:`ingest.decode`) and closes batches by its policy.
 - :mod:`ingest.writer` makes a batch durable: births and new points, readings, dead letters.
 - :mod:`ingest.accountant` counts it and acknowledges its messages in the order they arrived.
+- :mod:`ingest.acker` tells each gateway which of its packs are now durable, a few times a
+  second at most: only that lets a gateway delete a pack from its spool.
 - The queues between the stages hold two batches each: decoding goes on while a write is under
   way, and a slow store holds the batcher back, then the broker.
 - The monitor ticks, once a second, what watches the worker: :mod:`ingest.health`, the
@@ -36,6 +40,7 @@ from byggpuls.registry import Registry
 from byggpuls.registry.accounting import Accounting
 from byggpuls.storage.port import ReadingWriter
 from ingest.accountant import Accountant, ReceiptPruner
+from ingest.acker import Acker
 from ingest.batch import Batch, Batcher, ClosePolicy
 from ingest.decode import Decoder, PointCache
 from ingest.health import Health, Outage
@@ -111,9 +116,16 @@ class IngestService:
             store_retry=store_retry,
             registry_retry=registry_retry,
         )
+        self._acker = Acker(subscriber.session, metrics=metrics)
         self._accountant = Accountant(
-            accounting=accounting, metrics=metrics, retry=registry_retry, ack=subscriber.ack
+            accounting=accounting,
+            metrics=metrics,
+            retry=registry_retry,
+            ack=subscriber.ack,
+            ack_packs=self._acker.add,
         )
+        self._acker_stop = threading.Event()
+        self._acker_thread: threading.Thread | None = None
         now_s = time.monotonic()
         self._periodic: list[Periodic] = [
             subscriber,
@@ -189,6 +201,8 @@ class IngestService:
             self._thread("ingest-writer", self._write_loop),
             self._thread("ingest-accountant", self._account_loop),
         ]
+        self._acker_stop.clear()
+        self._acker_thread = self._thread("ingest-acker", self._acker_loop)
         self._monitor = self._thread("ingest-monitor", self._monitor_loop)
         self.session.start()
         logger.info(
@@ -227,6 +241,11 @@ class IngestService:
             thread.join()
         if self._monitor is not None:
             self._monitor.join()
+        # After the accountant: what it counted last is acknowledged to its gateways too.
+        self._acker_stop.set()
+        if self._acker_thread is not None:
+            self._acker_thread.join()
+            self._acker_thread = None
         self.session.stop()
         if self._http is not None:
             self._http.stop()
@@ -275,6 +294,13 @@ class IngestService:
             given_up="stopped before a batch was counted; it was not acknowledged",
             downstream=None,
         )
+
+    def _acker_loop(self) -> None:
+        try:
+            self._acker.run(self._acker_stop)
+        except Exception as exc:
+            logger.exception("acker failed")
+            self._fail(f"acker failed: {exc}")
 
     def _run(
         self,

@@ -16,7 +16,7 @@ _CLIENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def default_client_id() -> str:
-    """``ingest-<hostname>``: stable across restarts, so the broker's session is picked up again.
+    """``ingest-<hostname>``: stable across restarts, so the broker's log tells workers apart.
 
     Several workers on one host need ids of their own (``--client-id ingest-<host>-2``).
     """
@@ -39,8 +39,8 @@ class IngestSettings(CommonSettings):
     #: this must hold several batches: 1000 packs of up to 500 readings. For MQTT 3.1.1 the
     #: broker's max_inflight_messages applies (1000 in deploy/mosquitto/conf.d).
     ingest_receive_maximum: int = Field(default=1000, ge=1, le=65535)
-    #: The MQTT client id: the broker keeps this worker's session (its subscriptions and queued
-    #: messages) under it, so it must stay the same across restarts and differ between workers.
+    #: The MQTT client id; it must differ between workers (a broker disconnects the older of
+    #: two clients with one id). The session is not persistent: gateways hold their packs.
     ingest_client_id: str = Field(default_factory=default_client_id, min_length=1, max_length=64)
     #: Workers of one shared subscription group split the telemetry between them.
     ingest_shared_group: str = "ingest"
@@ -56,10 +56,10 @@ class IngestSettings(CommonSettings):
     #: Upper bound of the jittered backoff between retries of a failing write.
     ingest_retry_max_s: float = Field(default=30.0, gt=0)
     #: Pack receipts older than this are pruned; a pack repeated later is counted again. Two
-    #: weeks matches the broker's persistent_client_expiration.
+    #: weeks is longer than any gateway keeps resending a pack ingest has acknowledged.
     ingest_receipt_retention_days: float = Field(default=14.0, gt=0)
     #: On shutdown, how long to go on writing what was received before giving up (it is not
-    #: acknowledged, so the broker delivers it again).
+    #: acknowledged, so its gateway sends it again).
     ingest_shutdown_grace_s: float = Field(default=10.0, ge=0)
 
     @field_validator("ingest_shared_group")

@@ -6,6 +6,9 @@ The first stage of the pipeline. It runs in the network thread of the session it
 connection generation and receipt time) as an :class:`Inbound` and queues it. How many messages
 are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
 the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
+And by the worker itself, whatever the broker does: telemetry that arrives while
+``ingest_receive_maximum`` messages are held is acknowledged to the broker at once and dropped
+(counted as shed). Its gateway has no end-to-end acknowledgement for it, so it sends it again.
 
 Some brokers (NATS 2.9, RabbitMQ 3.10) grant a ``$share`` subscription and then deliver nothing
 to it, so a worker would acknowledge nothing and store nothing while gateways' packs pile up or
@@ -45,6 +48,8 @@ PROBE_PREFIX: Final = f"{topics.PREFIX}/_probe/"
 #: A broker that honours ``$share`` returns it in milliseconds; the bound is wide so that a
 #: loaded machine or broker never makes a worker refuse one that works.
 PROBE_TIMEOUT_S: Final = 30.0
+#: ``byggpuls/v1/{building}/{domain}``: what may be shed (:meth:`Subscriber._on_message`).
+_TELEMETRY_SLASHES: Final = topics.TELEMETRY_FILTER.count("/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,9 @@ class Subscriber:
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
         self._unacked: deque[float] = deque()
+        self._bound = settings.ingest_receive_maximum
+        #: The most messages held unacknowledged at once.
+        self.inflight_max = 0
         self._broker_dropped = 0
         #: (connection generation, message id) of the telemetry subscription last sent.
         self._subscription: tuple[int, int] | None = None
@@ -99,8 +107,8 @@ class Subscriber:
 
     @property
     def subscribed(self) -> bool:
-        """Whether the broker acknowledged this connection's subscriptions: from then on it keeps
-        the worker's telemetry for it (queued in the session while it is away)."""
+        """Whether the broker acknowledged this connection's subscriptions: from then on it routes
+        telemetry to the worker (and, the session not being persistent, only while connected)."""
         subscription = self._subscription
         return (
             subscription is not None
@@ -134,6 +142,7 @@ class Subscriber:
         once :data:`PROBE_TIMEOUT_S` has passed on this connection.
         """
         self.metrics.inflight.set(self.inflight)
+        self.metrics.inflight_max.set(self.inflight_max)
         self.metrics.oldest_unacked_age.set(self.oldest_unacked_age_s(now_s))
         if self._probed or self.refusal is not None or not self.subscribed:
             return
@@ -214,7 +223,15 @@ class Subscriber:
         if topic.startswith(PROBE_PREFIX):
             self._on_probe(msg, topic)
             return
+        if len(self._unacked) >= self._bound and topic.count("/") == _TELEMETRY_SLASHES:
+            # Over the bound (a broker that ignores Receive Maximum): not kept. Births and
+            # statuses are always kept: they are few, and a birth comes once a connect.
+            if msg.qos > 0:
+                self.session.ack(msg.mid, msg.qos, self.session.generation)
+            self.metrics.messages_shed.inc()
+            return
         self._unacked.append(received_s)
+        self.inflight_max = max(self.inflight_max, len(self._unacked))
         self.inbound.put(
             Inbound(
                 topic=topic,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -91,13 +91,18 @@ def retrier(
 
 
 class Acks:
-    """Acknowledges as the subscriber would, and remembers the message ids, in order."""
+    """Acknowledges as the subscriber would, and remembers the message ids, in order; and, as
+    the acker would, the ``(building, gateway, seq)`` acknowledged to gateways (:meth:`packs`)."""
 
     def __init__(self) -> None:
         self.mids: list[int] = []
+        self.origins: list[tuple[str, str, int]] = []
 
     def __call__(self, messages: Sequence[Inbound]) -> None:
         self.mids.extend(message.mid for message in messages)
+
+    def packs(self, origins: Iterable[tuple[str, str, int]]) -> None:
+        self.origins.extend(origins)
 
 
 def inbound(mid: int, topic: str, payload: bytes = b"") -> Inbound:

@@ -47,7 +47,11 @@ def test_gaps_and_status_are_counted_and_the_batch_acknowledged_in_order(
     accounting = Accounting(engine)
     acks = Acks()
     accountant = Accountant(
-        accounting=accounting, metrics=metrics, retry=retrier("registry", metrics), ack=acks
+        accounting=accounting,
+        metrics=metrics,
+        retry=retrier("registry", metrics),
+        ack=acks,
+        ack_packs=acks.packs,
     )
     online = StatusUpdate(
         building="skole-01",
@@ -60,6 +64,7 @@ def test_gaps_and_status_are_counted_and_the_batch_acknowledged_in_order(
     accountant.account(durable(pack(1), online, pack(2), pack(5)))
 
     assert acks.mids == [1, 2, 3, 4]
+    assert acks.origins == [("skole-01", "gw-1", seq) for seq in (1, 2, 5)]
     assert sample("byggpuls_ingest_gateway_missing_packs", labels) == 2.0
     assert sample("byggpuls_ingest_sequence_gaps_total") == 2.0
     assert sample("byggpuls_ingest_gateway_online", labels) == 1.0
@@ -71,6 +76,8 @@ def test_gaps_and_status_are_counted_and_the_batch_acknowledged_in_order(
     accountant.account(durable(pack(3), pack(5), first_mid=5))
 
     assert acks.mids == [1, 2, 3, 4, 5, 6]
+    # A repeat is acknowledged to its gateway again: the earlier acknowledgement may be lost.
+    assert acks.origins[3:] == [("skole-01", "gw-1", 3), ("skole-01", "gw-1", 5)]
     assert sample("byggpuls_ingest_gateway_missing_packs", labels) == 1.0
     assert sample("byggpuls_ingest_gateway_duplicate_packs", labels) == 1.0
     assert sample("byggpuls_ingest_sequence_gaps_total") == 2.0

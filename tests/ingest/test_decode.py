@@ -182,6 +182,52 @@ def test_rejections_of_meta_and_status_name_the_gateway() -> None:
     decoded = Decoder(PointCache()).decode("byggpuls/v1/skole-01/status/gw-7", b"nonsense")
     assert isinstance(decoded, Rejected)
     assert decoded.gateway == "gw-7"
+    # Retained messages are not packs: nothing to acknowledge.
+    assert decoded.origin is None
+
+
+@pytest.mark.parametrize("edit", ["wrong type", "must-understand", "nul in name"])
+def test_a_refused_pack_that_names_its_gateway_and_seq_carries_its_origin(edit: str) -> None:
+    decoded = Decoder(PointCache()).decode(TOPIC, _edit(edit))
+    assert isinstance(decoded, Rejected)
+    # The gateway the pack claims, and the building of the topic it came on.
+    assert decoded.gateway == "gw-1"
+    assert decoded.origin == ("skole-01", "gw-1", 7)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        b"not json",
+        b"\xff\xfe[]",
+        b"[]",
+        b'{"gw": "gw-1", "seq": 7}',
+        _edit("no sequence"),
+        json.dumps([{"bn": "skole-01:", "gw": "GW 1", "seq": 7, "n": "a", "v": 1}]).encode(),
+        json.dumps([{"bn": "skole-01:", "gw": "gw-1", "seq": True, "n": "a", "v": 1}]).encode(),
+        json.dumps([{"bn": "skole-01:", "gw": "gw-1", "seq": -1, "n": "a", "v": 1}]).encode(),
+        pack(("a", 1.0), seq=2**53),
+    ],
+)
+def test_a_refused_pack_without_a_readable_gateway_and_seq_has_no_origin(payload: bytes) -> None:
+    decoded = Decoder(PointCache()).decode(TOPIC, payload)
+    assert isinstance(decoded, Rejected)
+    assert decoded.origin is None
+    assert decoded.gateway is None
+
+
+def test_a_pack_on_an_invalid_topic_has_no_origin() -> None:
+    # Nothing to acknowledge it on: its building is not an id.
+    decoded = Decoder(PointCache()).decode("byggpuls/v1/Skole/climate", pack(("a", 1.0)))
+    assert isinstance(decoded, Rejected)
+    assert decoded.origin is None
+
+
+def test_an_acknowledgement_delivered_to_ingest_is_rejected() -> None:
+    decoded = Decoder(PointCache()).decode("byggpuls/v1/skole-01/ack/gw-1", b'{"seq": [[1, 2]]}')
+    assert isinstance(decoded, Rejected)
+    assert "acknowledgement to a gateway, not input" in decoded.reason
+    assert decoded.origin is None
 
 
 def test_a_cleared_retained_message_is_ignored() -> None:
@@ -205,6 +251,8 @@ def test_a_sequence_number_far_ahead_of_the_gateway_is_rejected() -> None:
         reason=f"'seq' {10**12} is {10**12 - 40} ahead of 40, the last pack of gw-1; "
         f"more than {SEQUENCE_JUMP_MAX} packs ahead is a fault",
         gateway="gw-1",
+        # Kept as a dead letter and acknowledged, so that the gateway stops sending it.
+        origin=("skole-01", "gw-1", 10**12),
     )
     # The refused number does not become the reference; the gateway's next pack is taken.
     assert isinstance(decoder.decode(TOPIC, pack(("a", 3.0), seq=41)), TelemetryPack)

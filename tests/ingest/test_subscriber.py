@@ -163,3 +163,60 @@ def test_a_plain_subscription_needs_no_probe(
     assert subscriber.refusal is None
     assert session.sent == []
     assert "byggpuls/v1/+/+" in [f for f, _ in session.subscriptions]
+
+
+def test_telemetry_beyond_the_bound_is_acknowledged_at_once_and_dropped(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    bounded = settings.model_copy(update={"ingest_receive_maximum": 2})
+    session, subscriber = connected(bounded, metrics)
+    sample = metrics.registry.get_sample_value
+    held = [session.deliver("byggpuls/v1/skole-01/energy", b"[]") for _ in range(2)]
+    assert subscriber.inflight == 2
+
+    # A broker that ignores the Receive Maximum sends more: taken off it, not kept. Its gateway
+    # gets no acknowledgement from ingest for it, and sends it again.
+    shed = session.deliver("byggpuls/v1/skole-01/energy", b"[]")
+    session.deliver("byggpuls/v1/skole-01/climate", b"[]", qos=0)  # nothing to acknowledge
+    assert session.acks == [(shed.mid, 1)]
+    assert sample("byggpuls_ingest_messages_shed_total") == 2.0
+    assert subscriber.inflight == 2
+
+    # Births and statuses are few, and a birth comes once a connection: always kept.
+    session.deliver("byggpuls/v1/skole-01/meta/gw-1", b"{}")
+    session.deliver("byggpuls/v1/skole-01/status/gw-1", b"{}")
+    assert subscriber.inflight == 4
+    queued = [subscriber.inbound.get_nowait() for _ in range(4)]
+    assert subscriber.inbound.empty()
+    assert [m.mid for m in queued[:2]] == [m.mid for m in held]
+    assert [m.topic for m in queued[2:]] == [
+        "byggpuls/v1/skole-01/meta/gw-1",
+        "byggpuls/v1/skole-01/status/gw-1",
+    ]
+    assert sample("byggpuls_ingest_messages_shed_total") == 2.0
+
+    # Below the bound again, telemetry is kept again; the peak stays on record.
+    subscriber.ack(queued)
+    kept = session.deliver("byggpuls/v1/skole-01/energy", b"[]")
+    assert subscriber.inbound.get_nowait().mid == kept.mid
+    assert subscriber.inflight == 1
+    assert subscriber.inflight_max == 4
+    subscriber.tick(time.monotonic())
+    assert sample("byggpuls_ingest_inflight_messages_max") == 4.0
+    assert sample("byggpuls_ingest_inflight_messages") == 1.0
+
+
+def test_the_peak_of_messages_held_is_recorded(
+    settings: IngestSettings, metrics: IngestMetrics
+) -> None:
+    session, subscriber = connected(settings, metrics)
+    assert subscriber.inflight_max == 0
+    for _ in range(3):
+        session.deliver("byggpuls/v1/skole-01/energy", b"[]")
+    subscriber.ack([subscriber.inbound.get_nowait() for _ in range(3)])
+    session.deliver("byggpuls/v1/skole-01/energy", b"[]")
+    assert subscriber.inflight == 1
+    assert subscriber.inflight_max == 3
+    subscriber.tick(time.monotonic())
+    assert metrics.registry.get_sample_value("byggpuls_ingest_inflight_messages_max") == 3.0
+    assert metrics.registry.get_sample_value("byggpuls_ingest_messages_shed_total") == 0.0

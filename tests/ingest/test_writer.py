@@ -32,7 +32,11 @@ class Writer:
             registry_retry=registry_retry,
         )
         self.accountant = Accountant(
-            accounting=Accounting(engine), metrics=metrics, retry=registry_retry, ack=acks
+            accounting=Accounting(engine),
+            metrics=metrics,
+            retry=registry_retry,
+            ack=acks,
+            ack_packs=acks.packs,
         )
 
     def write_and_account(self, batch: Batch) -> None:
