@@ -42,11 +42,16 @@ from gateway import drivers
 #: A week of a 100-point building at one reading a minute, ~60-120 MB of disk: an outage of a
 #: long weekend with nobody on call fits with room to spare.
 DEFAULT_SPOOL_MAX_READINGS: Final = 1_000_000
-#: Packs published and not yet acknowledged. Enough to keep a link with a round trip of a
-#: second busy at a few thousand readings/s, small enough that a resend after an outage is
-#: short (at most this many packs are sent twice).
-DEFAULT_MAX_INFLIGHT_PACKS: Final = 16
+#: Packs published and not yet acknowledged by ingest. Ingest acknowledges within about half a
+#: second (its batch wait, the write, the acknowledgement's coalescing), so this keeps a gateway
+#: at up to about a hundred packs a second, while a resend after an outage stays short (at most
+#: this many packs are sent twice).
+DEFAULT_MAX_INFLIGHT_PACKS: Final = 64
 DEFAULT_STATUS_INTERVAL_S: Final = 60.0
+#: How long a pack waits for ingest's acknowledgement before it is sent again. Ingest
+#: acknowledges within a second when it keeps up; the wait is long so that a worker working
+#: through a backlog is not sent the same packs again and again.
+DEFAULT_ACK_TIMEOUT_S: Final = 30.0
 
 
 class GatewaySettings(CommonSettings):
@@ -56,6 +61,9 @@ class GatewaySettings(CommonSettings):
     gateway_config: Path | None = None
     #: Seconds between retained status messages (spool depth, dropped count).
     gateway_status_interval_s: float = Field(default=DEFAULT_STATUS_INTERVAL_S, gt=0)
+    #: Seconds a published pack waits for ingest's acknowledgement before it is sent again
+    #: (then longer, up to a minute, while none comes).
+    gateway_ack_timeout_s: float = Field(default=DEFAULT_ACK_TIMEOUT_S, gt=0, le=3600)
 
     def spool_dir(self) -> Path:
         """Where spools live unless a gateway's file says otherwise."""
@@ -87,6 +95,8 @@ class GatewaySection(_Strict):
     id: str = Field(pattern=f"^{ID_PATTERN.pattern}$")
     status_interval_s: float | None = Field(default=None, gt=0)
     max_inflight_packs: int = Field(default=DEFAULT_MAX_INFLIGHT_PACKS, ge=1, le=1000)
+    #: Else ``BYGGPULS_GATEWAY_ACK_TIMEOUT_S``.
+    ack_timeout_s: float | None = Field(default=None, gt=0, le=3600)
 
 
 class BuildingSection(MetaBuilding):

@@ -1,4 +1,4 @@
-"""The disk spool between drivers and publisher: readings wait here until the broker has them.
+"""The disk spool between drivers and publisher: readings wait here until ingest has stored them.
 
 A spool is one SQLite file (WAL mode) per gateway. :meth:`Spool.append` has its
 :class:`~gateway.packer.Packer` cut readings into packs (one domain each, within the wire's
@@ -8,9 +8,11 @@ the gateway, all in one transaction. The spool itself treats a payload as opaque
 - a reading is on disk before anything publishes it: ``append`` returns after the commit, and
   with ``synchronous=FULL`` that commit survives SIGKILL and power loss alike;
 - a pack keeps its sequence number and bytes until it is acknowledged: one resent after a
-  crash or an outage is the same message, which ingest counts as a duplicate, not as new data;
+  crash, an outage or a timeout is the same message, which ingest counts as a duplicate, not
+  as new data;
 - packs leave in sequence order (:meth:`Spool.take`), each at most once per process; only
-  :meth:`Spool.ack` (after PUBACK) deletes one;
+  :meth:`Spool.ack` (once ingest acknowledged it end to end, not on the broker's PUBACK)
+  deletes one;
 - the spool holds at most ``max_readings`` readings, plus what is in flight. When an append
   would pass that, the *oldest* readings not yet handed to the publisher are dropped: whole
   packs, and the oldest records of the last one (re-packed under its sequence number). The
@@ -76,7 +78,7 @@ class SpooledPack:
 class SpoolStats:
     """What the spool holds and has done, for the status message and progress lines."""
 
-    #: Readings waiting for PUBACK (in flight included).
+    #: Readings waiting for ingest's acknowledgement (in flight included).
     depth: int
     packs: int
     #: Readings ever appended, delivered (acknowledged), dropped because the spool was full,
@@ -347,7 +349,7 @@ class Spool:
         ]
 
     def ack(self, seqs: Collection[int]) -> int:
-        """Delete the packs ``seqs``, which the broker acknowledged; the readings they held."""
+        """Delete the packs ``seqs``, which ingest acknowledged; the readings they held."""
         if not seqs:
             return 0
         with self._lock:
@@ -393,7 +395,7 @@ class Spool:
 
     @property
     def depth(self) -> int:
-        """Readings waiting for PUBACK, in flight included (no disk access)."""
+        """Readings waiting for ingest's acknowledgement, in flight included (no disk access)."""
         return self._depth
 
     @property

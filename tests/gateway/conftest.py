@@ -49,10 +49,15 @@ class ReceivedPack:
 
 @dataclass
 class Collector:
-    """A subscriber to everything under ``byggpuls/v1/``, with a persistent session."""
+    """A subscriber to everything under ``byggpuls/v1/``, with a persistent session.
+
+    With ``acknowledge`` it plays ingest's part for gateways: every pack it receives is
+    acknowledged at once on its gateway's ack topic, so the gateway deletes it from its spool.
+    """
 
     url: str
     client_id: str = "test-collector"
+    acknowledge: bool = True
     packs: list[ReceivedPack] = field(default_factory=list)
     #: Every status payload in order of arrival, per topic.
     statuses: dict[str, list[wire.Status]] = field(default_factory=dict)
@@ -61,6 +66,8 @@ class Collector:
     order: list[tuple[str, str]] = field(default_factory=list)
     #: Telemetry payloads that are not valid packs (tests send some on purpose).
     malformed: list[bytes] = field(default_factory=list)
+    #: Acknowledgements seen on the ack topics, ``(gateway, ranges)``, in order of arrival.
+    acks: list[tuple[str, list[tuple[int, int]]]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def start(self) -> Collector:
@@ -90,6 +97,8 @@ class Collector:
                 status = wire.decode_status(payload)
                 self.statuses.setdefault(message.topic, []).append(status)
                 self.order.append((parsed.gateway, "status"))
+            elif isinstance(parsed, topics.AckTopic):
+                self.acks.append((parsed.gateway, wire.decode_ack(payload)))
             elif isinstance(parsed, topics.MetaTopic):
                 meta = wire.decode_meta(payload, topic=parsed)
                 self.metas.setdefault(message.topic, []).append(meta)
@@ -115,6 +124,9 @@ class Collector:
                     )
                 )
                 self.order.append((first["gw"], "telemetry"))
+        if self.acknowledge and isinstance(parsed, topics.TelemetryTopic):
+            for ack in wire.encode_ack([first["seq"]]):
+                self.session.publish(topics.ack(parsed.building, first["gw"]), ack, qos=1)
 
     # -- views -------------------------------------------------------------------------------
 

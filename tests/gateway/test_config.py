@@ -50,7 +50,7 @@ def error_of(tmp_path: Path, text: str) -> str:
 def test_a_valid_file_is_read_with_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, VALID))
     assert config.gateway.id == "gw-skole-01"
-    assert config.gateway.max_inflight_packs == 16
+    assert config.gateway.max_inflight_packs == 64
     assert config.spool.max_readings == 1_000_000
     assert config.driver.name == "csv_replay"
     assert isinstance(config.driver_options, CsvReplayOptions)

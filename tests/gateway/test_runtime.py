@@ -16,6 +16,7 @@ import pytest
 from byggpuls import topics
 from byggpuls.settings import CommonSettings
 from cli.bootstrap import build_gateway
+from gateway.config import DEFAULT_MAX_INFLIGHT_PACKS
 from gateway.runtime import Gateway
 from gateway.spool import Spool
 from sandbox.servers import MosquittoServer
@@ -29,13 +30,26 @@ STATUS_TOPIC = topics.status("b1", GATEWAY)
 OUTAGE_SECONDS = 60.0
 #: After an outage the session retries with a backoff capped at 30 s (byggpuls.mqtt.backoff).
 RECONNECT_DEADLINE_SECONDS = 90.0
+#: For the backlog of the outage to reach the collector. Every pack waits for the collector's
+#: acknowledgement, a round trip through the broker, so a window of them drains per round trip;
+#: on a loaded machine that is slow. Generous: only a wait, never a bound asserted.
+DRAIN_DEADLINE_SECONDS = 180.0
+#: The outage test's wait for an acknowledgement: a pack or an acknowledgement the outage lost
+#: is sent again in seconds, well within the deadlines, not after the production 30 s.
+SHORT_ACK_TIMEOUT_S = 5.0
 
 
 @pytest.fixture
 def make_gateway(mosquitto: MosquittoServer, tmp_path: Path) -> Iterator[Callable[..., Gateway]]:
     made: list[Gateway] = []
 
-    def make(driver: Any, *, max_readings: int = 1_000_000, max_inflight_packs: int = 8) -> Gateway:
+    def make(
+        driver: Any,
+        *,
+        max_readings: int = 1_000_000,
+        max_inflight_packs: int = DEFAULT_MAX_INFLIGHT_PACKS,
+        ack_timeout_s: float | None = None,
+    ) -> Gateway:
         gateway = build_gateway(
             CommonSettings(mqtt_url=mosquitto.url),
             gateway_id=GATEWAY,
@@ -48,6 +62,7 @@ def make_gateway(mosquitto: MosquittoServer, tmp_path: Path) -> Iterator[Callabl
             ),
             max_inflight_packs=max_inflight_packs,
             status_interval_s=0.5,
+            ack_timeout_s=ack_timeout_s,
         )
         made.append(gateway)
         gateway.start()
@@ -108,7 +123,7 @@ def test_a_minute_without_broker_loses_nothing_and_keeps_the_order(
     wait_until: Callable[..., None],
 ) -> None:
     driver = counting_driver(interval_s=0.05, points=4)
-    gateway = make_gateway(driver)
+    gateway = make_gateway(driver, ack_timeout_s=SHORT_ACK_TIMEOUT_S)
     wait_until(lambda: len(collector.unique_packs(GATEWAY)) >= 10, "packs before the outage")
     mosquitto.stop(hold_port=True)  # for a minute: no other test's server may take the port
     made_before = driver.made
@@ -122,14 +137,20 @@ def test_a_minute_without_broker_loses_nothing_and_keeps_the_order(
     )
     driver.paused.set()
     made = driver.made
-    wait_until(lambda: collector.reading_count(GATEWAY) >= made, "every reading after the outage")
+    wait_until(
+        lambda: collector.reading_count(GATEWAY) >= made,
+        "every reading after the outage",
+        timeout=DRAIN_DEADLINE_SECONDS,
+    )
     per_topic = values_in_order(collector)  # also checks: seqs contiguous, first arrivals in order
     received = sorted(v for values in per_topic.values() for v in values)
     assert received == [float(i) for i in range(made)]
     for values in per_topic.values():
         assert values == sorted(values)
     assert gateway.spool.stats().dropped == 0
+    # On the collector's acknowledgements: every reading once, repeats or not.
     wait_until(lambda: gateway.spool.depth == 0, "the spool to drain")
+    assert gateway.spool.stats().delivered == made
 
 
 def test_a_full_spool_drops_the_oldest_and_counts_them_in_the_status(
