@@ -162,8 +162,8 @@ def _start_services(args: argparse.Namespace, env: dict[str, str], children: lis
     env["BYGGPULS_INGEST_METRICS_PORT"] = str(metrics_port)
     ingest = _Child("ingest", _byggpuls("ingest"), env)
     children.append(ingest)
-    # Ingest's session must exist before the gateways publish, or the broker has no queue to
-    # keep their first messages in.
+    # Ingest subscribes before the gateways publish: their first packs are then acknowledged
+    # at once instead of waiting in the spools for a resend.
     _wait_http(f"http://127.0.0.1:{metrics_port}/readyz", ingest)
     api = _Child("api", _byggpuls("api", "--host", args.host, "--port", str(args.port)), env)
     children.append(api)

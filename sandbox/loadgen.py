@@ -3,8 +3,9 @@
 :func:`telemetry_messages` makes realistic SenML packs (several buildings and domains, one
 gateway per building with its own sequence numbers) where every (building, point, time) occurs
 once, so a store that holds each reading exactly once holds :func:`expected_series` counts.
-:class:`Publisher` publishes at QoS 1 and returns only when the broker acknowledged every
-message, publishing again what a broker restart left unconfirmed, as a gateway's spool does.
+:class:`Publisher` publishes at QoS 1 and returns only when ingest acknowledged every pack
+end to end (the broker every other message), publishing again what stays unacknowledged, as
+a gateway's spool does.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from byggpuls import topics, wire
 from byggpuls.mqtt import MqttSession
@@ -40,6 +41,9 @@ class Message:
     payload: bytes
     readings: int
     retain: bool = False
+    #: ``(building, gateway, seq)`` of a telemetry pack: confirmed by ingest's acknowledgement
+    #: on that gateway's ack topic. Without one, the broker's PUBACK confirms the message.
+    origin: tuple[str, str, int] | None = None
 
 
 def building_id(index: int) -> str:
@@ -91,7 +95,12 @@ def telemetry_messages(
             payload = wire.encode_telemetry(
                 readings, building=building, gateway=gateway_id(b), seq=k
             )
-            yield Message(topics.telemetry(building, domain), payload, len(readings))
+            yield Message(
+                topics.telemetry(building, domain),
+                payload,
+                len(readings),
+                origin=(building, gateway_id(b), k),
+            )
 
 
 def birth_messages(
@@ -146,23 +155,48 @@ def expected_series(
 
 
 class Publisher:
-    """Publishes messages at QoS 1 and waits until the broker confirmed each one."""
+    """Publishes messages at QoS 1, as gateways do, and waits until each is confirmed.
 
-    def __init__(self, *, mqtt_url: str, client_id: str, max_inflight: int = 1000) -> None:
+    A telemetry pack (a :class:`Message` with an ``origin``) is confirmed by ingest's end-to-end
+    acknowledgement on its gateway's ack topic, anything else by the broker's PUBACK. What is
+    not confirmed within ``resend_after_s`` is published again, byte for byte: a repeat to
+    ingest, as a gateway's spool would send it. :attr:`resent` counts those.
+    """
+
+    def __init__(
+        self,
+        *,
+        mqtt_url: str,
+        client_id: str,
+        max_inflight: int = 1000,
+        resend_after_s: float = 10.0,
+    ) -> None:
         self._lock = threading.Lock()
+        self._resend_after_s = resend_after_s
+        #: Messages confirmed by PUBACK, by message id, not confirmed yet.
         self._unconfirmed: dict[int, Message] = {}
+        #: Telemetry not acknowledged yet, by origin, with when it was last sent.
+        self._packs: dict[tuple[str, str, int], tuple[Message, float]] = {}
         self._confirmed = 0
+        self.resent = 0
         #: Confirmations that arrived before publish() returned the mid.
         self._early: set[int] = set()
         self._progress = threading.Condition(self._lock)
+        self._subscribed: list[int] = []
         self.session = MqttSession(
             settings=CommonSettings(mqtt_url=mqtt_url),
             client_id=client_id,
             persistent=True,
             max_inflight=max_inflight,
+            receive_maximum=1000,
+            on_connect=self._on_connect,
             on_publish=self._on_publish,
+            on_message=self._on_message,
         )
         self.session.start()
+
+    def _on_connect(self, session: MqttSession) -> None:
+        self._subscribed.append(session.subscribe(f"{topics.PREFIX}/+/{topics.ACK}/+", qos=1))
 
     def _on_publish(self, mid: int) -> None:
         with self._lock:
@@ -172,8 +206,25 @@ class Publisher:
                 self._early.add(mid)
             self._progress.notify_all()
 
+    def _on_message(self, message: Any) -> None:
+        where = topics.parse(message.topic)
+        if not isinstance(where, topics.AckTopic):
+            return
+        ranges = wire.decode_ack(bytes(message.payload))
+        with self._lock:
+            for first, last in ranges:
+                for seq in range(first, last + 1):
+                    if self._packs.pop((where.building, where.gateway, seq), None) is not None:
+                        self._confirmed += 1
+            self._progress.notify_all()
+
     def _send(self, message: Message) -> None:
         # Not under the lock: paho calls on_publish holding its own lock, which publish takes.
+        if message.origin is not None:
+            with self._lock:
+                self._packs[message.origin] = (message, time.monotonic())
+            self.session.publish(message.topic, message.payload, qos=1, retain=message.retain)
+            return
         info = self.session.publish(message.topic, message.payload, qos=1, retain=message.retain)
         with self._lock:
             if info.mid in self._early:
@@ -185,9 +236,15 @@ class Publisher:
     def publish(
         self, messages: Sequence[Message], *, timeout_s: float = 120.0, stall_s: float = 15.0
     ) -> int:
-        """Publish ``messages``; return how many were confirmed (all, unless timed out)."""
+        """Publish ``messages``; return how many were confirmed (all, unless timed out).
+
+        Messages confirmed by PUBACK are published again after ``stall_s`` without progress
+        (what a broker restart lost; duplicates overwrite).
+        """
         if not self.session.wait_connected(timeout_s):
             raise TimeoutError("publisher could not connect to the broker")
+        wait_until(lambda: bool(self._subscribed), timeout_s=timeout_s, every_s=0.01)
+        self.session.wait_subscribed(self._subscribed[-1], timeout_s)
         for message in messages:
             self._send(message)
         deadline = time.monotonic() + timeout_s
@@ -195,24 +252,34 @@ class Publisher:
         last_confirmed = -1
         while time.monotonic() < deadline:
             with self._lock:
-                if not self._unconfirmed:
+                if not self._unconfirmed and not self._packs:
                     return len(messages)
                 if self._confirmed != last_confirmed:
                     last_confirmed = self._confirmed
                     last_progress = time.monotonic()
                 self._progress.wait(0.5)
-                stalled = time.monotonic() - last_progress > stall_s
+                now = time.monotonic()
+                stalled = now - last_progress > stall_s
                 pending = list(self._unconfirmed.items()) if stalled else []
-            if stalled and self.session.connected:
-                # What a broker restart lost: publish it again (duplicates overwrite).
+                overdue = [
+                    message
+                    for message, sent_s in self._packs.values()
+                    if now - sent_s > self._resend_after_s
+                ]
+            if not self.session.connected:
+                continue
+            if stalled:
                 with self._lock:
                     for mid, _ in pending:
                         self._unconfirmed.pop(mid, None)
                 for _, message in pending:
                     self._send(message)
                 last_progress = time.monotonic()
+            for message in overdue:
+                self.resent += 1
+                self._send(message)
         with self._lock:
-            return len(messages) - len(self._unconfirmed)
+            return len(messages) - len(self._unconfirmed) - len(self._packs)
 
     def close(self) -> None:
         self.session.stop()
