@@ -1,14 +1,31 @@
-"""Runs the detectors over the stored readings of every building and keeps the findings."""
+"""Runs the detectors over the stored readings of every building and keeps the findings.
+
+However often it runs, no hour's waste is counted twice. Each local day is scored by a model
+of the days before it alone (:func:`~analytics.detectors.after_hours.score_day_by_day`), so
+an episode is found with the same start by every run that sees it, and ``(building, kind,
+start)`` is the finding's identity: a later run makes an episode that goes on grow, never adds
+another. An episode that begins at the first hour a run can score may have begun earlier and
+is left to the run that saw its beginning. Between runs the service remembers, per meter, the
+hour from which the next run must score again (the start of an episode still going on, else
+the end of the last run), so a run reads only what is new plus the history its models need.
+"""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import MutableMapping
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import numpy as np
 
-from analytics.detectors.after_hours import AfterHoursDetector
+from analytics.detectors.after_hours import (
+    HISTORY_DAYS,
+    MIN_HISTORY_HOURS,
+    AfterHoursDetector,
+    Episode,
+    score_day_by_day,
+)
 from analytics.settings import AnalyticsSettings
 from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
@@ -19,8 +36,7 @@ from byggpuls.units import convert
 logger = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
-#: A profile of "normal" needs each hour of the day seen on a few days.
-MIN_HISTORY_HOURS = 7 * 24
+DAY_MS = 24 * HOUR_MS
 AFTER_HOURS_KIND = "after_hours_operation"
 ELECTRIC_POWER_BRICK = "Electric_Power_Sensor"
 
@@ -44,6 +60,10 @@ def electricity_meter(points: list[PointRow]) -> PointRow | None:
     return electric[0] if electric else None
 
 
+#: Per (building, point): the hour (epoch ms) from which the next run scores again.
+ResumePoints = MutableMapping[tuple[str, str], int]
+
+
 def after_hours_findings(
     *,
     store: ReadingReader,
@@ -52,14 +72,19 @@ def after_hours_findings(
     start_ms: int,
     end_ms: int,
     price_nok_per_kwh: float,
-) -> list[NewFinding]:
-    """Episodes of after-hours operation on ``meter`` in ``[start_ms, end_ms)``."""
+    resume_from_ms: int | None = None,
+) -> tuple[list[NewFinding], int]:
+    """Episodes of after-hours operation on ``meter`` in ``[start_ms, end_ms)``, scored from
+    ``resume_from_ms`` (if later than ``start_ms``) on; and the hour the next run resumes from.
+    """
+    score_from_ms = start_ms if resume_from_ms is None else max(start_ms, resume_from_ms)
     samples = store.query_series(
         SeriesQuery(
             building=building.id,
             point=meter.point,
             quantity=meter.quantity,
-            start_ms=start_ms,
+            # The history of the first day scored, and a day more for the clock changes.
+            start_ms=score_from_ms - (HISTORY_DAYS + 1) * DAY_MS,
             end_ms=end_ms,
             every_ms=HOUR_MS,
             aggregation=Aggregation.MEAN,
@@ -73,40 +98,73 @@ def after_hours_findings(
             meter.point,
             MIN_HISTORY_HOURS,
         )
-        return []
+        return [], score_from_ms
     times_s = np.array([s.time_ms / 1000 for s in samples])
     power_kw = np.array([s.value for s in samples])
     if meter.unit != "kW":
         power_kw = np.array([convert(v, source=meter.unit, target="kW") for v in power_kw])
-    detector = AfterHoursDetector(building_type=building.type).fit(times_s, power_kw)
+    detector = AfterHoursDetector(building_type=building.type)
+    expected, scores, known = score_day_by_day(
+        lambda: AfterHoursDetector(building_type=building.type),
+        times_s,
+        power_kw,
+        score_from_s=score_from_ms / 1000,
+    )
+    episodes = detector.decide(times_s, power_kw, expected, scores)
+    resumed = resume_from_ms is not None and score_from_ms == resume_from_ms
     findings = []
-    for episode in detector.episodes(times_s, power_kw):
-        waste_kwh = round(episode.excess_kwh, 1)
-        findings.append(
-            NewFinding(
-                building=building.id,
-                kind=AFTER_HOURS_KIND,
-                points=(meter.point,),
-                start=datetime.fromtimestamp(episode.start_s, UTC),
-                end=datetime.fromtimestamp(episode.end_s, UTC),
-                evidence={
-                    "summary": (
-                        f"{episode.hours} h outside opening hours used {episode.measured_kwh:.0f}"
-                        f" kWh where {episode.expected_kwh:.0f} kWh is normal for those hours"
-                    ),
-                    "hours": episode.hours,
-                    "measured_kwh": round(episode.measured_kwh, 1),
-                    "expected_kwh": round(episode.expected_kwh, 1),
-                    "mean_power_kw": round(episode.measured_kwh / episode.hours, 2),
-                    "expected_power_kw": round(episode.expected_kwh / episode.hours, 2),
-                    "price_nok_per_kwh": price_nok_per_kwh,
-                },
-                waste_kwh=waste_kwh,
-                waste_nok=round(waste_kwh * price_nok_per_kwh),
-                score=round(episode.score, 3),
-            )
+    for episode in episodes:
+        index = int(np.searchsorted(times_s, episode.start_s))
+        begun_here = (index > 0 and known[index - 1]) or (
+            resumed and episode.start_s * 1000 == score_from_ms
         )
-    return findings
+        if begun_here:
+            findings.append(_finding(building, meter, episode, price_nok_per_kwh))
+    return findings, _resume_point(times_s, scores, known, end_ms)
+
+
+def _resume_point(times_s: np.ndarray, scores: np.ndarray, known: np.ndarray, end_ms: int) -> int:
+    """Where the next run scores from: the start of the unusual hours the run ended in (an
+    episode that may go on), else ``end_ms``. Left where scoring stopped for want of history."""
+    scored = np.flatnonzero(known)
+    if scored.size == 0:
+        return int(times_s[0] * 1000) if times_s.size else end_ms
+    index = int(scored[-1])
+    if scores[index] <= 0:
+        return end_ms
+    while index > 0 and known[index - 1] and scores[index - 1] > 0:
+        if times_s[index] - times_s[index - 1] != HOUR_MS / 1000:
+            break
+        index -= 1
+    return int(times_s[index] * 1000)
+
+
+def _finding(
+    building: BuildingRow, meter: PointRow, episode: Episode, price_nok_per_kwh: float
+) -> NewFinding:
+    waste_kwh = round(episode.excess_kwh, 1)
+    return NewFinding(
+        building=building.id,
+        kind=AFTER_HOURS_KIND,
+        points=(meter.point,),
+        start=datetime.fromtimestamp(episode.start_s, UTC),
+        end=datetime.fromtimestamp(episode.end_s, UTC),
+        evidence={
+            "summary": (
+                f"{episode.hours} h outside opening hours used {episode.measured_kwh:.0f}"
+                f" kWh where {episode.expected_kwh:.0f} kWh is normal for those hours"
+            ),
+            "hours": episode.hours,
+            "measured_kwh": round(episode.measured_kwh, 1),
+            "expected_kwh": round(episode.expected_kwh, 1),
+            "mean_power_kw": round(episode.measured_kwh / episode.hours, 2),
+            "expected_power_kw": round(episode.expected_kwh / episode.hours, 2),
+            "price_nok_per_kwh": price_nok_per_kwh,
+        },
+        waste_kwh=waste_kwh,
+        waste_nok=round(waste_kwh * price_nok_per_kwh),
+        score=round(episode.score, 3),
+    )
 
 
 def run_once(
@@ -116,8 +174,13 @@ def run_once(
     now_ms: int,
     window_days: int,
     price_nok_per_kwh: float,
+    resume: ResumePoints | None = None,
 ) -> RunSummary:
-    """Analyse every building over the last ``window_days`` and upsert what is found."""
+    """Analyse every building over the last ``window_days`` and upsert what is found.
+
+    ``resume`` (kept by the caller between runs, updated here) says per meter from which hour
+    to score again; without it every run scores the whole window, with the same findings.
+    """
     end_ms = now_ms - now_ms % HOUR_MS  # whole hours only: the current one is still filling
     start_ms = end_ms - window_days * 24 * HOUR_MS
     buildings = registry.buildings()
@@ -127,18 +190,22 @@ def run_once(
         meter = electricity_meter(registry.points(building.id))
         if meter is None or building.type == "nursing_home":
             continue
+        key = (building.id, meter.point)
         try:
-            found = after_hours_findings(
+            found, resume_ms = after_hours_findings(
                 store=store,
                 building=building,
                 meter=meter,
                 start_ms=start_ms,
                 end_ms=end_ms,
                 price_nok_per_kwh=price_nok_per_kwh,
+                resume_from_ms=None if resume is None else resume.get(key),
             )
         except StoreError as exc:
             logger.warning("%s: cannot read %s: %s", building.id, meter.point, exc)
             continue
+        if resume is not None:
+            resume[key] = resume_ms
         analysed += 1
         findings.extend(found)
     if findings:
@@ -152,13 +219,15 @@ def run_once(
     )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Analytics:
-    """The analytics service: :func:`run_once` over one store and registry, as set up."""
+    """The analytics service: :func:`run_once` over one store and registry, as set up, with
+    the resume points of its runs."""
 
     store: ReadingReader
     registry: Registry
     settings: AnalyticsSettings
+    resume: dict[tuple[str, str], int] = field(default_factory=dict)
 
     def run_once(self, *, now_ms: int) -> RunSummary:
         """Analyse the portfolio as it is at ``now_ms`` and keep what is found."""
@@ -168,4 +237,5 @@ class Analytics:
             now_ms=now_ms,
             window_days=self.settings.analytics_window_days,
             price_nok_per_kwh=self.settings.analytics_electricity_price_nok_per_kwh,
+            resume=self.resume,
         )

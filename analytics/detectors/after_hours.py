@@ -5,12 +5,20 @@ The model is a time-of-day profile of closed-hours power, one for days the build
 median of each local hour over the training window. A fan that always starts at 06:00 is
 then normal; ventilation left running all weekend, or equipment left on at night, is not.
 Contiguous closed hours whose power exceeds the profile by more than a tolerance form one
-*episode*; its score is the excess energy over the profile's energy (higher is more wasteful),
-and an episode is a finding when both the score and the excess in kWh pass their thresholds.
+*episode*; its score is the excess energy over the profile's energy (higher is more wasteful).
+An episode is a finding when its excess in kWh and its most unusual hour both pass their
+thresholds: both only grow as an episode grows, so an episode seen in part (by a run in the
+middle of it) is never a finding that the whole episode would not be.
+
+:func:`score_day_by_day` fits one model per local day, on the ``history_days`` before that day
+only. The model of a day therefore never changes once its history is stored, however often
+and wherever a run's window starts: an hour is scored the same by every run, and an episode
+keeps its start, which is what identifies its finding.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Final, Self
 
@@ -18,11 +26,18 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.hours import in_use
-from byggpuls.calendar import local_time
+from byggpuls.calendar import date_of, local_datetime_s, local_time
 
 FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
 HOURS_PER_DAY: Final = 24
 SECONDS_PER_HOUR: Final = 3600.0
+SECONDS_PER_DAY: Final = 86_400.0
+#: Days of history each day's model learns from.
+HISTORY_DAYS: Final = 28
+#: A profile of "normal" needs each hour of the day seen on a few days: a day with fewer hours
+#: of history than this is not scored.
+MIN_HISTORY_HOURS: Final = 7 * 24
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +49,8 @@ class Episode:
     hours: int
     measured_kwh: float
     expected_kwh: float
+    #: The highest hourly excess relative to normal in it.
+    peak_score: float = 0.0
 
     @property
     def excess_kwh(self) -> float:
@@ -104,10 +121,19 @@ class AfterHoursDetector:
 
     def episodes(self, times_s: FloatArray, power_kw: FloatArray) -> list[Episode]:
         """Runs of consecutive unusual closed hours that pass both thresholds."""
-        unusual = self.score_samples(times_s, power_kw) > 0
-        expected = self.expected_kw(times_s)
+        scores = self.score_samples(times_s, power_kw)
+        return self.decide(times_s, power_kw, self.expected_kw(times_s), scores)
+
+    def decide(
+        self,
+        times_s: FloatArray,
+        power_kw: FloatArray,
+        expected_kw: FloatArray,
+        scores: FloatArray,
+    ) -> list[Episode]:
+        """The episodes of hourly ``scores`` (0: a usual hour) that pass both thresholds."""
         runs: list[tuple[int, int]] = []
-        for index in np.flatnonzero(unusual):
+        for index in np.flatnonzero(scores > 0):
             follows = (
                 runs
                 and runs[-1][1] == index
@@ -124,11 +150,48 @@ class AfterHoursDetector:
                 end_s=float(times_s[stop - 1] + SECONDS_PER_HOUR),
                 hours=stop - start,
                 measured_kwh=float(power_kw[start:stop].sum()),
-                expected_kwh=float(expected[start:stop].sum()),
+                expected_kwh=float(expected_kw[start:stop].sum()),
+                peak_score=float(scores[start:stop].max()),
             )
-            if episode.score >= self.threshold and episode.excess_kwh >= self.min_excess_kwh:
+            if episode.peak_score >= self.threshold and episode.excess_kwh >= self.min_excess_kwh:
                 found.append(episode)
         return found
+
+
+def score_day_by_day(
+    make: Callable[[], AfterHoursDetector],
+    times_s: FloatArray,
+    power_kw: FloatArray,
+    *,
+    score_from_s: float,
+    history_days: int = HISTORY_DAYS,
+    min_history_hours: int = MIN_HISTORY_HOURS,
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Expected power and scores of the hours from ``score_from_s`` on, each local day by a
+    model fitted (``make().fit``) on the ``history_days`` before that day only; and which
+    hours were scored.
+
+    Hours before ``score_from_s`` and days with less than ``min_history_hours`` of history
+    are not scored: they score 0, with their measured power as expected.
+    """
+    expected = power_kw.copy()
+    scores = np.zeros_like(power_kw)
+    known = np.zeros(power_kw.shape, dtype=np.bool_)
+    scored = times_s >= score_from_s
+    if not scored.any():
+        return expected, scores, known
+    days = local_time(times_s).day
+    for day in np.unique(days[scored]):
+        midnight_s = local_datetime_s(date_of(int(day)), 0.0)
+        history = (times_s >= midnight_s - history_days * SECONDS_PER_DAY) & (times_s < midnight_s)
+        if np.count_nonzero(history) < min_history_hours:
+            continue
+        model = make().fit(times_s[history], power_kw[history])
+        today = scored & (days == day)
+        expected[today] = model.expected_kw(times_s[today])
+        scores[today] = model.score_samples(times_s[today], power_kw[today])
+        known |= today
+    return expected, scores, known
 
 
 def local_day_noon(days: npt.NDArray[np.int64]) -> FloatArray:

@@ -101,3 +101,74 @@ def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Regi
     )
     assert summary.findings == 0
     assert registry.findings() == []
+
+
+def findings_of(
+    registry: Registry,
+) -> list[tuple[str, str, dt.datetime, dt.datetime | None, float]]:
+    return sorted((f.building, f.kind, f.start, f.end, f.waste_kwh) for f in registry.findings())
+
+
+@pytest.mark.parametrize("every_minutes", [60, 15])
+def test_runs_every_hour_or_quarter_find_what_one_run_finds(
+    store: SQLiteStore, tmp_path: Path, every_minutes: int
+) -> None:
+    """The service run through the last simulated week, every hour or quarter of an hour, ends
+    with the findings, and the waste, of one run at the week's end: no episode is cut into
+    several by a moving window, and no hour is counted twice. (On SQLite registries only: the
+    property is the service's, and the registry tests cover PostgreSQL.)"""
+    once_engine = make_engine(f"sqlite:///{tmp_path / 'once.sqlite3'}")
+    migrate(once_engine)
+    registry = Registry(once_engine)
+    load_portfolio(store, registry)
+    run_once(
+        store=store,
+        registry=registry,
+        now_ms=int(END_S * 1000),
+        window_days=21,
+        price_nok_per_kwh=1.25,
+    )
+    once = findings_of(registry)
+    assert once, "the injected fault must be found for the comparison to mean anything"
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'repeated.sqlite3'}")
+    migrate(engine)
+    repeated = Registry(engine)
+    load_portfolio(store, repeated)  # the same buildings and points; the readings again, alike
+    resume: dict[tuple[str, str], int] = {}
+    now_s = END_S - 7 * DAY_S  # inside the fault: the run at its start sees part of it
+    while now_s <= END_S:
+        run_once(
+            store=store,
+            registry=repeated,
+            now_ms=int(now_s * 1000),
+            window_days=21,
+            price_nok_per_kwh=1.25,
+            resume=resume,
+        )
+        now_s += every_minutes * 60
+    try:
+        assert findings_of(repeated) == once
+        assert sum(f.waste_kwh for f in repeated.findings()) == pytest.approx(
+            sum(f.waste_kwh for f in registry.findings())
+        )
+    finally:
+        engine.dispose()
+        once_engine.dispose()
+
+
+def test_runs_without_resume_points_find_the_same_as_with_them(
+    store: SQLiteStore, registry: Registry
+) -> None:
+    """A restarted service (no resume points) scores the whole window again: same findings."""
+    load_portfolio(store, registry)
+    for now_s in (END_S - 2 * DAY_S, END_S - DAY_S, END_S):
+        run_once(
+            store=store,
+            registry=registry,
+            now_ms=int(now_s * 1000),
+            window_days=21,
+            price_nok_per_kwh=1.25,
+        )
+    (finding,) = registry.findings()
+    assert finding.building == "skole-a"

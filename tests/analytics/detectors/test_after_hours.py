@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from analytics.detectors.after_hours import AfterHoursDetector
+from analytics.detectors.after_hours import AfterHoursDetector, score_day_by_day
 from simulation import GroundTruthFault, Portfolio
 
 OSLO = ZoneInfo("Europe/Oslo")
@@ -105,3 +105,54 @@ def test_no_findings_in_buildings_without_faults(building_type: str) -> None:
     assert truth == []
     detector = AfterHoursDetector(building_type=building_type).fit(times, power)
     assert detector.episodes(times, power) == []
+
+
+def test_each_day_is_scored_the_same_whatever_comes_after_it_or_where_scoring_starts() -> None:
+    times, power, _ = hourly_power(
+        "school",
+        [
+            {
+                "kind": "after_hours_ventilation",
+                "start": START_S + 11 * DAY_S + 15 * 3600,
+                "end": START_S + 14 * DAY_S + 5 * 3600,
+            }
+        ],
+    )
+
+    def make() -> AfterHoursDetector:
+        return AfterHoursDetector(building_type="school")
+
+    full_expected, full_scores, full_known = score_day_by_day(
+        make, times, power, score_from_s=START_S + 8 * DAY_S
+    )
+    assert full_known.any()
+    assert (full_scores > 0).any(), "the fault must score for the comparison to mean anything"
+    cut = START_S + 13 * DAY_S + 7 * 3600  # inside the fault, mid-morning
+    early = times < cut
+    expected, scores, known = score_day_by_day(
+        make, times[early], power[early], score_from_s=START_S + 12 * DAY_S
+    )
+    overlap = known & full_known[early]
+    assert overlap.any()
+    assert np.array_equal(scores[overlap], full_scores[early][overlap])
+    assert np.array_equal(expected[overlap], full_expected[early][overlap])
+    # Nothing before the start of scoring is scored, and days without history are not.
+    assert not known[times[early] < START_S + 12 * DAY_S].any()
+    assert not full_known[times < START_S + 7 * DAY_S].any()
+
+
+def test_an_episode_seen_in_part_is_a_finding_only_if_the_whole_one_is() -> None:
+    times = START_S + np.arange(21 * 24) * 3600.0
+    power = np.full(times.shape, 10.0)
+    saturday = dt.datetime(2026, 1, 17, 0, tzinfo=OSLO).timestamp()
+    left_on = (times >= saturday) & (times < saturday + 2 * DAY_S)
+    power[left_on] += np.linspace(6.0, 2.0, int(left_on.sum()))
+    detector = AfterHoursDetector(building_type="office").fit(times, power)
+    scores = detector.score_samples(times, power)
+    expected = detector.expected_kw(times)
+    whole = detector.decide(times, power, expected, scores)
+    for hours in range(1, int(left_on.sum()) + 1):
+        upto = times < saturday + hours * 3600
+        part = detector.decide(times[upto], power[upto], expected[upto], scores[upto])
+        if part:
+            assert [e.start_s for e in part] == [e.start_s for e in whole]
