@@ -7,7 +7,11 @@ Starts Mosquitto (sandbox.servers) in a temporary directory and one gateway as a
 (``python -m cli gateway``, as ``byggpuls gateway`` runs it) running the
 first simulated building, sampled every second on a simulated clock sped up so that the
 building makes ``--rate`` readings a second: the full path of drivers -> disk spool (SQLite,
-synchronous=FULL) -> MQTT with QoS 1 and PUBACKs. A subscriber counts what reaches the broker.
+synchronous=FULL) -> MQTT with QoS 1 and PUBACKs -> ingest's end-to-end acknowledgements back
+(``byggpuls/v1/{building}/ack/{gateway}``), on which alone the gateway deletes packs from its
+spool. A subscriber counts what reaches the broker and plays ingest's part: it acknowledges
+every pack as ingest does, coalesced to at most one message per gateway every 0.2 s (without
+it the gateway's window of unacknowledged packs would fill, and it would stall and send again).
 The same rate is then replayed from a CSV file (same number of points), which measures the
 gateway without the simulation (numpy) that a real device would not run.
 
@@ -26,7 +30,9 @@ paho, OpenSSL and SQLite (~40 MB: the CSV replay), and the simulation's numpy (~
 How much of a shared library counts as resident depends on the machine: the same code measured
 5 MB more on one machine of this kind than on another.
 
-The last line printed is one JSON object with the figures.
+The last line printed is one JSON object with the figures, among them the acknowledgements a
+second the gateway took in, and the packs it sent again (from its last status: none is the
+expected figure, since every pack is acknowledged within a fraction of a second).
 """
 
 from __future__ import annotations
@@ -48,8 +54,12 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
     del sys.path[0]
 
 import paho.mqtt.client as paho
-from paho.mqtt.enums import CallbackAPIVersion
 
+from byggpuls import topics, wire
+from byggpuls.mqtt import MqttSession
+from byggpuls.settings import CommonSettings
+from ingest.acker import Acker
+from ingest.metrics import IngestMetrics
 from sandbox.servers import MosquittoServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -59,35 +69,78 @@ SEED = 1
 
 
 class Counter:
-    """Counts the readings that reach the broker, with a plain paho subscriber."""
+    """Counts the readings that reach the broker and acknowledges every pack, as ingest does.
 
-    def __init__(self, port: int) -> None:
+    A gateway deletes a pack from its spool only on ingest's end-to-end acknowledgement, and
+    sends at most 64 packs ahead of it: without one, its window fills and it stalls, then sends
+    again. So the counter plays ingest's part with ingest's own :class:`~ingest.acker.Acker`:
+    the ``seq`` of each pack (from its first record) goes, coalesced per gateway to at most
+    one message every 0.2 s, to ``byggpuls/v1/{building}/ack/{gateway}`` with QoS 1. The only
+    difference is when: ingest acknowledges a pack once its batch is stored, the counter as it
+    arrives, so the gateway is measured without the store's latency.
+    """
+
+    def __init__(self, url: str) -> None:
         self.readings = 0
+        #: The detail of the last status of each gateway (its last is ``offline``, on stopping).
+        self.status_detail: dict[str, dict[str, Any]] = {}
         self.lock = threading.Lock()
-        self.client = paho.Client(
-            CallbackAPIVersion.VERSION2, client_id="bench-counter", protocol=paho.MQTTv5
+        self.metrics = IngestMetrics()
+        subscribed: list[int] = []
+        self.session = MqttSession(
+            settings=CommonSettings(mqtt_url=url),
+            client_id="bench-counter",
+            # As ingest: the gateways' spools hold what a counter that is not there misses.
+            persistent=False,
+            receive_maximum=1000,
+            on_connect=lambda s: subscribed.append(
+                s.subscribe([(topics.TELEMETRY_FILTER, 1), (topics.STATUS_FILTER, 1)])
+            ),
+            on_message=self._on_message,
         )
-        self.client.on_message = self._on_message
-        subscribed = threading.Event()
-        self.client.on_subscribe = lambda *args: subscribed.set()
-        self.client.connect("127.0.0.1", port)
-        self.client.loop_start()
-        self.client.subscribe("byggpuls/v1/+/+", qos=1)
-        if not subscribed.wait(30):
+        self.acker = Acker(self.session, metrics=self.metrics)
+        self.stopping = threading.Event()
+        self.acker_thread = threading.Thread(
+            target=self.acker.run, args=(self.stopping,), name="bench-acker", daemon=True
+        )
+        self.session.start()
+        if not self.session.wait_connected(30):
+            raise RuntimeError("the counter did not connect to the broker")
+        deadline = time.monotonic() + 30
+        while not subscribed and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not subscribed or not self.session.wait_subscribed(subscribed[0], 30):
             raise RuntimeError("the subscription was not acknowledged")
+        self.acker_thread.start()
 
-    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+    def _on_message(self, message: paho.MQTTMessage) -> None:
+        parsed = topics.parse(message.topic)
+        if isinstance(parsed, topics.StatusTopic):
+            status = wire.decode_status(bytes(message.payload))
+            with self.lock:
+                self.status_detail[parsed.gateway] = status.detail or {}
+            return
         records = json.loads(message.payload)
+        first = records[0]
         with self.lock:
             self.readings += len(records)
+        self.acker.add([(parsed.building, first["gw"], first["seq"])])
 
     def count(self) -> int:
         with self.lock:
             return self.readings
 
+    def acks(self) -> tuple[float, float]:
+        """Acknowledgement messages published so far, and the packs they covered."""
+        registry = self.metrics.registry
+        sent = registry.get_sample_value("byggpuls_ingest_gateway_acks_published_total")
+        packs = registry.get_sample_value("byggpuls_ingest_gateway_packs_acknowledged_total")
+        return sent or 0.0, packs or 0.0
+
     def stop(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
+        self.stopping.set()
+        self.acker_thread.join(10)
+        self.session.stop()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -197,7 +250,7 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
     print(f"{source}: {points} points a second on a clock x{speed:.2f} = {points * speed:.0f}/s")
 
     broker = MosquittoServer(workdir=workdir / f"mosquitto-{source}").start()
-    counter = Counter(broker.port)
+    counter = Counter(broker.url)
     env = gateway_env(
         command,
         broker=broker,
@@ -214,9 +267,11 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
             if gateway.poll() is not None:
                 raise RuntimeError(log_path.read_text()[-3000:])
             cpu_start, received_start = cpu_seconds(gateway.pid), counter.count()
+            acks_start, acked_start = counter.acks()
             started = time.monotonic()
             time.sleep(args.seconds)
             cpu_end, received_end = cpu_seconds(gateway.pid), counter.count()
+            acks_end, acked_end = counter.acks()
             ended = time.monotonic()
             rss_mb = peak_rss_mb(gateway.pid)
         finally:
@@ -232,6 +287,9 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
     window = ended - started
     rate = (received_end - received_start) / window
     cpu_per_s = (cpu_end - cpu_start) / window
+    acks = acks_end - acks_start
+    # The gateway's last status is the offline one it publishes on stopping, with its totals.
+    last_status = next(iter(counter.status_detail.values()), {})
     figures = {
         "source": source,
         "readings_per_s": round(rate, 1),
@@ -240,6 +298,10 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
         "cpu_us_per_reading": round(1e6 * cpu_per_s / rate, 1) if rate else None,
         "cpu_s_including_start": round(cpu_end, 2),
         "peak_rss_mb": round(rss_mb, 1),
+        "acks_per_s": round(acks / window, 1),
+        "packs_per_ack": round((acked_end - acked_start) / acks, 1) if acks else None,
+        "resent_packs": last_status.get("resent_packs", 0),
+        "refused_packs": last_status.get("refused_packs", 0),
         "within_targets": rss_mb < TARGET_RSS_MB and 100 * cpu_per_s < TARGET_CPU_PERCENT,
     }
     print(f"  readings delivered: {rate:.0f}/s over {window:.0f} s")
@@ -248,6 +310,10 @@ def measure(source: str, *, args: argparse.Namespace, points: int, workdir: Path
         f"(target < {TARGET_CPU_PERCENT:.0f} %), {figures['cpu_us_per_reading']} us/reading"
     )
     print(f"  gateway peak RSS: {rss_mb:.1f} MB (target < {TARGET_RSS_MB:.0f} MB)")
+    print(
+        f"  acknowledgements: {figures['acks_per_s']}/s, {figures['packs_per_ack']} packs each; "
+        f"the gateway sent {figures['resent_packs']} packs again"
+    )
     return figures
 
 

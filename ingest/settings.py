@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import socket
+from typing import Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from byggpuls.reading import is_id
@@ -39,6 +40,12 @@ class IngestSettings(CommonSettings):
     #: this must hold several batches: 1000 packs of up to 500 readings. For MQTT 3.1.1 the
     #: broker's max_inflight_messages applies (1000 in deploy/mosquitto/conf.d).
     ingest_receive_maximum: int = Field(default=1000, ge=1, le=65535)
+    #: Unacknowledged messages the worker holds at most, whatever the broker sends: telemetry
+    #: beyond it is acknowledged to the broker and dropped (its gateway sends it again). Above
+    #: the Receive Maximum, since brokers overshoot it: Mosquitto 2.0.11 was measured sending a
+    #: subscriber up to twice its Receive Maximum. Packs are at most 64 KiB, so the default
+    #: bounds what is held to 256 MiB, and typically to a few tens.
+    ingest_max_held_messages: int = Field(default=4000, ge=1, le=1_000_000)
     #: The MQTT client id; it must differ between workers (a broker disconnects the older of
     #: two clients with one id). The session is not persistent: gateways hold their packs.
     ingest_client_id: str = Field(default_factory=default_client_id, min_length=1, max_length=64)
@@ -61,6 +68,16 @@ class IngestSettings(CommonSettings):
     #: On shutdown, how long to go on writing what was received before giving up (it is not
     #: acknowledged, so its gateway sends it again).
     ingest_shutdown_grace_s: float = Field(default=10.0, ge=0)
+
+    @model_validator(mode="after")
+    def _check_held(self) -> Self:
+        if self.ingest_max_held_messages < self.ingest_receive_maximum:
+            raise ValueError(
+                f"BYGGPULS_INGEST_MAX_HELD_MESSAGES ({self.ingest_max_held_messages}) must be "
+                f"at least BYGGPULS_INGEST_RECEIVE_MAXIMUM ({self.ingest_receive_maximum}): "
+                "the worker would drop what it asked the broker for"
+            )
+        return self
 
     @field_validator("ingest_shared_group")
     @classmethod

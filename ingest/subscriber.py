@@ -6,9 +6,10 @@ The first stage of the pipeline. It runs in the network thread of the session it
 connection generation and receipt time) as an :class:`Inbound` and queues it. How many messages
 are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
 the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
-And by the worker itself, whatever the broker does: telemetry that arrives while
-``ingest_receive_maximum`` messages are held is acknowledged to the broker at once and dropped
-(counted as shed). Its gateway has no end-to-end acknowledgement for it, so it sends it again.
+And by the worker itself, whatever the broker does (Mosquitto 2.0.11 overshoots the Receive
+Maximum): telemetry that arrives while ``ingest_max_held_messages`` messages are held is
+acknowledged to the broker at once and dropped (counted as shed). Its gateway has no
+end-to-end acknowledgement for it, so it sends it again.
 
 Some brokers (NATS 2.9, RabbitMQ 3.10) grant a ``$share`` subscription and then deliver nothing
 to it, so a worker would acknowledge nothing and store nothing while gateways' packs pile up or
@@ -86,7 +87,7 @@ class Subscriber:
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
         self._unacked: deque[float] = deque()
-        self._bound = settings.ingest_receive_maximum
+        self._bound = settings.ingest_max_held_messages
         #: The most messages held unacknowledged at once.
         self.inflight_max = 0
         self._broker_dropped = 0
@@ -224,7 +225,7 @@ class Subscriber:
             self._on_probe(msg, topic)
             return
         if len(self._unacked) >= self._bound and topic.count("/") == _TELEMETRY_SLASHES:
-            # Over the bound (a broker that ignores Receive Maximum): not kept. Births and
+            # Over the bound (a broker that overshoots Receive Maximum): not kept. Births and
             # statuses are always kept: they are few, and a birth comes once a connect.
             if msg.qos > 0:
                 self.session.ack(msg.mid, msg.qos, self.session.generation)

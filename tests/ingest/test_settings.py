@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 import pytest
+from pydantic import ValidationError
 
 from byggpuls.errors import ConfigError
 from byggpuls.settings import load
@@ -53,3 +54,8 @@ def test_defaults_keep_a_stable_client_id() -> None:
 def test_bad_values_are_refused_by_name(option: str, value: str, variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         load(IngestSettings, **overrides(parse(option, value)))
+
+
+def test_a_hold_bound_below_the_receive_maximum_is_refused() -> None:
+    with pytest.raises(ValidationError, match="BYGGPULS_INGEST_MAX_HELD_MESSAGES"):
+        IngestSettings(ingest_receive_maximum=1000, ingest_max_held_messages=999)

@@ -168,7 +168,9 @@ def test_a_plain_subscription_needs_no_probe(
 def test_telemetry_beyond_the_bound_is_acknowledged_at_once_and_dropped(
     settings: IngestSettings, metrics: IngestMetrics
 ) -> None:
-    bounded = settings.model_copy(update={"ingest_receive_maximum": 2})
+    bounded = settings.model_copy(
+        update={"ingest_receive_maximum": 2, "ingest_max_held_messages": 2}
+    )
     session, subscriber = connected(bounded, metrics)
     sample = metrics.registry.get_sample_value
     held = [session.deliver("byggpuls/v1/skole-01/energy", b"[]") for _ in range(2)]
