@@ -30,6 +30,7 @@ from analytics.settings import AnalyticsSettings
 from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
+from byggpuls.roles import Role, main_point
 from byggpuls.storage.port import Aggregation, ReadingReader, SeriesQuery
 from byggpuls.units import convert
 
@@ -37,8 +38,7 @@ logger = logging.getLogger(__name__)
 
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
-AFTER_HOURS_KIND = "after_hours_operation"
-ELECTRIC_POWER_BRICK = "Electric_Power_Sensor"
+AFTER_HOURS_KIND = AfterHoursDetector.kind
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +51,8 @@ class RunSummary:
 
 
 def electricity_meter(points: list[PointRow]) -> PointRow | None:
-    """The building's main electric power point: by Brick class, else by quantity and domain."""
-    candidates = [p for p in points if p.quantity == "power" and p.domain == "energy"]
-    for point in candidates:
-        if point.brick_class == ELECTRIC_POWER_BRICK:
-            return point
-    electric = [p for p in candidates if p.point.startswith("el.")]
-    return electric[0] if electric else None
+    """The building's main electric power point (:mod:`byggpuls.roles`)."""
+    return main_point(points, Role.ELECTRICITY, quantity="power")
 
 
 #: Per (building, point): the hour (epoch ms) from which the next run scores again.

@@ -20,13 +20,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final, Self
+from typing import ClassVar, Final, Self
 
 import numpy as np
 import numpy.typing as npt
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
 
 from analytics.hours import in_use
 from byggpuls.calendar import date_of, local_datetime_s, local_time
+from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -62,8 +65,10 @@ class Episode:
         return self.excess_kwh / max(self.expected_kwh, 1e-9)
 
 
-class AfterHoursDetector:
+class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
     """Finds energy use outside opening hours that is unusual for the hour.
+
+    Sign convention: :meth:`score_samples` is higher for more wasteful hours, 0 for usual ones.
 
     Parameters: ``building_type`` (sets the opening hours), ``tolerance`` (relative excess an
     hour may have before it counts), ``min_excess_kw`` (absolute floor for that tolerance, so
@@ -72,10 +77,14 @@ class AfterHoursDetector:
     Input: hourly mean power in kW at hour-start UTC epoch seconds.
     """
 
+    #: The finding kind it reports, and the point roles it reads (in ``fit``'s order).
+    kind: ClassVar[str] = "after_hours_operation"
+    roles: ClassVar[tuple[Role, ...]] = (Role.ELECTRICITY,)
+
     def __init__(
         self,
         *,
-        building_type: str,
+        building_type: str = "other",
         tolerance: float = 0.15,
         min_excess_kw: float = 0.5,
         threshold: float = 0.2,
@@ -105,12 +114,14 @@ class AfterHoursDetector:
 
     def expected_kw(self, times_s: FloatArray) -> FloatArray:
         """The learned normal power at each time (meaningful in closed hours)."""
+        check_is_fitted(self, "profile_kw_")
         keys, _ = self._keys(times_s)
         expected: FloatArray = self.profile_kw_[keys]
         return expected
 
     def score_samples(self, times_s: FloatArray, power_kw: FloatArray) -> FloatArray:
         """Per hour: excess over normal relative to normal (0 in opening hours)."""
+        check_is_fitted(self, "profile_kw_")
         keys, closed = self._keys(times_s)
         expected = self.profile_kw_[keys]
         excess = power_kw - expected
