@@ -1,0 +1,1 @@
+"""Baselines: what a meter would use without waste, which waste is measured against."""
