@@ -13,7 +13,7 @@ the end of the last run), so a run reads only what is new plus the history its m
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping
+from collections.abc import MutableMapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -26,6 +26,7 @@ from analytics.detectors.after_hours import (
     Episode,
     score_day_by_day,
 )
+from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector, overlaps
 from analytics.settings import AnalyticsSettings
 from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
@@ -39,6 +40,10 @@ logger = logging.getLogger(__name__)
 HOUR_MS = 3_600_000
 DAY_MS = 24 * HOUR_MS
 AFTER_HOURS_KIND = AfterHoursDetector.kind
+METER_FAULT_KIND = MeterFaultDetector.kind
+#: Readings before the first hour scored that meter-fault checks look at (a spike's neighbours,
+#: the start of a stuck run or gap already under way).
+METER_CONTEXT_MS = DAY_MS
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +73,7 @@ def after_hours_findings(
     end_ms: int,
     price_nok_per_kwh: float,
     resume_from_ms: int | None = None,
+    meter_faults: Sequence[MeterFault] = (),
 ) -> tuple[list[NewFinding], int]:
     """Episodes of after-hours operation on ``meter`` in ``[start_ms, end_ms)``, scored from
     ``resume_from_ms`` (if later than ``start_ms``) on; and the hour the next run resumes from.
@@ -113,7 +119,8 @@ def after_hours_findings(
         begun_here = (index > 0 and known[index - 1]) or (
             resumed and episode.start_s * 1000 == score_from_ms
         )
-        if begun_here:
+        # Over a meter fault the figures are the meter's, not the building's: not priced.
+        if begun_here and not overlaps(list(meter_faults), episode.start_s, episode.end_s):
             findings.append(_finding(building, meter, episode, price_nok_per_kwh))
     return findings, _resume_point(times_s, scores, known, end_ms)
 
@@ -162,6 +169,71 @@ def _finding(
     )
 
 
+def meter_fault_findings(
+    *,
+    store: ReadingReader,
+    building: BuildingRow,
+    points: Sequence[tuple[PointRow, bool]],
+    score_from_ms: int,
+    end_ms: int,
+) -> tuple[list[NewFinding], dict[str, list[MeterFault]], int]:
+    """Meter faults of ``points`` (each with whether it is a counter) beginning in
+    ``[score_from_ms, end_ms)``; every fault seen per point (for suppressing waste); and where
+    the next run scores from (the start of a fault still under way at the end, else a day
+    before the end, so that a stuck run or gap in progress keeps its start)."""
+    faults: dict[str, list[MeterFault]] = {}
+    resume_ms = max(score_from_ms, end_ms - METER_CONTEXT_MS)
+    for point, counter in points:
+        samples = store.query_series(
+            SeriesQuery(
+                building=building.id,
+                point=point.point,
+                quantity=point.quantity,
+                start_ms=score_from_ms - METER_CONTEXT_MS,
+                end_ms=end_ms,
+            )
+        )
+        if len(samples) < MIN_HISTORY_HOURS:
+            continue
+        times_s = np.array([sample.time_ms / 1000 for sample in samples])
+        values = np.array([sample.value for sample in samples])
+        detector = MeterFaultDetector(counter=counter).fit(times_s, values)
+        found = detector.episodes(times_s, values)
+        faults[point.point] = found
+        for fault in found:
+            if fault.end_s * 1000 >= end_ms - HOUR_MS:
+                resume_ms = min(resume_ms, int(fault.start_s * 1000))
+    by_start: dict[float, list[tuple[str, MeterFault]]] = {}
+    for point_id, found in faults.items():
+        for fault in found:
+            # Before the first reading of the context a fault may have begun earlier.
+            if fault.start_s * 1000 >= score_from_ms:
+                by_start.setdefault(fault.start_s, []).append((point_id, fault))
+    findings = []
+    for start_s, group in sorted(by_start.items()):
+        end_s = max(fault.end_s for _, fault in group)
+        findings.append(
+            NewFinding(
+                building=building.id,
+                kind=METER_FAULT_KIND,
+                points=tuple(sorted({point_id for point_id, _ in group})),
+                start=datetime.fromtimestamp(start_s, UTC),
+                end=datetime.fromtimestamp(end_s, UTC),
+                evidence={
+                    "summary": "; ".join(
+                        f"{point_id}: {fault.kind}, {fault.detail}" for point_id, fault in group
+                    ),
+                    "faults": [
+                        {"point": point_id, "fault": fault.kind, "detail": fault.detail}
+                        for point_id, fault in group
+                    ],
+                },
+                score=1.0,
+            )
+        )
+    return findings, faults, resume_ms
+
+
 def run_once(
     *,
     store: ReadingReader,
@@ -182,8 +254,30 @@ def run_once(
     analysed = 0
     findings: list[NewFinding] = []
     for building in buildings:
-        meter = electricity_meter(registry.points(building.id))
-        if meter is None or building.type == "nursing_home":
+        points = registry.points(building.id)
+        meter = electricity_meter(points)
+        if meter is None:
+            continue
+        counter = main_point(points, Role.ELECTRICITY, quantity="energy")
+        meters = [(meter, False)] + ([(counter, True)] if counter is not None else [])
+        fault_key = (building.id, f"{meter.point}#meter_faults")
+        resumed = None if resume is None else resume.get(fault_key)
+        try:
+            faulty, faults, fault_resume_ms = meter_fault_findings(
+                store=store,
+                building=building,
+                points=meters,
+                score_from_ms=start_ms if resumed is None else max(start_ms, resumed),
+                end_ms=end_ms,
+            )
+        except StoreError as exc:
+            logger.warning("%s: cannot read its meters: %s", building.id, exc)
+            continue
+        if resume is not None:
+            resume[fault_key] = fault_resume_ms
+        findings.extend(faulty)
+        if building.type == "nursing_home":  # open day and night: no after-hours
+            analysed += 1
             continue
         key = (building.id, meter.point)
         try:
@@ -195,6 +289,7 @@ def run_once(
                 end_ms=end_ms,
                 price_nok_per_kwh=price_nok_per_kwh,
                 resume_from_ms=None if resume is None else resume.get(key),
+                meter_faults=faults.get(meter.point, []),
             )
         except StoreError as exc:
             logger.warning("%s: cannot read %s: %s", building.id, meter.point, exc)

@@ -14,8 +14,9 @@ from __future__ import annotations
 from typing import Final
 
 from analytics.detectors.after_hours import AfterHoursDetector
+from analytics.detectors.meter_faults import MeterFaultDetector
 
 #: Every detector the service runs.
-DETECTORS: Final = (AfterHoursDetector,)
+DETECTORS: Final = (AfterHoursDetector, MeterFaultDetector)
 
-__all__ = ["DETECTORS", "AfterHoursDetector"]
+__all__ = ["DETECTORS", "AfterHoursDetector", "MeterFaultDetector"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.service import AFTER_HOURS_KIND, run_once
+from analytics.service import AFTER_HOURS_KIND, METER_FAULT_KIND, run_once
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
@@ -172,3 +172,49 @@ def test_runs_without_resume_points_find_the_same_as_with_them(
         )
     (finding,) = registry.findings()
     assert finding.building == "skole-a"
+
+
+def test_a_meter_spike_is_a_meter_fault_and_never_priced_as_waste(
+    store: SQLiteStore, registry: Registry
+) -> None:
+    night = START_S + 12 * DAY_S + 2 * 3600  # a Saturday, 03:00 in Oslo: after hours
+    config = {
+        "seed": 1,
+        "start": START_S,
+        "interval_s": 900,
+        "buildings": [
+            {
+                "id": "skole-c",
+                "type": "school",
+                "seed": 5,
+                "faults": [
+                    {
+                        "kind": "meter_spike",
+                        "start": night,
+                        "end": night + 900,
+                        "points": ["el.power"],
+                        "factor": 12,
+                    }
+                ],
+            }
+        ],
+    }
+    building = Portfolio.from_config(config).buildings[0]
+    registry.upsert_building(building.info)
+    registry.upsert_points(
+        building=building.info.id, gateway="gw", points=building.points(), source="meta"
+    )
+    store.write(building.advance(END_S))
+    run_once(
+        store=store,
+        registry=registry,
+        now_ms=int(END_S * 1000),
+        window_days=21,
+        price_nok_per_kwh=1.25,
+    )
+    (finding,) = registry.findings()
+    assert finding.kind == METER_FAULT_KIND
+    assert finding.points == ("el.power",)
+    assert finding.start == dt.datetime.fromtimestamp(night, dt.UTC)
+    assert (finding.waste_kwh, finding.waste_nok) == (0.0, 0.0)
+    assert "spike" in finding.evidence["summary"]
