@@ -103,6 +103,17 @@ class IngestMetrics:
             "The most messages this worker has held unacknowledged at once since it started",
             registry=r,
         )
+        self.held_bytes = Gauge(
+            f"{_PREFIX}held_bytes",
+            "Payload bytes of the messages received and not yet acknowledged",
+            registry=r,
+        )
+        self.held_bytes_max = Gauge(
+            f"{_PREFIX}held_bytes_max",
+            "The most payload bytes this worker has held unacknowledged at once since it started "
+            "(bounded by BYGGPULS_INGEST_MAX_HELD_MB)",
+            registry=r,
+        )
         self.oldest_unacked_age = Gauge(
             f"{_PREFIX}oldest_unacknowledged_age_seconds",
             "Age of the oldest message received and not yet acknowledged",

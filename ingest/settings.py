@@ -11,6 +11,7 @@ from pydantic_settings import SettingsConfigDict
 
 from byggpuls.reading import is_id
 from byggpuls.settings import ENV_PREFIX, CommonSettings
+from byggpuls.wire import PACK_MAX_BYTES
 
 INGEST_PREFIX = f"{ENV_PREFIX}INGEST_"
 _CLIENT_ID_UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
@@ -40,12 +41,13 @@ class IngestSettings(CommonSettings):
     #: this must hold several batches: 1000 packs of up to 500 readings. For MQTT 3.1.1 the
     #: broker's max_inflight_messages applies (1000 in deploy/mosquitto/conf.d).
     ingest_receive_maximum: int = Field(default=1000, ge=1, le=65535)
-    #: Unacknowledged messages the worker holds at most, whatever the broker sends: telemetry
-    #: beyond it is acknowledged to the broker and dropped (its gateway sends it again). Above
-    #: the Receive Maximum, since brokers overshoot it: Mosquitto 2.0.11 was measured sending a
-    #: subscriber up to twice its Receive Maximum. Packs are at most 64 KiB, so the default
-    #: bounds what is held to 256 MiB, and typically to a few tens.
-    ingest_max_held_messages: int = Field(default=4000, ge=1, le=1_000_000)
+    #: MiB of unacknowledged messages (their payloads) the worker holds at most, whatever the
+    #: broker sends: telemetry beyond it is acknowledged to the broker and dropped (its gateway
+    #: sends it again). Bytes, not a count, as memory is what it bounds; and above what the
+    #: Receive Maximum allows, since brokers overshoot that: Mosquitto 2.0.11 moves up to a
+    #: Receive Maximum of queued messages in flight on each acknowledgement of the oldest, and
+    #: was measured holding a subscriber at 4 to 250 times its Receive Maximum.
+    ingest_max_held_mb: float = Field(default=256.0, gt=0, le=65_536)
     #: The MQTT client id; it must differ between workers (a broker disconnects the older of
     #: two clients with one id). The session is not persistent: gateways hold their packs.
     ingest_client_id: str = Field(default_factory=default_client_id, min_length=1, max_length=64)
@@ -71,13 +73,18 @@ class IngestSettings(CommonSettings):
 
     @model_validator(mode="after")
     def _check_held(self) -> Self:
-        if self.ingest_max_held_messages < self.ingest_receive_maximum:
+        needed_mb = self.ingest_receive_maximum * PACK_MAX_BYTES / 2**20
+        if self.ingest_max_held_mb < needed_mb:
             raise ValueError(
-                f"BYGGPULS_INGEST_MAX_HELD_MESSAGES ({self.ingest_max_held_messages}) must be "
-                f"at least BYGGPULS_INGEST_RECEIVE_MAXIMUM ({self.ingest_receive_maximum}): "
-                "the worker would drop what it asked the broker for"
+                f"BYGGPULS_INGEST_MAX_HELD_MB ({self.ingest_max_held_mb:g}) must be at least "
+                f"{needed_mb:g}: BYGGPULS_INGEST_RECEIVE_MAXIMUM ({self.ingest_receive_maximum}) "
+                "packs of the largest size; the worker would drop what it asked the broker for"
             )
         return self
+
+    @property
+    def max_held_bytes(self) -> int:
+        return int(self.ingest_max_held_mb * 2**20)
 
     @field_validator("ingest_shared_group")
     @classmethod

@@ -7,8 +7,8 @@ connection generation and receipt time) as an :class:`Inbound` and queues it. Ho
 are outstanding is bounded by the broker: the Receive Maximum the session announces (MQTT 5) or
 the broker's max_inflight_messages (3.1.1), since nothing is acknowledged before it is stored.
 And by the worker itself, whatever the broker does (Mosquitto 2.0.11 overshoots the Receive
-Maximum): telemetry that arrives while ``ingest_max_held_messages`` messages are held is
-acknowledged to the broker at once and dropped (counted as shed). Its gateway has no
+Maximum): telemetry that would take what it holds past ``ingest_max_held_mb`` is acknowledged
+to the broker at once and dropped (counted as shed). Its gateway has no
 end-to-end acknowledgement for it, so it sends it again.
 
 Some brokers (NATS 2.9, RabbitMQ 3.10) grant a ``$share`` subscription and then deliver nothing
@@ -86,10 +86,14 @@ class Subscriber:
         #: Messages received, in order, for the batcher (:mod:`ingest.batch`).
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
         #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
-        self._unacked: deque[float] = deque()
-        self._bound = settings.ingest_max_held_messages
-        #: The most messages held unacknowledged at once.
+        #: (receipt time, payload bytes) of each, oldest first.
+        self._unacked: deque[tuple[float, int]] = deque()
+        self._bound = settings.max_held_bytes
+        #: Payload bytes held unacknowledged now.
+        self.held_bytes = 0
+        #: The most messages, and the most bytes, held unacknowledged at once.
         self.inflight_max = 0
+        self.held_bytes_max = 0
         self._broker_dropped = 0
         #: (connection generation, message id) of the telemetry subscription last sent.
         self._subscription: tuple[int, int] | None = None
@@ -132,7 +136,7 @@ class Subscriber:
     def oldest_unacked_age_s(self, now_s: float) -> float:
         """How long the oldest unacknowledged message has waited at ``now_s``; 0 without one."""
         try:
-            return now_s - self._unacked[0]
+            return now_s - self._unacked[0][0]
         except IndexError:
             return 0.0
 
@@ -144,6 +148,8 @@ class Subscriber:
         """
         self.metrics.inflight.set(self.inflight)
         self.metrics.inflight_max.set(self.inflight_max)
+        self.metrics.held_bytes.set(self.held_bytes)
+        self.metrics.held_bytes_max.set(self.held_bytes_max)
         self.metrics.oldest_unacked_age.set(self.oldest_unacked_age_s(now_s))
         if self._probed or self.refusal is not None or not self.subscribed:
             return
@@ -165,7 +171,7 @@ class Subscriber:
         # MqttSession queues the PUBACKs for its network thread, in this order.
         sent = [self.session.ack(m.mid, m.qos, m.generation) for m in messages]
         for _ in messages:
-            self._unacked.popleft()
+            self.held_bytes -= self._unacked.popleft()[1]
         acked = sum(sent)
         self.metrics.messages_acked.inc(acked)
         if acked < len(messages):
@@ -224,15 +230,18 @@ class Subscriber:
         if topic.startswith(PROBE_PREFIX):
             self._on_probe(msg, topic)
             return
-        if len(self._unacked) >= self._bound and topic.count("/") == _TELEMETRY_SLASHES:
+        size = len(payload)
+        if self.held_bytes + size > self._bound and topic.count("/") == _TELEMETRY_SLASHES:
             # Over the bound (a broker that overshoots Receive Maximum): not kept. Births and
             # statuses are always kept: they are few, and a birth comes once a connect.
             if msg.qos > 0:
                 self.session.ack(msg.mid, msg.qos, self.session.generation)
             self.metrics.messages_shed.inc()
             return
-        self._unacked.append(received_s)
+        self._unacked.append((received_s, size))
+        self.held_bytes += size
         self.inflight_max = max(self.inflight_max, len(self._unacked))
+        self.held_bytes_max = max(self.held_bytes_max, self.held_bytes)
         self.inbound.put(
             Inbound(
                 topic=topic,

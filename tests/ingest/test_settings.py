@@ -57,5 +57,7 @@ def test_bad_values_are_refused_by_name(option: str, value: str, variable: str) 
 
 
 def test_a_hold_bound_below_the_receive_maximum_is_refused() -> None:
-    with pytest.raises(ValidationError, match="BYGGPULS_INGEST_MAX_HELD_MESSAGES"):
-        IngestSettings(ingest_receive_maximum=1000, ingest_max_held_messages=999)
+    with pytest.raises(ValidationError, match="BYGGPULS_INGEST_MAX_HELD_MB"):
+        IngestSettings(ingest_receive_maximum=1000, ingest_max_held_mb=62.0)
+    # A thousand packs of 64 KiB: exactly enough.
+    assert IngestSettings(ingest_receive_maximum=1000, ingest_max_held_mb=62.5).max_held_bytes

@@ -7,6 +7,7 @@ import time
 import paho.mqtt.client as paho
 import pytest
 
+from byggpuls import wire
 from byggpuls.mqtt import FakeSession, MqttSession
 from ingest.metrics import IngestMetrics
 from ingest.settings import IngestSettings
@@ -165,21 +166,27 @@ def test_a_plain_subscription_needs_no_probe(
     assert "byggpuls/v1/+/+" in [f for f, _ in session.subscriptions]
 
 
+#: The largest pack, in MiB: the least bound a Receive Maximum of one allows.
+PACK_MB = wire.PACK_MAX_BYTES / 2**20
+HALF_PACK = b"[" + b" " * (wire.PACK_MAX_BYTES // 2 - 2) + b"]"
+
+
 def test_telemetry_beyond_the_bound_is_acknowledged_at_once_and_dropped(
     settings: IngestSettings, metrics: IngestMetrics
 ) -> None:
-    bounded = settings.model_copy(
-        update={"ingest_receive_maximum": 2, "ingest_max_held_messages": 2}
-    )
+    bounded = IngestSettings(ingest_receive_maximum=1, ingest_max_held_mb=PACK_MB)
     session, subscriber = connected(bounded, metrics)
     sample = metrics.registry.get_sample_value
-    held = [session.deliver("byggpuls/v1/skole-01/energy", b"[]") for _ in range(2)]
+    # Two halves of the bound fill it.
+    held = [session.deliver("byggpuls/v1/skole-01/energy", HALF_PACK) for _ in range(2)]
     assert subscriber.inflight == 2
+    assert subscriber.held_bytes == 2 * len(HALF_PACK)
 
     # A broker that ignores the Receive Maximum sends more: taken off it, not kept. Its gateway
     # gets no acknowledgement from ingest for it, and sends it again.
     shed = session.deliver("byggpuls/v1/skole-01/energy", b"[]")
     session.deliver("byggpuls/v1/skole-01/climate", b"[]", qos=0)  # nothing to acknowledge
+    assert subscriber.held_bytes <= bounded.max_held_bytes
     assert session.acks == [(shed.mid, 1)]
     assert sample("byggpuls_ingest_messages_shed_total") == 2.0
     assert subscriber.inflight == 2
@@ -206,6 +213,8 @@ def test_telemetry_beyond_the_bound_is_acknowledged_at_once_and_dropped(
     subscriber.tick(time.monotonic())
     assert sample("byggpuls_ingest_inflight_messages_max") == 4.0
     assert sample("byggpuls_ingest_inflight_messages") == 1.0
+    assert sample("byggpuls_ingest_held_bytes_max") == 2 * len(HALF_PACK) + 4
+    assert sample("byggpuls_ingest_held_bytes") == 2.0
 
 
 def test_the_peak_of_messages_held_is_recorded(
