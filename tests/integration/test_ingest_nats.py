@@ -1,8 +1,9 @@
 """Ingest on NATS Server, whose MQTT 3.1.1 listener runs on JetStream and ignores ``$share``.
 
 One worker with a plain subscription stores every reading once, also across a restart of the
-broker; one that asks for a shared subscription refuses to start, instead of acknowledging
-nothing while the gateways' packs go nowhere.
+broker mid-stream (the gateway sends again what ingest has not acknowledged end to end); one
+that asks for a shared subscription refuses to start, instead of acknowledging nothing while
+the gateways' packs go nowhere.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -21,13 +22,13 @@ from ingest.service import IngestService
 from ingest.settings import IngestSettings
 from ingest.subscriber import PROBE_TIMEOUT_S
 from sandbox.loadgen import (
-    Publisher,
     expected_series,
     influx_series_counts,
     telemetry_messages,
     wait_until,
 )
 from sandbox.servers import NatsServer
+from tests.integration.conftest import Stream
 
 pytestmark = pytest.mark.integration
 
@@ -64,24 +65,33 @@ def worker(
 
 
 def test_every_reading_is_stored_once_across_a_restart(
-    workers: ExitStack, nats: NatsServer, influx_url: str, tmp_path: Path
+    workers: ExitStack,
+    start_stream: Callable[..., Stream],
+    nats: NatsServer,
+    influx_url: str,
+    tmp_path: Path,
 ) -> None:
     service = worker(workers, nats=nats, influx_url=influx_url, tmp_path=tmp_path, shared=False)
     assert service.wait_ready(30)
-    messages = list(telemetry_messages(**SHAPE))
-    half = len(messages) // 2
-    publisher = Publisher(mqtt_url=nats.url, client_id="gateway")
-    try:
-        assert publisher.publish(messages[:half]) == half
-        # What the broker confirmed to the gateway and ingest has not acknowledged yet, and
-        # the worker's session, are kept in JetStream across the restart.
-        generation = service.session.generation
-        nats.restart()
-        assert wait_until(lambda: service.session.generation > generation, timeout_s=30)
-        assert service.wait_ready(30)
-        assert publisher.publish(messages[half:]) == len(messages) - half
-    finally:
-        publisher.close()
+    stream = start_stream(
+        nats.url,
+        list(telemetry_messages(**SHAPE)),
+        client_id="gateway",
+        chunk=10,
+        resend_after_s=3.0,
+    )
+
+    assert wait_until(lambda: stream.sent >= len(stream.chunks) // 3, timeout_s=60), (
+        stream.describe()
+    )
+    # Restarted with packs on their way: the gateway holds each until ingest acknowledged it,
+    # and sends again what the restart lost.
+    generation = service.session.generation
+    nats.restart()
+    assert wait_until(lambda: service.session.generation > generation, timeout_s=30)
+    assert service.wait_ready(30)
+    assert stream.wait_done(120), stream.describe()
+    assert stream.error is None, stream.describe()
 
     expected = expected_series(**SHAPE)
     assert wait_until(
