@@ -24,6 +24,7 @@ import numpy as np
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
+from simulation import activities
 from simulation.counterfactual import Counterfactual
 from simulation.faults import (
     FaultKind,
@@ -103,6 +104,8 @@ class SimulatedBuilding:
             if f.physical
         }
         self._captured: dict[tuple[int, str], float] = {}
+        #: Energy of each legitimate use so far, kWh: (start, activity) -> [electricity, heat].
+        self._activity_kwh: dict[tuple[float, str], list[float]] = {}
         self._k = math.floor(self.start_s / STEP_S)
         self._state = initial_state(model, weather, k=self._k)
         self._last: Piece | None = None
@@ -171,6 +174,7 @@ class SimulatedBuilding:
             for twin in self._twins.values():
                 twin.follow(self.model, self.weather, piece)
             self._capture(piece)
+            self._count_activities(piece)
             inside = (times > begin * STEP_S) & (times <= end * STEP_S)
             if inside.any():
                 values[:, inside] = sample(piece, self._sensors, times[inside])
@@ -207,6 +211,58 @@ class SimulatedBuilding:
                 )
             )
         return records
+
+    @property
+    def legitimate_use(self) -> list[GroundTruthFault]:
+        """Ground truth of the legitimate uses outside hours begun by :attr:`now_s`.
+
+        Records of kind ``legitimate_use`` with ``fault`` False and the activity in ``params``
+        (see :mod:`simulation.activities`); their energy is counted so far.
+        """
+        records = []
+        counted_s = self._k * STEP_S
+        for episode in activities.episodes_between(self.model, self.start_s, self._cursor_s):
+            if episode.start_s >= self._cursor_s:
+                continue  # only its preheating has begun
+            el, heat = self._activity_kwh.get((episode.start_s, episode.activity.value), (0.0, 0.0))
+            records.append(
+                GroundTruthFault(
+                    building=self.info.id,
+                    kind=activities.LEGITIMATE_USE_KIND,
+                    start=episode.start_s,
+                    end=episode.end_s,
+                    points=activities.affected_points(episode, self.model),
+                    extra_energy_kwh=el + heat,
+                    extra_electricity_kwh=el,
+                    extra_heat_kwh=heat,
+                    accounted_until=min(counted_s, episode.end_s),
+                    params={"activity": episode.activity.value},
+                    fault=False,
+                )
+            )
+        return records
+
+    def _count_activities(self, piece: Piece) -> None:
+        """Add up the energy each legitimate use added in ``piece``, step by step."""
+        episodes = activities.episodes_between(self.model, piece.k0 * STEP_S, piece.k1 * STEP_S)
+        if not episodes:
+            return
+        middles = (np.arange(piece.k0, piece.k1, dtype=np.float64) + 0.5) * STEP_S
+        hours = STEP_S / 3600.0
+        el_kwh = piece.steps["activity_el_power"] * hours
+        heat_kwh = piece.steps["activity_heat_power"] * hours
+        for episode in episodes:
+            active = (middles >= episode.start_s) & (middles < episode.end_s)
+            if not active.any():
+                continue
+            total = self._activity_kwh.setdefault(
+                (episode.start_s, episode.activity.value), [0.0, 0.0]
+            )
+            # Left-to-right sums: the total does not depend on how the run was cut into pieces.
+            for value in el_kwh[active].tolist():
+                total[0] += value
+            for value in heat_kwh[active].tolist():
+                total[1] += value
 
     def _capture_time(self, fault: FaultSpec) -> int:
         return max(math.ceil(fault.start_s), math.floor(self.start_s) + 1)

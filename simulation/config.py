@@ -16,6 +16,8 @@ Example (TOML)::
     seed = 11                        # optional; default derived from the portfolio seed and id
     water = true                     # optional: a water meter
     cooling = false                  # optional: a cooling coil in the air handling unit
+    noise = true                     # optional, variability (below)
+    legitimate_use = ["cleaning", "community_use"]
     faults = "auto"                  # "none" (default), "auto" or a list of tables:
 
     [[buildings.faults]]
@@ -25,6 +27,27 @@ Example (TOML)::
 
 Fault parameters (see :mod:`simulation.faults`): ``zone``, ``delta_c``, ``valve``,
 ``position_pct``, ``opening_m3_h``, ``extra_kw``, ``points``, ``factor``.
+
+Variability, none of it a fault (see :mod:`simulation.variability` and
+:mod:`simulation.activities`); every building has all of it unless told otherwise:
+
+- ``noise``: meter and occupant noise. ``true`` draws the relative standard deviation of
+  hourly electricity and of heat from 5-15 % each, and the zone temperature readings' wander
+  from 0.1-0.3 K; a number sets both relative deviations (e.g. ``0.1``; ``0`` is no noise at
+  all); a table sets any of ``electricity``, ``heat`` and ``temperature_k`` (the rest drawn);
+  ``false``: none.
+- ``legitimate_use``: use outside opening hours that is not a fault, recorded in the ground
+  truth. ``true``: every activity the building type has; a list picks some of
+  ``cleaning``, ``community_use``, ``event``, ``early_opening``, ``late_work``; ``false``: none.
+- ``drift``: base-load drift. ``true`` draws the standard deviation of its change over 30 days
+  from 1-4 %; a number sets it (e.g. ``0.03``); ``false``: none.
+- ``daylight``: lights in use dimmed by daylight (``true``) or not.
+
+A top-level ``variability = true`` makes every building's default all of it; without it (the
+default, for now) every building's series is clean, as the timetable and physics give it, and
+a building's own keys still apply. The clean series is the default only until the detectors
+are judged on the varied one: on it, the after-hours detector takes legitimate use and noise
+for waste (see the analytics issue's notes).
 """
 
 from __future__ import annotations
@@ -32,18 +55,30 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final, Literal, NoReturn
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingType, is_id
+from simulation.activities import ALL_ACTIVITIES
 from simulation.faults import FaultKind, FaultSpec
 from simulation.model import SIMULATED_TYPES
+from simulation.variability import VariabilityConfig
 
-TOP_KEYS: Final = frozenset({"seed", "start", "interval_s", "fault_window_days", "buildings"})
-BUILDING_KEYS: Final = frozenset(
-    {"id", "type", "area_m2", "name", "address", "seed", "water", "cooling", "faults"}
+TOP_KEYS: Final = frozenset(
+    {"seed", "start", "interval_s", "fault_window_days", "variability", "buildings"}
 )
+BUILDING_KEYS: Final = frozenset(
+    {
+        "id", "type", "area_m2", "name", "address", "seed", "water", "cooling", "faults",
+        "noise", "legitimate_use", "drift", "daylight",
+    }
+)  # fmt: skip
+NOISE_KEYS: Final = frozenset({"electricity", "heat", "temperature_k"})
+#: Largest relative noise, temperature wander (K) and monthly drift a configuration may ask for.
+MAX_NOISE: Final = 0.5
+MAX_TEMPERATURE_NOISE_K: Final = 2.0
+MAX_DRIFT: Final = 0.2
 FAULT_KEYS: Final = frozenset(
     {
         "kind", "start", "start_day", "end", "end_day", "duration_h", "zone", "delta_c", "valve",
@@ -66,6 +101,7 @@ class BuildingConfig:
     water: bool | None
     cooling: bool | None
     faults: Literal["auto", "none"] | tuple[FaultSpec, ...]
+    variability: VariabilityConfig = field(default_factory=VariabilityConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +184,7 @@ def parse(config: Mapping[str, Any], *, start_s: float | None = None) -> Portfol
         _fail("start", "missing: set start = 2026-01-05T00:00:00Z or pass start_s")
     interval = _integer(config.get("interval_s", 60), "interval_s", low=1, high=86_400)
     window = _number(config.get("fault_window_days", 28.0), "fault_window_days", positive=True)
+    varied = _flag(config.get("variability", False), "variability")
     raw_buildings = config.get("buildings")
     if (
         not isinstance(raw_buildings, Sequence)
@@ -156,7 +193,8 @@ def parse(config: Mapping[str, Any], *, start_s: float | None = None) -> Portfol
     ):
         _fail("buildings", "give at least one [[buildings]] table with an id and a type")
     buildings = tuple(
-        _building(raw, f"buildings[{i}]", start) for i, raw in enumerate(raw_buildings)
+        _building(raw, f"buildings[{i}]", start, varied=varied)
+        for i, raw in enumerate(raw_buildings)
     )
     seen: set[str] = set()
     for i, building in enumerate(buildings):
@@ -166,7 +204,7 @@ def parse(config: Mapping[str, Any], *, start_s: float | None = None) -> Portfol
     return PortfolioConfig(seed, start, interval, window, buildings)
 
 
-def _building(raw: Any, where: str, start_s: float) -> BuildingConfig:
+def _building(raw: Any, where: str, start_s: float, *, varied: bool) -> BuildingConfig:
     if not isinstance(raw, Mapping):
         _fail(where, "must be a table with at least id and type")
     _check_keys(raw, BUILDING_KEYS, where)
@@ -206,7 +244,67 @@ def _building(raw: Any, where: str, start_s: float) -> BuildingConfig:
         water=_flag(raw["water"], f"{where}.water") if "water" in raw else None,
         cooling=_flag(raw["cooling"], f"{where}.cooling") if "cooling" in raw else None,
         faults=faults,
+        variability=_variability(raw, where, varied=varied),
     )
+
+
+def _bounded(value: Any, where: str, high: float) -> float:
+    number = _number(value, where)
+    if not 0.0 <= number <= high:
+        _fail(where, f"must be from 0 to {high:g}, not {number:g}")
+    return number
+
+
+def _variability(raw: Mapping[str, Any], where: str, *, varied: bool) -> VariabilityConfig:
+    base = VariabilityConfig() if varied else VariabilityConfig.off()
+    el, heat, wander = base.electricity_noise, base.heat_noise, base.temperature_noise_k
+    if "noise" in raw:
+        el, heat, wander = _noise(raw["noise"], f"{where}.noise")
+    chosen = base.activities
+    if "legitimate_use" in raw:
+        chosen = _activities(raw["legitimate_use"], f"{where}.legitimate_use")
+    drift = base.drift_per_month
+    if "drift" in raw:
+        value = raw["drift"]
+        if isinstance(value, bool):
+            drift = None if value else 0.0
+        else:
+            drift = _bounded(value, f"{where}.drift", MAX_DRIFT)
+    daylight = _flag(raw["daylight"], f"{where}.daylight") if "daylight" in raw else base.daylight
+    return VariabilityConfig(el, heat, wander, drift, chosen, daylight)
+
+
+def _noise(noise: Any, where: str) -> tuple[float | None, float | None, float | None]:
+    """Electricity, heat and temperature noise (``None``: draw it) from a ``noise`` value."""
+    if isinstance(noise, bool):
+        return (None, None, None) if noise else (0.0, 0.0, 0.0)
+    if isinstance(noise, Mapping):
+        _check_keys(noise, NOISE_KEYS, where)
+        el, heat = (
+            _bounded(noise[k], f"{where}.{k}", MAX_NOISE) if k in noise else None
+            for k in ("electricity", "heat")
+        )
+        wander = (
+            _bounded(noise["temperature_k"], f"{where}.temperature_k", MAX_TEMPERATURE_NOISE_K)
+            if "temperature_k" in noise
+            else None
+        )
+        return el, heat, wander
+    if isinstance(noise, int | float):
+        level = _bounded(noise, where, MAX_NOISE)
+        return level, level, None if level > 0.0 else 0.0
+    _fail(where, f"use true, false, a relative standard deviation or a table, not {noise!r}")
+
+
+def _activities(use: Any, where: str) -> frozenset[str]:
+    if isinstance(use, bool):
+        return ALL_ACTIVITIES if use else frozenset()
+    if isinstance(use, Sequence) and not isinstance(use, str):
+        unknown = [a for a in use if a not in ALL_ACTIVITIES]
+        if unknown:
+            _fail(where, f"unknown activities {unknown}; use some of {sorted(ALL_ACTIVITIES)}")
+        return frozenset(use)
+    _fail(where, f"use true, false or a list of activities, not {use!r}")
 
 
 def _fault(raw: Any, where: str, start_s: float) -> FaultSpec:

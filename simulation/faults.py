@@ -21,6 +21,10 @@ Meter faults change only what is reported, not the building:
 - ``meter_gap``: no readings of ``points`` inside the window (as if the gateway were offline).
 - ``counter_reset``: the counter in ``points`` restarts from zero at ``start`` (meter replaced).
 
+Legitimate use outside opening hours (cleaning, community lets, events, early openings, late
+work: :mod:`simulation.activities`) is recorded in the ground truth too, as kind
+``legitimate_use`` with ``fault = False``: a detector that reports it has raised a false alarm.
+
 Windows are half-open, ``[start, end)``, in UTC epoch seconds; a physics step takes part when
 its midpoint lies inside. A reading at time t reports the step that ends at t, so a physical
 fault shows in the readings stamped after its start, up to and including its end; meter faults
@@ -120,6 +124,11 @@ class GroundTruthFault:
     and it can be negative in one of them: equipment left on also heats the rooms, so the
     radiators deliver less. ``accounted_until`` is how far the simulation had run when this
     record was made: the extra energy is counted up to there. Meter faults add no energy.
+
+    ``fault`` is False for an episode of legitimate use (kind ``legitimate_use``, the activity
+    in ``params["activity"]``): not a fault, and what a detector should not report. Its extra
+    energy is what its own equipment used (lights, plug loads, the fans, chiller and air
+    heating coil run for it, its people's hot water), without the radiators' response.
     """
 
     building: str
@@ -132,6 +141,7 @@ class GroundTruthFault:
     extra_heat_kwh: float = 0.0
     accounted_until: float | None = None
     params: dict[str, float | str] = field(default_factory=dict)
+    fault: bool = True
 
 
 def check_fault(

@@ -7,7 +7,11 @@ people reading the file; the reader takes the numbers and ignores fields it does
     {"building": "skole-01", "kind": "after_hours_ventilation", "start": 1767801600.0,
      "end": 1768024800.0, "points": ["ahu1.supply_fan_status", ...], "extra_energy_kwh": 812.4,
      "extra_electricity_kwh": 455.1, "extra_heat_kwh": 357.3, "accounted_until": 1768111200.0,
-     "params": {}, "start_utc": "2026-01-07T16:00:00+00:00", "end_utc": "..."}
+     "params": {}, "fault": true, "start_utc": "2026-01-07T16:00:00+00:00", "end_utc": "..."}
+
+``fault`` is false for legitimate use outside hours (kind ``legitimate_use``, the activity in
+``params``), which a detector should not report. Files written before it existed have no
+``fault`` field: every record in them is a fault, and the reader says so.
 """
 
 from __future__ import annotations
@@ -46,6 +50,7 @@ def write_ground_truth(path: str | Path, faults: Iterable[GroundTruthFault]) -> 
             "extra_heat_kwh": fault.extra_heat_kwh,
             "accounted_until": fault.accounted_until,
             "params": dict(fault.params),
+            "fault": fault.fault,
             "start_utc": _iso(fault.start),
             "end_utc": _iso(fault.end),
         }
@@ -90,6 +95,9 @@ def _parse(record: Any) -> GroundTruthFault:
     if not isinstance(params, dict):
         raise TypeError("'params' must be an object")
     accounted = record.get("accounted_until")
+    is_fault = record.get("fault", True)
+    if not isinstance(is_fault, bool):
+        raise TypeError(f"'fault' must be true or false, not {is_fault!r}")
     return GroundTruthFault(
         building=str(record["building"]),
         kind=str(record["kind"]),
@@ -103,4 +111,5 @@ def _parse(record: Any) -> GroundTruthFault:
         extra_heat_kwh=_number(record, "extra_heat_kwh") if "extra_heat_kwh" in record else 0.0,
         accounted_until=None if accounted is None else _number(record, "accounted_until"),
         params=params,
+        fault=is_fault,
     )

@@ -2,8 +2,10 @@
 
 Weather, timetable, people, internal gains, setpoints and the radiator circuit are functions of
 time alone, so they are computed for a whole run of steps at once (vectorised); physical faults
-are applied here as changes to these inputs. Only the zone temperatures need a step-by-step
-loop (see :mod:`simulation.physics`).
+are applied here as changes to these inputs, and so are the building's legitimate uses outside
+hours (:mod:`simulation.activities`), its base-load drift and daylight
+(:mod:`simulation.variability`). Only the zone temperatures need a step-by-step loop (see
+:mod:`simulation.physics`).
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Final
 import numpy as np
 
 from byggpuls.calendar import BoolArray, day_info, local_time
-from simulation import schedules
+from simulation import activities, schedules, variability
 from simulation.faults import FaultKind, FaultSpec
 from simulation.model import AIR_W_PER_M3H_K, BuildingModel
 from simulation.noise import FloatArray
@@ -34,6 +36,8 @@ DRAUGHT_SHARE: Final = 0.05
 DRIFT_W_M2: Final = 3.0
 #: Default airflow through an open window, zone volumes per hour.
 WINDOW_AIR_CHANGES: Final = 1.5
+#: Share of the lighting on outside hours (exit signs, corridors); daylight does not dim it.
+NIGHT_LIGHTING: Final = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +66,14 @@ class Inputs:
     plug_w: FloatArray
     drift_w: FloatArray
     usage: FloatArray
+    #: What the equipment base load (plug and constant loads) is multiplied by (drift).
+    base_load_factor: FloatArray
+    #: Legitimate use outside hours: the lighting and plug load it adds, W ...
+    activity_w: FloatArray
+    #: ... the steps the ventilation runs only for it ...
+    activity_ventilation: BoolArray
+    #: ... and the people it brings, per zone.
+    activity_people: FloatArray
 
 
 @dataclass(slots=True)
@@ -144,16 +156,25 @@ def compute(
     sky = weather.sample(times)
     local = local_time(times)
     plan = schedules.evaluate(model, local, day_info(local.day))
+    extra = activities.evaluate(model, times)
     fx = _effects(model, times, faults)
     zones = model.zones
     area = model.area_m2
-    shares = np.array([zone.area_m2 for zone in zones]) / area
+    areas = np.array([zone.area_m2 for zone in zones])
+    shares = areas / area
     ahu = model.ahu
-    in_hours = plan.in_hours
-    comfort = plan.comfort | fx.forced_comfort
+    occupancy, usage, in_hours, comfort = plan.occupancy, plan.usage, plan.in_hours, plan.comfort
+    if extra is not None:
+        occupancy = occupancy + extra.occupancy
+        usage = (areas @ occupancy) / area
+        in_hours = in_hours | extra.ventilation
+        comfort = comfort | extra.comfort
+    comfort = comfort | fx.forced_comfort
     # Demand control: between the unit's minimum speed and full speed with the occupancy.
-    demand = ahu.min_speed + (1.0 - ahu.min_speed) * np.clip(plan.usage, 0.0, 1.0)
+    demand = ahu.min_speed + (1.0 - ahu.min_speed) * np.clip(usage, 0.0, 1.0)
     speed = np.where(in_hours, demand, model.schedule.night_speed)
+    # Steps the unit runs only for a legitimate use (the timetable has it stopped).
+    activity_ventilation = in_hours & ~plan.in_hours & (model.schedule.night_speed <= 0.0)
     # Left in manual: full speed whenever the timetable would have stopped or slowed the fans.
     speed = np.where(fx.always_on & ~in_hours, 1.0, speed)
     comfort_c = np.array([[zone.comfort_setpoint_c] for zone in zones])
@@ -165,17 +186,20 @@ def compute(
 
     outdoor = sky.temperature_c
     heating_on = outdoor < HEATING_LIMIT_C
-    people = schedules.people(
-        model,
-        occupancy=plan.occupancy,
-        steps=steps.astype(np.int64),
-        hours=np.floor_divide(times, 3600.0).astype(np.int64),
-        days=local.day,
+    counters = {
+        "steps": steps.astype(np.int64),
+        "hours": np.floor_divide(times, 3600.0).astype(np.int64),
+        "days": local.day,
+    }
+    people = schedules.people(model, occupancy=occupancy, **counters)
+    activity_people = np.zeros_like(people)
+    if extra is not None and extra.occupancy.any():
+        activity_people = people - schedules.people(model, occupancy=plan.occupancy, **counters)
+    base_factor = variability.base_load_factor(model, times)
+    base_load = np.ones(len(times)) if base_factor is None else base_factor
+    lighting_w, plug_w, activity_w = _loads(
+        model, plan, extra, base_load=base_load, irradiance_w_m2=sky.irradiance_w_m2
     )
-    lighting_on = np.where(in_hours, np.clip(0.15 + 1.1 * plan.usage, 0.0, 1.0), 0.05)
-    lighting_w = model.lighting_w_m2 * area * lighting_on
-    plug_fraction = model.plug_base_fraction + (1.0 - model.plug_base_fraction) * plan.usage
-    plug_w = model.plug_peak_w_m2 * area * plug_fraction
     heat_per_person = np.array([[zone.heat_w_per_person] for zone in zones])
     aperture = np.array([[zone.solar_aperture_m2] for zone in zones])
     gains = (
@@ -209,5 +233,41 @@ def compute(
         lighting_w=lighting_w,
         plug_w=plug_w,
         drift_w=fx.drift_w,
-        usage=plan.usage,
+        usage=usage,
+        base_load_factor=base_load,
+        activity_w=activity_w,
+        activity_ventilation=activity_ventilation,
+        activity_people=activity_people,
     )
+
+
+def _loads(
+    model: BuildingModel,
+    plan: schedules.ScheduleArrays,
+    extra: activities.ActivityArrays | None,
+    *,
+    base_load: FloatArray,
+    irradiance_w_m2: FloatArray,
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """Lighting and plug loads, W, and what legitimate use outside hours added to them."""
+    area = model.area_m2
+    # Lights follow the timetable; a legitimate use turns on at least its share of them.
+    lit = np.where(plan.in_hours, np.clip(0.15 + 1.1 * plan.usage, 0.0, 1.0), NIGHT_LIGHTING)
+    plug_fraction = model.plug_base_fraction + (1.0 - model.plug_base_fraction) * plan.usage
+    dimming = variability.daylight_dimming(model, irradiance_w_m2)
+    lighting_w = model.lighting_w_m2 * area * _lights(lit, dimming)
+    plug_w = model.plug_peak_w_m2 * area * plug_fraction * base_load
+    if extra is None:
+        return lighting_w, plug_w, np.zeros(len(lit))
+    with_use = model.lighting_w_m2 * area * _lights(np.maximum(lit, extra.lighting), dimming)
+    extra_plug_w = model.plug_peak_w_m2 * area * extra.plug * base_load
+    return with_use, plug_w + extra_plug_w, with_use - lighting_w + extra_plug_w
+
+
+def _lights(share_on: FloatArray, dimming: FloatArray | None) -> FloatArray:
+    """Share of the lighting drawing power: lights in use dimmed by daylight, if it dims them."""
+    if dimming is None:
+        return share_on
+    in_use = np.maximum(share_on - NIGHT_LIGHTING, 0.0)
+    result: FloatArray = np.minimum(share_on, NIGHT_LIGHTING) + in_use * dimming
+    return result

@@ -7,7 +7,7 @@ and seed (see :mod:`simulation.profiles`); the state that changes with time live
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 from byggpuls.reading import BuildingInfo, BuildingType
@@ -101,6 +101,28 @@ class ScheduleModel:
 
 
 @dataclass(frozen=True, slots=True)
+class Variability:
+    """How far a building departs from its timetable and the ideal meter (all zero: not at all).
+
+    See :mod:`simulation.variability` (noise, drift, daylight) and :mod:`simulation.activities`
+    (legitimate use outside opening hours). None of it is a fault.
+    """
+
+    #: Relative standard deviation of hourly electricity around what the timetable gives.
+    electricity_noise: float = 0.0
+    #: The same for district heat.
+    heat_noise: float = 0.0
+    #: Standard deviation of the slow wander of zone temperature readings, K.
+    temperature_noise_k: float = 0.0
+    #: Standard deviation of the change of equipment base load over 30 days (relative).
+    drift_per_month: float = 0.0
+    #: Kinds of legitimate use outside hours the building has (see ``activities.Activity``).
+    activities: frozenset[str] = field(default_factory=frozenset)
+    #: Whether lights are dimmed by daylight (so electricity follows the season and the sky).
+    daylight: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class BuildingModel:
     """Everything that stays fixed about one simulated building."""
 
@@ -126,6 +148,8 @@ class BuildingModel:
     initial_electricity_kwh: float
     initial_heat_kwh: float
     initial_water_m3: float
+    #: Noise, drift and legitimate after-hours use; none by default.
+    variability: Variability = field(default_factory=Variability)
 
     @property
     def area_m2(self) -> float:

@@ -16,7 +16,11 @@ signals are averages over a step.
   integrated exactly over each step (inputs held constant within a step).
 - Electricity = fans + lighting + plug loads + constant loads + pumps + chiller + any drift;
   district heat = radiators + heating coil + domestic hot water + its circulation losses.
-  The counters integrate these powers exactly, so they agree with each other step by step.
+  Each is multiplied by the building's meter and occupant noise factor
+  (:mod:`simulation.variability`, 1 when it has none); the counters integrate these noisy
+  powers exactly, so they agree with each other step by step and never run backwards.
+- Zone temperature *readings* (``zone_temp_sensed``) are the zone temperature plus the slow
+  wander a sensor sees near people and doors; the physics uses the zone temperature itself.
 
 Everything is elementwise or a sequential loop, so a step's result does not depend on how the
 run was cut into calls: one call over four weeks and 8 064 calls of one step give the same bits.
@@ -32,6 +36,7 @@ import numpy as np
 
 from simulation import ahu as ahu_module
 from simulation import inputs as inputs_module
+from simulation import variability
 from simulation.faults import FaultSpec
 from simulation.model import AIR_DENSITY_KG_M3, AIR_W_PER_M3H_K, BuildingModel
 from simulation.noise import FloatArray
@@ -137,13 +142,14 @@ def simulate(
         leak_heating=inputs.leak_heating,
     )
     area = model.area_m2
-    water_l_h = np.array([z.water_l_h_per_person for z in model.zones]) @ inputs.people
+    water_per_person = np.array([z.water_l_h_per_person for z in model.zones])
+    water_l_h = water_per_person @ inputs.people
     electricity_w = (
         unit.fan_w
         + inputs.lighting_w
         + inputs.plug_w
         + inputs.drift_w
-        + model.constant_w_m2 * area
+        + model.constant_w_m2 * area * inputs.base_load_factor
         + model.pump_w_m2 * area * inputs.heating_on
         + unit.cooling_w / ahu.chiller_cop
     )
@@ -153,6 +159,21 @@ def simulate(
         + DHW_W_PER_L_H * water_l_h
         + model.dhw_circulation_w_m2 * area
     )
+    # What legitimate use outside hours added itself: its lights and equipment, and the fans,
+    # chiller and air heating of the ventilation run for it, and its people's hot water.
+    vent_only = inputs.activity_ventilation
+    activity_el_w = inputs.activity_w + vent_only * (unit.fan_w + unit.cooling_w / ahu.chiller_cop)
+    activity_heat_w = vent_only * unit.heating_w + DHW_W_PER_L_H * (
+        water_per_person @ inputs.activity_people
+    )
+    el_factor = variability.electricity_factor(model, inputs.times_s)
+    if el_factor is not None:
+        electricity_w = electricity_w * el_factor
+        activity_el_w = activity_el_w * el_factor
+    heat_factor = variability.heat_factor(model, inputs.times_s)
+    if heat_factor is not None:
+        heat_w = heat_w * heat_factor
+        activity_heat_w = activity_heat_w * heat_factor
     hours = STEP_S / 3600.0
     states: dict[str, FloatArray] = {
         "zone_temp": temps,
@@ -170,6 +191,9 @@ def simulate(
         states["zone_co2"] = co2
         states["zone_ratio"] = ratio
         states["zone_rh"] = relative_humidity(temps, ratio)
+        grid_s = np.arange(k0, k1 + 1, dtype=np.float64) * STEP_S
+        wander = variability.temperature_wander(model, grid_s)
+        states["zone_temp_sensed"] = temps if wander is None else temps + wander
     step_values: dict[str, FloatArray] = {
         "el_power": electricity_w / 1e3,
         "dh_power": heat_w / 1e3,
@@ -188,6 +212,8 @@ def simulate(
         "water_temp": inputs.water_c,
         "zone_setpoint": inputs.setpoint_c,
         "zone_people": inputs.people,
+        "activity_el_power": activity_el_w / 1e3,
+        "activity_heat_power": activity_heat_w / 1e3,
     }
     return Piece(k0=k0, k1=k1, states=states, steps=step_values)
 

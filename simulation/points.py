@@ -151,7 +151,7 @@ def catalogue(model: BuildingModel) -> tuple[PointSpec, ...]:
         z = zone.id
         specs += [
             _spec(f"{z}.air_temp", domain="climate", brick="Zone_Air_Temperature_Sensor",
-                  quantity="temperature", unit="Cel", source="zone_temp", state=True,
+                  quantity="temperature", unit="Cel", source="zone_temp_sensed", state=True,
                   decimals=2, noise=0.05, bias_sd=0.3,
                   description=f"{zone.label}: air temperature", zone=z, row=row),
             _spec(f"{z}.air_temp_setpoint", domain="climate", quantity="temperature_setpoint",

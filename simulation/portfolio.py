@@ -24,6 +24,7 @@ from simulation.noise import derive_key, draws
 from simulation.points import catalogue
 from simulation.profiles import PROFILES, build_model
 from simulation.sprinkle import sprinkle
+from simulation.variability import VariabilityConfig, resolve
 from simulation.weather import Weather
 
 _S, _K, _N, _O, _H = (
@@ -89,11 +90,15 @@ class Portfolio:
         interval_s: int = 60,
         faults: bool = True,
         fault_window_days: float = 28.0,
+        variability: bool = False,
     ) -> Portfolio:
         """``n`` buildings of a realistic mix, starting at ``start_s`` (UTC epoch seconds).
 
         With ``faults`` (the default) about two thirds of the buildings get one or two faults
         starting between a quarter of ``fault_window_days`` and its end after ``start_s``.
+        With ``variability`` (off by default, for now) each has meter and occupant noise,
+        base-load drift, daylight and the legitimate uses outside hours of its type (see
+        :mod:`simulation.config`); without it, the clean series of the timetable and physics.
         """
         if n < 1:
             raise ConfigError(f"a portfolio needs at least one building, not {n}")
@@ -107,11 +112,13 @@ class Portfolio:
             building_id = f"{PROFILES[btype].id_prefix}-{counts[btype]:02d}"
             bseed = building_seed(seed, building_id)
             place = places[index % len(places)]
+            wanted = VariabilityConfig() if variability else VariabilityConfig.off()
             model = build_model(
                 building_id=building_id,
                 building_type=btype,
                 seed=bseed,
                 name=name_for(btype, seed=bseed, place=place),
+                variability=resolve(wanted, seed=bseed),
             )
             specs: list[FaultSpec] = []
             if faults:
@@ -144,6 +151,7 @@ class Portfolio:
                 address=entry.address,
                 water_meter=entry.water,
                 cooling=entry.cooling,
+                variability=resolve(entry.variability, seed=bseed),
             )
             if entry.faults == "auto":
                 specs = _auto_faults(
@@ -191,9 +199,18 @@ class Portfolio:
         """As :meth:`advance`, one column block per building."""
         return [building.advance_block(until_s) for building in self.buildings]
 
-    def ground_truth(self) -> list[GroundTruthFault]:
-        """The faults that have begun in any building, with their extra energy so far."""
-        return [fault for building in self.buildings for fault in building.faults]
+    def ground_truth(self, *, legitimate_use: bool = False) -> list[GroundTruthFault]:
+        """The faults that have begun in any building, with their extra energy so far.
+
+        With ``legitimate_use``, each building's faults are followed by its legitimate uses
+        outside hours begun so far (records with ``fault`` False), for judging false alarms.
+        """
+        records = []
+        for building in self.buildings:
+            records.extend(building.faults)
+            if legitimate_use:
+                records.extend(building.legitimate_use)
+        return records
 
 
 def _auto_faults(model: BuildingModel, *, start_s: float, window_days: float) -> list[FaultSpec]:

@@ -20,6 +20,7 @@ from simulation.model import (
     AhuModel,
     BuildingModel,
     ScheduleModel,
+    Variability,
     ZoneModel,
 )
 from simulation.naming import address_for, name_for
@@ -182,10 +183,12 @@ def build_model(
     address: str | None = None,
     water_meter: bool | None = None,
     cooling: bool | None = None,
+    variability: Variability | None = None,
 ) -> BuildingModel:
     """Draw one building of ``building_type`` from its profile; same arguments, same building.
 
-    Arguments left as ``None`` are drawn too (area, name, address, meters, cooling coil).
+    Arguments left as ``None`` are drawn too (area, name, address, meters, cooling coil);
+    ``variability`` (noise, drift, legitimate use outside hours) is none unless given.
     """
     profile = PROFILES[building_type]
     rng = draws(seed, 0x5EED)
@@ -292,4 +295,5 @@ def build_model(
         initial_electricity_kwh=float(np.round(area * rng.uniform(50.0, 900.0), 2)),
         initial_heat_kwh=float(np.round(area * rng.uniform(80.0, 1500.0), 2)),
         initial_water_m3=float(np.round(area * rng.uniform(0.2, 4.0), 3)),
+        variability=variability if variability is not None else Variability(),
     )

@@ -51,8 +51,10 @@ class Sim:
         interval_s: int = 900,
         **extra: Any,
     ) -> Portfolio:
+        """One building ``b-01`` (seed 3); ``extra`` are more of its keys, e.g. ``noise=False``."""
         building = {"id": "b-01", "type": building_type, "seed": 3, "faults": faults, **extra}
         config = {
+            "variability": True,
             "seed": 1,
             "start": self.start if start_s is None else start_s,
             "interval_s": interval_s,
@@ -77,13 +79,21 @@ class Backfill:
     portfolio: Portfolio
     series: dict[str, Series]
     truth: list[GroundTruthFault]
+    #: The legitimate uses outside hours (ground-truth records that are not faults).
+    legitimate: list[GroundTruthFault]
 
 
 @pytest.fixture(scope="session")
 def backfill() -> Backfill:
     """20 generated buildings with their default faults, 28 days from 1 February 2026."""
     start = dt.datetime(2026, 2, 1, tzinfo=dt.UTC).timestamp()
-    portfolio = Portfolio.generate(20, seed=2026, start_s=start, interval_s=900)
+    portfolio = Portfolio.generate(20, variability=True, seed=2026, start_s=start, interval_s=900)
     blocks = portfolio.advance_blocks(start + 28 * DAY_S)
     series = {block.building: Series(block) for block in blocks}
-    return Backfill(portfolio, series, portfolio.ground_truth())
+    everything = portfolio.ground_truth(legitimate_use=True)
+    return Backfill(
+        portfolio,
+        series,
+        [f for f in everything if f.fault],
+        [f for f in everything if not f.fault],
+    )

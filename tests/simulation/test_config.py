@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from byggpuls.errors import ConfigError
-from simulation import Portfolio
+from simulation import Activity, Portfolio
+from simulation.model import Variability
 
 EXAMPLE = """
 seed = 7
@@ -145,6 +146,31 @@ def broken(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
             r"unknown points \['gas.energy'\]",
         ),
         (("buildings", 1, "faults", 0, "position_pct"), 140, r"position_pct must be in \(0, 100\]"),
+        (("variability",), "no", "variability: must be true or false"),
+        (("buildings", 0, "noise"), 0.9, r"buildings\[0\].noise: must be from 0 to 0.5"),
+        (("buildings", 0, "noise"), "loud", r"buildings\[0\].noise: use true, false, a relative"),
+        (
+            ("buildings", 0, "noise"),
+            {"volume": 1},
+            r"buildings\[0\].noise: unknown key\(s\) \['volume'\]",
+        ),
+        (
+            ("buildings", 0, "noise"),
+            {"temperature_k": 5},
+            r"buildings\[0\].noise.temperature_k: must be from 0 to 2",
+        ),
+        (
+            ("buildings", 0, "legitimate_use"),
+            ["cleaning", "parties"],
+            r"buildings\[0\].legitimate_use: unknown activities \['parties'\]",
+        ),
+        (
+            ("buildings", 0, "legitimate_use"),
+            "cleaning",
+            r"buildings\[0\].legitimate_use: use true, false or a list",
+        ),
+        (("buildings", 0, "drift"), -0.01, r"buildings\[0\].drift: must be from 0 to 0.2"),
+        (("buildings", 0, "daylight"), "yes", r"buildings\[0\].daylight: must be true or false"),
     ],
 )
 def test_config_errors_say_where_and_what_to_fix(
@@ -171,3 +197,82 @@ def test_generate_and_intervals_are_checked() -> None:
         portfolio.set_interval(0)
     with pytest.raises(ConfigError, match="interval_s must be a whole number"):
         portfolio.buildings[0].interval_s = 1.5  # type: ignore[assignment]
+
+
+VARIED = """
+seed = 7
+variability = true
+start = 2026-01-05T00:00:00Z
+
+[[buildings]]
+id = "skole-01"
+type = "school"
+noise = 0.08
+legitimate_use = ["cleaning", "community_use"]
+drift = 0.02
+daylight = false
+
+[[buildings]]
+id = "kontor-01"
+type = "office"
+noise = { electricity = 0.12, temperature_k = 0 }
+legitimate_use = false
+drift = false
+
+[[buildings]]
+id = "barnehage-01"
+type = "kindergarten"
+"""
+
+
+def test_variability_is_configured_per_building_and_drawn_where_left_open() -> None:
+    portfolio = Portfolio.from_config(tomllib.loads(VARIED))
+    school = portfolio.building("skole-01").model.variability
+    assert (school.electricity_noise, school.heat_noise) == (0.08, 0.08)
+    assert 0.1 <= school.temperature_noise_k <= 0.3  # drawn
+    assert school.activities == {"cleaning", "community_use"}
+    assert school.drift_per_month == 0.02
+    assert not school.daylight
+    office = portfolio.building("kontor-01").model.variability
+    assert office.electricity_noise == 0.12
+    assert 0.05 <= office.heat_noise <= 0.15  # drawn
+    assert office.temperature_noise_k == 0.0
+    assert office.activities == frozenset()
+    assert office.drift_per_month == 0.0
+    default = portfolio.building("barnehage-01").model.variability
+    assert 0.05 <= default.electricity_noise <= 0.15
+    assert default.activities == {a.value for a in Activity}
+    assert default.drift_per_month > 0
+    assert default.daylight
+
+
+def test_a_portfolio_can_turn_variability_off_for_every_building_but_one() -> None:
+    config = tomllib.loads(VARIED)
+    config["variability"] = False
+    portfolio = Portfolio.from_config(config)
+    assert portfolio.building("barnehage-01").model.variability == Variability()
+    school = portfolio.building("skole-01").model.variability  # its own keys still apply
+    assert school.electricity_noise == 0.08
+    assert school.activities == {"cleaning", "community_use"}
+    # noise = 0.08 asks for noise, so the wander is drawn even with the default off.
+    assert school.temperature_noise_k > 0
+    office = portfolio.building("kontor-01").model.variability
+    assert office.electricity_noise == 0.12
+    assert office.heat_noise > 0  # a noise table asks for noise: what it leaves out is drawn
+    assert not office.daylight  # left at the portfolio's default: none
+
+
+def test_setting_one_variability_key_does_not_change_the_others() -> None:
+    def variability(**keys: Any) -> Any:
+        building = {"id": "skole-01", "type": "school", **keys}
+        config = {"variability": True, "seed": 7, "start": 1_767_571_200.0, "buildings": [building]}
+        return Portfolio.from_config(config).buildings[0].model.variability
+
+    drawn = variability()
+    fixed = variability(noise={"electricity": 0.1})
+    assert fixed.electricity_noise == 0.1
+    assert (fixed.heat_noise, fixed.temperature_noise_k, fixed.drift_per_month) == (
+        drawn.heat_noise,
+        drawn.temperature_noise_k,
+        drawn.drift_per_month,
+    )

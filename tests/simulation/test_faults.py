@@ -50,7 +50,9 @@ def test_ground_truth_is_the_difference_in_the_meters(sim, case: int) -> None:
     with_fault, without, truth = pair(sim, building_type, fault, days=8.0, **extra)
     el = with_fault["el.energy"][-1] - without["el.energy"][-1]
     heat = with_fault["dh.energy"][-1] - without["dh.energy"][-1]
-    assert truth.extra_energy_kwh > 10.0
+    # Equipment left on heats the rooms, so electricity and heat can nearly cancel: the fault
+    # must show in the meters, whatever the sign of its net energy.
+    assert abs(truth.extra_electricity_kwh) + abs(truth.extra_heat_kwh) > 10.0
     assert truth.extra_electricity_kwh == pytest.approx(el, rel=0.01, abs=1.0)
     assert truth.extra_heat_kwh == pytest.approx(heat, rel=0.01, abs=1.0)
     assert truth.extra_energy_kwh == pytest.approx(
@@ -164,7 +166,8 @@ def test_setpoint_too_high_warms_the_zone(sim) -> None:
 
 def test_baseload_drift_rises_over_days_and_displaces_some_heat(sim) -> None:
     fault = {"kind": "baseload_drift", "start": sim.day(1), "end": sim.day(5), "extra_kw": 8.0}
-    with_fault, without, truth = pair(sim, "office", fault)
+    # Without meter noise, so that the ramp's energy is exact.
+    with_fault, without, truth = pair(sim, "office", fault, noise=False)
     extra_kw = with_fault["el.power"] - without["el.power"]
     first = (with_fault.times >= sim.day(1)) & (with_fault.times < sim.day(2))
     last = (with_fault.times >= sim.day(4)) & (with_fault.times < sim.day(5))

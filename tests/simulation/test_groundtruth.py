@@ -27,6 +27,45 @@ def test_ground_truth_round_trips_through_the_file(tmp_path: Path, backfill) -> 
     assert set(first) >= {"building", "kind", "start", "end", "points", "extra_energy_kwh"}
 
 
+def test_legitimate_use_round_trips_and_says_it_is_not_a_fault(tmp_path: Path, backfill) -> None:
+    records = backfill.truth + backfill.legitimate
+    assert len(backfill.legitimate) > 100
+    path = tmp_path / "truth.jsonl"
+    write_ground_truth(path, records)
+    assert read_ground_truth(path) == records
+    lines = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert [line["fault"] for line in lines] == [r.fault for r in records]
+    legitimate = [line for line in lines if not line["fault"]]
+    assert {line["kind"] for line in legitimate} == {"legitimate_use"}
+    assert {line["params"]["activity"] for line in legitimate} >= {"cleaning", "community_use"}
+
+
+def test_a_file_written_before_legitimate_use_existed_is_read_as_faults(tmp_path: Path) -> None:
+    # The fields of an older file: no "fault" (every record was a fault then).
+    old = {
+        "building": "skole-01",
+        "kind": "after_hours_ventilation",
+        "start": 1767801600.0,
+        "end": 1768024800.0,
+        "points": ["ahu1.supply_fan_status", "el.power"],
+        "extra_energy_kwh": 812.4,
+        "extra_electricity_kwh": 455.1,
+        "extra_heat_kwh": 357.3,
+        "accounted_until": 1768111200.0,
+        "params": {},
+        "start_utc": "2026-01-07T16:00:00+00:00",
+        "end_utc": "2026-01-10T06:00:00+00:00",
+    }
+    path = tmp_path / "truth.jsonl"
+    path.write_text(json.dumps(old) + "\n", encoding="utf-8")
+    (record,) = read_ground_truth(path)
+    assert record.fault is True
+    assert record.kind == "after_hours_ventilation"
+    assert record.extra_heat_kwh == 357.3
+    write_ground_truth(path, [record])
+    assert json.loads(path.read_text(encoding="utf-8"))["fault"] is True
+
+
 def test_an_empty_list_and_unknown_fields_are_fine(tmp_path: Path) -> None:
     path = tmp_path / "truth.jsonl"
     write_ground_truth(path, [])
@@ -48,6 +87,11 @@ def test_an_empty_list_and_unknown_fields_are_fine(tmp_path: Path) -> None:
             '{"building": "b", "kind": "k", "start": "soon", "end": 2, "points": [],'
             ' "extra_energy_kwh": 0}',
             "'start' must be a finite number",
+        ),
+        (
+            '{"building": "b", "kind": "k", "start": 1, "end": 2, "points": [],'
+            ' "extra_energy_kwh": 0, "fault": "no"}',
+            "'fault' must be true or false",
         ),
     ],
 )

@@ -37,9 +37,10 @@ def test_co2_rises_with_occupancy_and_approaches_the_mass_balance(sim) -> None:
 
 def test_co2_falls_with_ventilation(sim) -> None:
     # The same evening twice: fans stopped on time, and fans left running (and nobody there).
+    # Nobody there in the evening: without legitimate use (cleaning, lets) outside hours.
     left_on = [{"kind": "after_hours_ventilation", "start": sim.day(1), "duration_h": 48}]
-    stopped = sim.run(sim.single("school"), sim.day(3))
-    running = sim.run(sim.single("school", left_on), sim.day(3))
+    stopped = sim.run(sim.single("school", legitimate_use=False), sim.day(3))
+    running = sim.run(sim.single("school", left_on, legitimate_use=False), sim.day(3))
     tuesday = dt.date(2026, 1, 6)
     afternoon = at(stopped, tuesday, 16)
     evening = slice(at(stopped, tuesday, 19), at(stopped, tuesday, 22) + 1)

@@ -102,6 +102,7 @@ def test_indoor_climate_is_plausible(backfill) -> None:
             ok = ~np.isnan(temperature)
             assert np.percentile(temperature[ok], 1) > 10
             assert np.percentile(temperature[ok], 99) < 30
-            assert np.nanmin(co2) > 350, building
+            # Never far below outdoor air (~405-435 ppm), even with a sensor reading 45 low.
+            assert np.nanmin(co2) > 330, building
             assert np.nanmax(co2) < 2500, building
             assert 10 < np.nanmedian(humidity) < 60
