@@ -1,13 +1,13 @@
-"""Progress lines on stdout: what the gateways spooled and published, and how fast.
+"""Progress lines on stdout: what the gateways spooled and ingest stored, and how fast.
 
 During a backfill::
 
-    backfill: 3.2/28.0 days, 412345 readings spooled, 400000 published (52000/s),
+    backfill: 3.2/28.0 days, 412345 readings spooled, 400000 stored (52000/s),
     spool 12345, dropped 0   (on one line)
 
 then, once the history is on the broker, one line a minute::
 
-    live: 20 gateways, 2712345 readings published (+1200 in 60 s), spool 0, dropped 0
+    live: 20 gateways, 2712345 readings stored (+1200 in 60 s), spool 0, dropped 0
 """
 
 from __future__ import annotations
@@ -86,23 +86,23 @@ class ProgressReporter:
             spooled = totals.appended - self._appended_at_start
             self._print(
                 f"backfill: {done:.1f}/{days:.1f} days, {spooled} readings spooled, "
-                f"{totals.delivered - self._delivered_at_start} published ({rate:.0f}/s), "
+                f"{totals.delivered - self._delivered_at_start} stored ({rate:.0f}/s), "
                 f"spool {totals.depth}, dropped {totals.dropped}"
             )
             if self._backfill_target is None and not totals.backfilling:
                 self._backfill_target = totals.appended
             if self._backfill_target is not None and totals.delivered >= self._backfill_target:
                 elapsed = now - self._started
-                published = totals.delivered - self._delivered_at_start
+                stored = totals.delivered - self._delivered_at_start
                 self._print(
-                    f"backfill done: {published} readings published in {elapsed:.0f} s "
-                    f"({published / max(elapsed, 1e-9):.0f}/s); live from now on"
+                    f"backfill done: {stored} readings stored in {elapsed:.0f} s "
+                    f"({stored / max(elapsed, 1e-9):.0f}/s); live from now on"
                 )
                 self.backfilling = False
             return
         self._print(
             f"live: {len(self.gateways)} gateway(s), {totals.delivered - self._delivered_at_start} "
-            f"readings published ({rate:.0f}/s), spool {totals.depth}, dropped {totals.dropped}"
+            f"readings stored ({rate:.0f}/s), spool {totals.depth}, dropped {totals.dropped}"
         )
 
     def final(self) -> None:
@@ -123,6 +123,6 @@ class ProgressReporter:
             [],
         )
         self._print(
-            f"stopped: {totals.delivered - self._delivered_at_start} readings published, "
+            f"stopped: {totals.delivered - self._delivered_at_start} readings stored, "
             f"{totals.depth} kept in the spool for the next start, {totals.dropped} dropped"
         )
