@@ -85,12 +85,14 @@ class Subscriber:
         self.metrics = metrics
         #: Messages received, in order, for the batcher (:mod:`ingest.batch`).
         self.inbound: queue.SimpleQueue[Inbound] = queue.SimpleQueue()
-        #: Receipt times of messages not yet acknowledged, oldest first (acks go in order).
-        #: (receipt time, payload bytes) of each, oldest first.
+        #: (receipt time, payload bytes) of the messages not yet acknowledged, oldest first
+        #: (acks go in order).
         self._unacked: deque[tuple[float, int]] = deque()
         self._bound = settings.max_held_bytes
-        #: Payload bytes held unacknowledged now.
-        self.held_bytes = 0
+        #: Payload bytes ever held, and ever acknowledged: each written by one thread only (the
+        #: network thread, the accountant's), so that neither loses the other's updates.
+        self._bytes_in = 0
+        self._bytes_out = 0
         #: The most messages, and the most bytes, held unacknowledged at once.
         self.inflight_max = 0
         self.held_bytes_max = 0
@@ -133,6 +135,11 @@ class Subscriber:
         """Messages received and not acknowledged yet."""
         return len(self._unacked)
 
+    @property
+    def held_bytes(self) -> int:
+        """Payload bytes received and not acknowledged yet."""
+        return self._bytes_in - self._bytes_out
+
     def oldest_unacked_age_s(self, now_s: float) -> float:
         """How long the oldest unacknowledged message has waited at ``now_s``; 0 without one."""
         try:
@@ -171,7 +178,7 @@ class Subscriber:
         # MqttSession queues the PUBACKs for its network thread, in this order.
         sent = [self.session.ack(m.mid, m.qos, m.generation) for m in messages]
         for _ in messages:
-            self.held_bytes -= self._unacked.popleft()[1]
+            self._bytes_out += self._unacked.popleft()[1]
         acked = sum(sent)
         self.metrics.messages_acked.inc(acked)
         if acked < len(messages):
@@ -239,7 +246,7 @@ class Subscriber:
             self.metrics.messages_shed.inc()
             return
         self._unacked.append((received_s, size))
-        self.held_bytes += size
+        self._bytes_in += size
         self.inflight_max = max(self.inflight_max, len(self._unacked))
         self.held_bytes_max = max(self.held_bytes_max, self.held_bytes)
         self.inbound.put(
