@@ -1,4 +1,5 @@
-"""Every table of the registry: buildings, points, dead letters, findings and accounting.
+"""Every table of the registry: buildings, points, dead letters, findings (with their audit trail)
+and accounting.
 
 All of them are here, so that importing this module puts the whole schema on
 ``Base.metadata`` (what migrations and the schema test compare against). A change to any table
@@ -17,7 +18,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from byggpuls.reading import BuildingType
-from byggpuls.registry.rows import FindingStatus, PointSource
+from byggpuls.registry.rows import FindingAction, FindingStatus, PointSource
 
 #: Constraint names follow one pattern, so later migrations (and SQLite batch mode) can find them.
 NAMING_CONVENTION: Final = {
@@ -54,7 +55,9 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
 
-def _one_of(column: str, values: type[BuildingType | PointSource | FindingStatus]) -> str:
+def _one_of(
+    column: str, values: type[BuildingType | PointSource | FindingStatus | FindingAction]
+) -> str:
     quoted = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({quoted})"
 
@@ -149,6 +152,32 @@ class Finding(Base):
     status: Mapped[str] = mapped_column(sa.String(16))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    # Set while it is resolved, so that a list can tell who closed it without the audit trail.
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(sa.Text)
+
+
+class FindingEvent(Base):
+    """A step in a finding's audit trail: who moved it from which status to which, and why."""
+
+    __tablename__ = "finding_events"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("action", FindingAction), name="action"),
+        # NULL passes a CHECK: a detected finding has no status before.
+        sa.CheckConstraint(_one_of("from_status", FindingStatus), name="from_status"),
+        sa.CheckConstraint(_one_of("to_status", FindingStatus), name="to_status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    finding_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("findings.id", ondelete="CASCADE"), index=True
+    )
+    occurred_at: Mapped[datetime]
+    actor: Mapped[str] = mapped_column(sa.Text)
+    action: Mapped[str] = mapped_column(sa.String(16))
+    from_status: Mapped[str | None] = mapped_column(sa.String(16))
+    to_status: Mapped[str] = mapped_column(sa.String(16))
+    comment: Mapped[str | None] = mapped_column(sa.Text)
 
 
 # -- completeness accounting (see :mod:`byggpuls.registry.accounting`) ----------------------------
@@ -210,6 +239,7 @@ BUILDINGS: Final = cast(sa.Table, Building.__table__)
 POINTS: Final = cast(sa.Table, Point.__table__)
 DEAD_LETTERS: Final = cast(sa.Table, DeadLetter.__table__)
 FINDINGS: Final = cast(sa.Table, Finding.__table__)
+FINDING_EVENTS: Final = cast(sa.Table, FindingEvent.__table__)
 RECEIPTS: Final = cast(sa.Table, PackReceipt.__table__)
 SEQUENCES: Final = cast(sa.Table, GatewaySequence.__table__)
 DAY_READINGS: Final = cast(sa.Table, PointDayReadings.__table__)

@@ -39,6 +39,23 @@ class FindingStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class FindingAction(StrEnum):
+    """What a step in a finding's audit trail did: the analytics ``detect`` a finding; people
+    (and the analytics, when a finding closes itself or recurs) ``acknowledge``, ``resolve``
+    and ``reopen`` it."""
+
+    DETECT = "detect"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+    REOPEN = "reopen"
+
+
+#: The actor of what the analytics do to a finding on their own: detect it, close it when it has
+#: stopped recurring, reopen it when it recurs.
+ANALYTICS_ACTOR: Final = "analytics"
+#: The actor of a status change whose caller names nobody.
+SYSTEM_ACTOR: Final = "system"
+
 #: Status changes :meth:`Findings.set_finding_status` allows. Setting the current status again is
 #: a no-op, so a retried request does no harm.
 FINDING_TRANSITIONS: Final[Mapping[FindingStatus, frozenset[FindingStatus]]] = {
@@ -160,6 +177,34 @@ class FindingRow:
     status: str
     created_at: datetime
     updated_at: datetime
+    #: When the finding was resolved, while it is; None also for one resolved before the registry
+    #: kept this.
+    resolved_at: datetime | None = None
+    #: Who resolved it, while it is resolved: a person's name, ``system``, or ``analytics`` when
+    #: it closed itself (see :attr:`closed_itself`).
+    resolved_by: str | None = None
+
+    @property
+    def closed_itself(self) -> bool:
+        """Whether the finding is resolved because it stopped recurring, not by a person."""
+        return self.status == FindingStatus.RESOLVED and self.resolved_by == ANALYTICS_ACTOR
+
+
+@dataclass(frozen=True, slots=True)
+class FindingEventRow:
+    """One step in a finding's audit trail: when, who, what, from and to which status, and why."""
+
+    id: int
+    finding: int
+    occurred_at: datetime
+    #: A person's name, ``system`` (nobody named) or ``analytics``.
+    actor: str
+    #: One of :class:`FindingAction`.
+    action: str
+    #: None when the finding was detected.
+    from_status: str | None
+    to_status: str
+    comment: str | None
 
 
 # -- completeness accounting ----------------------------------------------------------------------

@@ -1,9 +1,11 @@
-"""Migrations: from empty to head, idempotent, in step with the models, safe to race."""
+"""Migrations: from empty to head, idempotent, in step with the models, safe to race, and
+keeping the data of a database they upgrade."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,9 +18,10 @@ from sqlalchemy.engine import Engine
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
-from byggpuls.registry import Registry, make_engine, migrate
+from byggpuls.registry import NewFinding, Registry, make_engine, migrate
 from byggpuls.registry.db import alembic_config, current_revision
-from byggpuls.registry.models import Base
+from byggpuls.registry.models import Base, UtcDateTime
+from byggpuls.registry.rows import FindingEventRow
 
 METADATA = Base.metadata
 TABLES = {"alembic_version", *METADATA.tables}
@@ -171,3 +174,109 @@ def test_two_processes_migrate_and_upsert_at_once(database_url: str, tmp_path: P
     assert len(points) == 200
     # Telemetry never overwrites a birth message, whichever process got there first.
     assert {(point.source, point.description) for point in points} == {("meta", "meta 9")}
+
+
+_FINDINGS_0002 = sa.table(
+    "findings",
+    sa.column("building_id", sa.String()),
+    sa.column("kind", sa.String()),
+    sa.column("points", sa.JSON()),
+    sa.column("start", UtcDateTime()),
+    sa.column("end", UtcDateTime()),
+    sa.column("evidence", sa.JSON()),
+    sa.column("waste_kwh", sa.Double()),
+    sa.column("waste_nok", sa.Double()),
+    sa.column("score", sa.Double()),
+    sa.column("status", sa.String()),
+    sa.column("created_at", UtcDateTime()),
+    sa.column("updated_at", UtcDateTime()),
+)
+
+
+def test_upgrading_keeps_the_findings_and_starts_their_audit_trail(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0002")
+        Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
+        start = datetime(2025, 2, 3, 18, 0, tzinfo=UTC)
+        created = datetime(2025, 2, 4, 6, 30, 15, 123456, tzinfo=UTC)
+        with engine.begin() as conn:
+            conn.execute(
+                _FINDINGS_0002.insert(),
+                [
+                    {
+                        "building_id": "b1",
+                        "kind": kind,
+                        "points": ["main.power"],
+                        "start": start,
+                        "end": start + timedelta(hours=12),
+                        "evidence": {"hours": 12},
+                        "waste_kwh": 40.0,
+                        "waste_nok": 52.0,
+                        "score": 0.5,
+                        "status": status,
+                        "created_at": created,
+                        "updated_at": created + timedelta(days=1),
+                    }
+                    for kind, status in (("after_hours", "resolved"), ("co2_high", "acknowledged"))
+                ],
+            )
+
+        migrate(engine)
+
+        registry = Registry(engine)
+        rows = {row.kind: row for row in registry.findings()}
+        assert {kind: row.status for kind, row in rows.items()} == {
+            "after_hours": "resolved",
+            "co2_high": "acknowledged",
+        }
+        for row in rows.values():
+            assert (row.start, row.end, row.points, row.evidence, row.waste_nok) == (
+                start,
+                start + timedelta(hours=12),
+                ("main.power",),
+                {"hours": 12},
+                52.0,
+            )
+            assert (row.created_at, row.resolved_at, row.resolved_by) == (created, None, None)
+            assert registry.finding_events(row.id) == [
+                FindingEventRow(
+                    id=registry.finding_events(row.id)[0].id,
+                    finding=row.id,
+                    occurred_at=created,
+                    actor="analytics",
+                    action="detect",
+                    from_status=None,
+                    to_status="open",
+                    comment=None,
+                )
+            ]
+        # The lifecycle goes on from where the rows were.
+        registry.set_finding_status(rows["co2_high"].id, "resolved", actor="Ola")
+        registry.upsert_findings(
+            [
+                NewFinding(
+                    building="b1",
+                    kind="after_hours",
+                    points=("main.power",),
+                    start=start,
+                    end=start + timedelta(hours=14),
+                )
+            ]
+        )
+        assert {row.kind: (row.status, row.resolved_by) for row in registry.findings()} == {
+            "after_hours": ("open", None),
+            "co2_high": ("resolved", "Ola"),
+        }
+
+        # Down to the previous revision and up again keeps the findings; their trail starts
+        # anew, with their detection.
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0002")
+        migrate(engine)
+        for row in registry.findings():
+            assert [event.action for event in registry.finding_events(row.id)] == ["detect"]
+        assert len(registry.findings()) == 2
+    finally:
+        engine.dispose()
