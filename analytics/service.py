@@ -1,33 +1,34 @@
-"""Runs the detectors over the stored readings of every building and keeps the findings.
+"""Runs the analysis over the stored readings of every building and keeps the findings.
 
-However often it runs, no hour's waste is counted twice. Each local day is scored by a model
-of the days before it alone (:func:`~analytics.detectors.after_hours.score_day_by_day`), so
-an episode is found with the same start by every run that sees it, and ``(building, kind,
-start)`` is the finding's identity: a later run makes an episode that goes on grow, never adds
-another. An episode that begins at the first hour a run can score may have begun earlier and
-is left to the run that saw its beginning. Between runs the service remembers, per meter, the
-hour from which the next run must score again (the start of an episode still going on, else
-the end of the last run), so a run reads only what is new plus the history its models need.
+Orchestration only: this module reads each building's series from the store, hands them to
+:func:`analytics.pipeline.analyse` (pure), prices what it finds (:mod:`analytics.findings`)
+and keeps it in the registry.
+
+However often it runs, no hour's waste is counted twice. Each local week is scored by models of
+the weeks before it alone (:mod:`analytics.scoring`), so an episode is found with the same start
+by every run that sees it, and ``(building, kind, start)`` is the finding's identity: a later
+run makes an episode that goes on grow, never adds another. Between runs the service remembers,
+per building, the hour from which the next run must score again (the start of an episode that
+may still go on, else a little before the end of the last run), so a run reads only what is new
+plus the history its models need.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import MutableMapping, Sequence
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Final
 
 import numpy as np
 
-from analytics.detectors.after_hours import (
-    HISTORY_DAYS,
-    MIN_HISTORY_HOURS,
-    AfterHoursDetector,
-    Episode,
-    score_day_by_day,
-)
-from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector, overlaps
+from analytics.findings import Pricing, finding_of
+from analytics.pipeline import BuildingData, Carrier, Meter, Readings, analyse, hour_grid
+from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
+from analytics.waste import Tariff
+from analytics.waste.sources import price_source_from
 from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
@@ -37,13 +38,20 @@ from byggpuls.units import convert
 
 logger = logging.getLogger(__name__)
 
-HOUR_MS = 3_600_000
-DAY_MS = 24 * HOUR_MS
-AFTER_HOURS_KIND = AfterHoursDetector.kind
-METER_FAULT_KIND = MeterFaultDetector.kind
+HOUR_MS: Final = 3_600_000
+DAY_MS: Final = 24 * HOUR_MS
+WEEK_MS: Final = 7 * DAY_MS
+AFTER_HOURS_KIND: Final = "after_hours_operation"
+METER_FAULT_KIND: Final = "meter_fault"
 #: Readings before the first hour scored that meter-fault checks look at (a spike's neighbours,
 #: the start of a stuck run or gap already under way).
-METER_CONTEXT_MS = DAY_MS
+METER_CONTEXT_MS: Final = DAY_MS
+#: A finding whose episode ended this long before the data's end has stopped recurring.
+QUIET_DAYS: Final = 7.0
+_CARRIERS: Final[tuple[tuple[Role, Carrier], ...]] = (
+    (Role.ELECTRICITY, "electricity"),
+    (Role.HEAT, "heat"),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,183 +63,115 @@ class RunSummary:
     waste_nok: float
 
 
-def electricity_meter(points: list[PointRow]) -> PointRow | None:
-    """The building's main electric power point (:mod:`byggpuls.roles`)."""
-    return main_point(points, Role.ELECTRICITY, quantity="power")
+#: Per building: the hour (epoch ms) from which the next run scores again.
+ResumePoints = MutableMapping[str, int]
 
 
-#: Per (building, point): the hour (epoch ms) from which the next run scores again.
-ResumePoints = MutableMapping[tuple[str, str], int]
-
-
-def after_hours_findings(
-    *,
+def _hourly(
     store: ReadingReader,
     building: BuildingRow,
-    meter: PointRow,
-    start_ms: int,
-    end_ms: int,
-    price_nok_per_kwh: float,
-    resume_from_ms: int | None = None,
-    meter_faults: Sequence[MeterFault] = (),
-) -> tuple[list[NewFinding], int]:
-    """Episodes of after-hours operation on ``meter`` in ``[start_ms, end_ms)``, scored from
-    ``resume_from_ms`` (if later than ``start_ms``) on; and the hour the next run resumes from.
-    """
-    score_from_ms = start_ms if resume_from_ms is None else max(start_ms, resume_from_ms)
+    point: PointRow,
+    *,
+    grid_s: np.ndarray,
+    target_unit: str,
+) -> np.ndarray:
+    """The hourly means of ``point`` on ``grid_s``, in ``target_unit`` (NaN where none)."""
     samples = store.query_series(
         SeriesQuery(
             building=building.id,
-            point=meter.point,
-            quantity=meter.quantity,
-            # The history of the first day scored, and a day more for the clock changes.
-            start_ms=score_from_ms - (HISTORY_DAYS + 1) * DAY_MS,
-            end_ms=end_ms,
+            point=point.point,
+            quantity=point.quantity,
+            start_ms=int(grid_s[0] * 1000),
+            end_ms=int(grid_s[-1] * 1000) + HOUR_MS,
             every_ms=HOUR_MS,
             aggregation=Aggregation.MEAN,
         )
     )
-    if len(samples) < MIN_HISTORY_HOURS:
-        logger.debug(
-            "%s: %d hours of %s, need %d to learn what is normal",
-            building.id,
-            len(samples),
-            meter.point,
-            MIN_HISTORY_HOURS,
+    values = np.full(grid_s.shape, np.nan)
+    if not samples:
+        return values
+    times = np.array([s.time_ms / 1000 for s in samples])
+    raw = np.array([s.value for s in samples], dtype=np.float64)
+    if point.unit != target_unit:
+        raw = np.array([convert(v, source=point.unit, target=target_unit) for v in raw])
+    index = np.searchsorted(grid_s, times)
+    inside = (index < grid_s.size) & (grid_s[np.minimum(index, grid_s.size - 1)] == times)
+    values[index[inside]] = raw[inside]
+    return values
+
+
+def _readings(
+    store: ReadingReader, building: BuildingRow, point: PointRow, *, start_ms: int, end_ms: int
+) -> Readings:
+    samples = store.query_series(
+        SeriesQuery(
+            building=building.id,
+            point=point.point,
+            quantity=point.quantity,
+            start_ms=start_ms,
+            end_ms=end_ms,
         )
-        return [], score_from_ms
-    times_s = np.array([s.time_ms / 1000 for s in samples])
-    power_kw = np.array([s.value for s in samples])
-    if meter.unit != "kW":
-        power_kw = np.array([convert(v, source=meter.unit, target="kW") for v in power_kw])
-    detector = AfterHoursDetector(building_type=building.type)
-    expected, scores, known = score_day_by_day(
-        lambda: AfterHoursDetector(building_type=building.type),
-        times_s,
-        power_kw,
-        score_from_s=score_from_ms / 1000,
     )
-    episodes = detector.decide(times_s, power_kw, expected, scores)
-    resumed = resume_from_ms is not None and score_from_ms == resume_from_ms
-    findings = []
-    for episode in episodes:
-        index = int(np.searchsorted(times_s, episode.start_s))
-        begun_here = (index > 0 and known[index - 1]) or (
-            resumed and episode.start_s * 1000 == score_from_ms
-        )
-        # Over a meter fault the figures are the meter's, not the building's: not priced.
-        if begun_here and not overlaps(list(meter_faults), episode.start_s, episode.end_s):
-            findings.append(_finding(building, meter, episode, price_nok_per_kwh))
-    return findings, _resume_point(times_s, scores, known, end_ms)
-
-
-def _resume_point(times_s: np.ndarray, scores: np.ndarray, known: np.ndarray, end_ms: int) -> int:
-    """Where the next run scores from: the start of the unusual hours the run ended in (an
-    episode that may go on), else ``end_ms``. Left where scoring stopped for want of history."""
-    scored = np.flatnonzero(known)
-    if scored.size == 0:
-        return int(times_s[0] * 1000) if times_s.size else end_ms
-    index = int(scored[-1])
-    if scores[index] <= 0:
-        return end_ms
-    while index > 0 and known[index - 1] and scores[index - 1] > 0:
-        if times_s[index] - times_s[index - 1] != HOUR_MS / 1000:
-            break
-        index -= 1
-    return int(times_s[index] * 1000)
-
-
-def _finding(
-    building: BuildingRow, meter: PointRow, episode: Episode, price_nok_per_kwh: float
-) -> NewFinding:
-    waste_kwh = round(episode.excess_kwh, 1)
-    return NewFinding(
-        building=building.id,
-        kind=AFTER_HOURS_KIND,
-        points=(meter.point,),
-        start=datetime.fromtimestamp(episode.start_s, UTC),
-        end=datetime.fromtimestamp(episode.end_s, UTC),
-        evidence={
-            "summary": (
-                f"{episode.hours} h outside opening hours used {episode.measured_kwh:.0f}"
-                f" kWh where {episode.expected_kwh:.0f} kWh is normal for those hours"
-            ),
-            "hours": episode.hours,
-            "measured_kwh": round(episode.measured_kwh, 1),
-            "expected_kwh": round(episode.expected_kwh, 1),
-            "mean_power_kw": round(episode.measured_kwh / episode.hours, 2),
-            "expected_power_kw": round(episode.expected_kwh / episode.hours, 2),
-            "price_nok_per_kwh": price_nok_per_kwh,
-        },
-        waste_kwh=waste_kwh,
-        waste_nok=round(waste_kwh * price_nok_per_kwh),
-        score=round(episode.score, 3),
+    return Readings(
+        point=point.point,
+        times_s=np.array([s.time_ms / 1000 for s in samples], dtype=np.float64),
+        values=np.array([s.value for s in samples], dtype=np.float64),
+        counter=point.quantity == "energy",
     )
 
 
-def meter_fault_findings(
-    *,
+def building_data(
     store: ReadingReader,
     building: BuildingRow,
-    points: Sequence[tuple[PointRow, bool]],
+    points: list[PointRow],
+    *,
     score_from_ms: int,
     end_ms: int,
-) -> tuple[list[NewFinding], dict[str, list[MeterFault]], int]:
-    """Meter faults of ``points`` (each with whether it is a counter) beginning in
-    ``[score_from_ms, end_ms)``; every fault seen per point (for suppressing waste); and where
-    the next run scores from (the start of a fault still under way at the end, else a day
-    before the end, so that a stuck run or gap in progress keeps its start)."""
-    faults: dict[str, list[MeterFault]] = {}
-    resume_ms = max(score_from_ms, end_ms - METER_CONTEXT_MS)
-    for point, counter in points:
-        samples = store.query_series(
-            SeriesQuery(
-                building=building.id,
-                point=point.point,
-                quantity=point.quantity,
-                start_ms=score_from_ms - METER_CONTEXT_MS,
-                end_ms=end_ms,
-            )
-        )
-        if len(samples) < MIN_HISTORY_HOURS:
+) -> BuildingData | None:
+    """What :func:`analyse` needs of ``building`` to score from ``score_from_ms``: the history
+    its weekly models learn from before that, and the readings of its meters since a day
+    before it; None when it has no energy meter."""
+    start_ms = score_from_ms - (HISTORY_WEEKS + 1) * WEEK_MS
+    grid = hour_grid(start_ms / 1000, end_ms / 1000)
+    if grid.size == 0:
+        return None
+    meters = []
+    readings = []
+    for role, carrier in _CARRIERS:
+        power = main_point(points, role, quantity="power")
+        if power is None:
             continue
-        times_s = np.array([sample.time_ms / 1000 for sample in samples])
-        values = np.array([sample.value for sample in samples])
-        detector = MeterFaultDetector(counter=counter).fit(times_s, values)
-        found = detector.episodes(times_s, values)
-        faults[point.point] = found
-        for fault in found:
-            if fault.end_s * 1000 >= end_ms - HOUR_MS:
-                resume_ms = min(resume_ms, int(fault.start_s * 1000))
-    by_start: dict[float, list[tuple[str, MeterFault]]] = {}
-    for point_id, found in faults.items():
-        for fault in found:
-            # Before the first reading of the context a fault may have begun earlier.
-            if fault.start_s * 1000 >= score_from_ms:
-                by_start.setdefault(fault.start_s, []).append((point_id, fault))
-    findings = []
-    for start_s, group in sorted(by_start.items()):
-        end_s = max(fault.end_s for _, fault in group)
-        findings.append(
-            NewFinding(
-                building=building.id,
-                kind=METER_FAULT_KIND,
-                points=tuple(sorted({point_id for point_id, _ in group})),
-                start=datetime.fromtimestamp(start_s, UTC),
-                end=datetime.fromtimestamp(end_s, UTC),
-                evidence={
-                    "summary": "; ".join(
-                        f"{point_id}: {fault.kind}, {fault.detail}" for point_id, fault in group
-                    ),
-                    "faults": [
-                        {"point": point_id, "fault": fault.kind, "detail": fault.detail}
-                        for point_id, fault in group
-                    ],
-                },
-                score=1.0,
-            )
-        )
-    return findings, faults, resume_ms
+        counter = main_point(points, role, quantity="energy")
+        related = (counter.point,) if counter is not None else ()
+        energy = _hourly(store, building, power, grid_s=grid, target_unit="kW")
+        meters.append(Meter(power.point, carrier, energy, related))
+        for point in (power, counter):
+            if point is not None:
+                readings.append(
+                    _readings(
+                        store,
+                        building,
+                        point,
+                        start_ms=score_from_ms - METER_CONTEXT_MS,
+                        end_ms=end_ms,
+                    )
+                )
+    if not meters:
+        return None
+    outdoor = main_point(points, Role.OUTDOOR_TEMPERATURE)
+    outdoor_c = (
+        _hourly(store, building, outdoor, grid_s=grid, target_unit="Cel")
+        if outdoor is not None
+        else np.full(grid.shape, np.nan)
+    )
+    return BuildingData(
+        building=building.id,
+        building_type=building.type,
+        times_s=grid,
+        meters=tuple(meters),
+        outdoor_c=outdoor_c,
+        readings=tuple(readings),
+    )
 
 
 def run_once(
@@ -240,72 +180,64 @@ def run_once(
     registry: Registry,
     now_ms: int,
     window_days: int,
-    price_nok_per_kwh: float,
+    pricing: Pricing,
     resume: ResumePoints | None = None,
 ) -> RunSummary:
     """Analyse every building over the last ``window_days`` and upsert what is found.
 
-    ``resume`` (kept by the caller between runs, updated here) says per meter from which hour
-    to score again; without it every run scores the whole window, with the same findings.
+    ``resume`` (kept by the caller between runs, updated here) says per building from which
+    hour to score again; without it every run scores the whole window, with the same findings.
     """
     end_ms = now_ms - now_ms % HOUR_MS  # whole hours only: the current one is still filling
-    start_ms = end_ms - window_days * 24 * HOUR_MS
+    start_ms = end_ms - window_days * DAY_MS
     buildings = registry.buildings()
     analysed = 0
     findings: list[NewFinding] = []
     for building in buildings:
-        points = registry.points(building.id)
-        meter = electricity_meter(points)
-        if meter is None:
-            continue
-        counter = main_point(points, Role.ELECTRICITY, quantity="energy")
-        meters = [(meter, False)] + ([(counter, True)] if counter is not None else [])
-        fault_key = (building.id, f"{meter.point}#meter_faults")
-        resumed = None if resume is None else resume.get(fault_key)
+        resumed_ms = None if resume is None else resume.get(building.id)
+        score_from_ms = start_ms if resumed_ms is None else max(start_ms, resumed_ms)
         try:
-            faulty, faults, fault_resume_ms = meter_fault_findings(
-                store=store,
-                building=building,
-                points=meters,
-                score_from_ms=start_ms if resumed is None else max(start_ms, resumed),
+            data = building_data(
+                store,
+                building,
+                registry.points(building.id),
+                score_from_ms=score_from_ms,
                 end_ms=end_ms,
             )
         except StoreError as exc:
             logger.warning("%s: cannot read its meters: %s", building.id, exc)
             continue
-        if resume is not None:
-            resume[fault_key] = fault_resume_ms
-        findings.extend(faulty)
-        if building.type == "nursing_home":  # open day and night: no after-hours
-            analysed += 1
+        if data is None:
             continue
-        key = (building.id, meter.point)
-        try:
-            found, resume_ms = after_hours_findings(
-                store=store,
-                building=building,
-                meter=meter,
-                start_ms=start_ms,
-                end_ms=end_ms,
-                price_nok_per_kwh=price_nok_per_kwh,
-                resume_from_ms=None if resume is None else resume.get(key),
-                meter_faults=faults.get(meter.point, []),
-            )
-        except StoreError as exc:
-            logger.warning("%s: cannot read %s: %s", building.id, meter.point, exc)
-            continue
+        analysis = analyse(
+            data,
+            score_from_s=score_from_ms / 1000,
+            resumed=resumed_ms is not None and score_from_ms == resumed_ms,
+        )
+        findings.extend(finding_of(d, data, pricing=pricing) for d in analysis.detections)
         if resume is not None:
-            resume[key] = resume_ms
+            resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
-        findings.extend(found)
     if findings:
         registry.upsert_findings(findings)
+    registry.close_quiet_findings(
+        now=datetime.fromtimestamp(end_ms / 1000, UTC), quiet_days=QUIET_DAYS
+    )
     return RunSummary(
         buildings=len(buildings),
         analysed=analysed,
         findings=len(findings),
         waste_kwh=sum(f.waste_kwh for f in findings),
         waste_nok=sum(f.waste_nok for f in findings),
+    )
+
+
+def pricing_from(settings: AnalyticsSettings) -> Pricing:
+    """The tariff, spot-price source and price area the settings name."""
+    return Pricing(
+        tariff=Tariff.from_settings(settings),
+        source=price_source_from(settings),
+        area=settings.analytics_price_area,
     )
 
 
@@ -317,15 +249,18 @@ class Analytics:
     store: ReadingReader
     registry: Registry
     settings: AnalyticsSettings
-    resume: dict[tuple[str, str], int] = field(default_factory=dict)
+    pricing: Pricing | None = None
+    resume: dict[str, int] = field(default_factory=dict)
 
     def run_once(self, *, now_ms: int) -> RunSummary:
         """Analyse the portfolio as it is at ``now_ms`` and keep what is found."""
+        if self.pricing is None:
+            self.pricing = pricing_from(self.settings)
         return run_once(
             store=self.store,
             registry=self.registry,
             now_ms=now_ms,
             window_days=self.settings.analytics_window_days,
-            price_nok_per_kwh=self.settings.analytics_electricity_price_nok_per_kwh,
+            pricing=self.pricing,
             resume=self.resume,
         )

@@ -13,10 +13,19 @@ from __future__ import annotations
 
 from typing import Final
 
-from analytics.detectors.after_hours import AfterHoursDetector
+from analytics.detectors.after_hours import AfterHoursDetector, AfterHoursHeatingDetector
 from analytics.detectors.meter_faults import MeterFaultDetector
 
+#: The detectors of waste, on a meter (their first role) and what else their roles name; each
+#: says which of its episode's hours count as waste (``waste_hours``).
+WASTE_DETECTORS: Final = (AfterHoursDetector, AfterHoursHeatingDetector)
 #: Every detector the service runs.
-DETECTORS: Final = (AfterHoursDetector, MeterFaultDetector)
+DETECTORS: Final = (*WASTE_DETECTORS, MeterFaultDetector)
 
-__all__ = ["DETECTORS", "AfterHoursDetector", "MeterFaultDetector"]
+__all__ = [
+    "DETECTORS",
+    "WASTE_DETECTORS",
+    "AfterHoursDetector",
+    "AfterHoursHeatingDetector",
+    "MeterFaultDetector",
+]

@@ -1,25 +1,30 @@
-"""After-hours operation: energy used outside opening hours beyond what is normal at that hour.
+"""After-hours operation: energy used outside opening hours beyond the meter's own baseline.
 
-The model is a time-of-day profile of closed-hours power, one for days the building is open
-(nights, mornings before opening) and one for days it is closed (weekends, holidays): the
-median of each local hour over the training window. A fan that always starts at 06:00 is
-then normal; ventilation left running all weekend, or equipment left on at night, is not.
-Contiguous closed hours whose power exceeds the profile by more than a tolerance form one
-*episode*; its score is the excess energy over the profile's energy (higher is more wasteful).
-An episode is a finding when its excess in kWh and its most unusual hour both pass their
-thresholds: both only grow as an episode grows, so an episode seen in part (by a run in the
-middle of it) is never a finding that the whole episode would not be.
+The model of normal is the meter's weather-normalised time-of-week baseline
+(:class:`~analytics.baselines.towt.TOWTBaseline`, fitted robustly so that a fault inside the
+history does not become normal), which knows that a fan starts at 06:00, that the gym is let
+on Tuesday evenings and that a cold night needs more heat. What it cannot explain is judged
+against the meter's own spread: in ``fit``, the robust standard deviation (1.4826 MAD) of the
+closed hours' residuals, in kW. An hour outside opening hours is unusual when
+its energy exceeds the baseline by ``k_sigma`` of those spreads and by ``min_excess_kw``.
 
-:func:`score_day_by_day` fits one model per local day, on the ``history_days`` before that day
-only. The model of a day therefore never changes once its history is stored, however often
-and wherever a run's window starts: an hour is scored the same by every run, and an episode
-keeps its start, which is what identifies its finding.
+The decision (:meth:`AfterHoursDetector.decide`) is the facility manager's question: is this
+waste worth fixing? Unusual closed hours that follow each other, with only opening hours
+between them, form one episode, so ventilation left on for three nights is one finding that
+grows, not three. An episode is worth a finding when it runs through the night (at least
+``min_night_hours`` unusual hours between 00:00 and 05:00 local, when a school, kindergarten,
+office or sports hall is surely empty) and it uses clearly more than the baseline. Legitimate
+use outside hours (cleaning, a club's booking, a Saturday event, an early opening) happens in
+the evening, morning or day and ends by midnight; equipment left on runs through the night.
+Nursing homes are in use around the clock and have no after-hours.
+
+Two detectors share the method: :class:`AfterHoursDetector` on the electricity meter and
+:class:`AfterHoursHeatingDetector` on the heat meter (a night setback lost, ventilation heating
+left on).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import ClassVar, Final, Self
 
 import numpy as np
@@ -27,185 +32,197 @@ import numpy.typing as npt
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from analytics.baselines.towt import TOWTBaseline
+from analytics.episodes import Episode, episode_of
 from analytics.hours import in_use
-from byggpuls.calendar import date_of, local_datetime_s, local_time
+from byggpuls.calendar import local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
-HOURS_PER_DAY: Final = 24
 SECONDS_PER_HOUR: Final = 3600.0
-SECONDS_PER_DAY: Final = 86_400.0
-#: Days of history each day's model learns from.
-HISTORY_DAYS: Final = 28
-#: A profile of "normal" needs each hour of the day seen on a few days: a day with fewer hours
-#: of history than this is not scored.
-MIN_HISTORY_HOURS: Final = 7 * 24
-
-
-@dataclass(frozen=True, slots=True)
-class Episode:
-    """A run of closed hours with more power than normal."""
-
-    start_s: float
-    end_s: float
-    hours: int
-    measured_kwh: float
-    expected_kwh: float
-    #: The highest hourly excess relative to normal in it.
-    peak_score: float = 0.0
-
-    @property
-    def excess_kwh(self) -> float:
-        return self.measured_kwh - self.expected_kwh
-
-    @property
-    def score(self) -> float:
-        """Excess energy relative to the expected energy (0.5 = half as much again)."""
-        return self.excess_kwh / max(self.expected_kwh, 1e-9)
+#: The standard deviation of a normal distribution is 1.4826 times its MAD.
+MAD_TO_SD: Final = 1.4826
+#: Local hours in which a building other than a nursing home is surely empty.
+NIGHT_HOURS: Final = (0.0, 5.0)
+#: Unusual hours this close after an episode's last one continue it: a fault seen again the
+#: next night (or after a day's opening hours) is the same fault, one finding that grows.
+MAX_JOIN_S: Final = 24 * SECONDS_PER_HOUR
+#: ... as long as no more usual closed hours than this lie between: a building kept warm by a
+#: day's use needs a few evening hours before a lost setback shows in its heat.
+MAX_QUIET_HOURS: Final = 5
 
 
 class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
-    """Finds energy use outside opening hours that is unusual for the hour.
+    """Finds energy use outside opening hours that the meter's baseline does not explain.
 
-    Sign convention: :meth:`score_samples` is higher for more wasteful hours, 0 for usual ones.
+    Sign convention: :meth:`score_samples` is the relative excess over the baseline of an
+    unusual closed hour (0.5: half as much again), 0 for a usual hour or an opening hour.
 
-    Parameters: ``building_type`` (sets the opening hours), ``tolerance`` (relative excess an
-    hour may have before it counts), ``min_excess_kw`` (absolute floor for that tolerance, so
-    noise on a tiny load is not waste), ``threshold`` (the score an episode must reach) and
-    ``min_excess_kwh`` (the waste an episode must reach to be worth a finding).
-    Input: hourly mean power in kW at hour-start UTC epoch seconds.
+    Parameters: ``building_type`` (opening hours, holidays), ``k_sigma`` (how many robust
+    standard deviations of the closed hours' residuals an hour must exceed the baseline by),
+    ``min_excess_kw`` (an absolute floor, so noise on a tiny load is not waste),
+    ``min_night_hours`` and ``min_relative_excess`` (the decision: an episode must run through
+    the night and use, on average over its unusual hours, this much more than the baseline;
+    a fifth more is what a fan or a heating circuit left on adds at the least, and more than
+    the hourly noise of a meter's autocorrelated runs).
+    Input: hourly mean power in kW (= kWh per hour) and outdoor temperature in °C (NaN where
+    unknown: the baseline then falls back to its mean temperature response).
     """
 
-    #: The finding kind it reports, and the point roles it reads (in ``fit``'s order).
     kind: ClassVar[str] = "after_hours_operation"
-    roles: ClassVar[tuple[Role, ...]] = (Role.ELECTRICITY,)
+    roles: ClassVar[tuple[Role, ...]] = (Role.ELECTRICITY, Role.OUTDOOR_TEMPERATURE)
+    #: What is left on, in the finding's words.
+    what: ClassVar[str] = "electricity"
+    #: The hours of an episode whose waste counts: those outside opening hours.
+    waste_hours: ClassVar[str] = "closed"
 
     def __init__(
         self,
         *,
         building_type: str = "other",
-        tolerance: float = 0.15,
+        k_sigma: float = 3.0,
         min_excess_kw: float = 0.5,
-        threshold: float = 0.2,
-        min_excess_kwh: float = 5.0,
+        min_night_hours: int = 3,
+        min_relative_excess: float = 0.2,
     ) -> None:
         self.building_type = building_type
-        self.tolerance = tolerance
+        self.k_sigma = k_sigma
         self.min_excess_kw = min_excess_kw
-        self.threshold = threshold
-        self.min_excess_kwh = min_excess_kwh
+        self.min_night_hours = min_night_hours
+        self.min_relative_excess = min_relative_excess
 
-    def _keys(self, times_s: FloatArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
-        local = local_time(times_s)
-        open_day = in_use(self.building_type, local_day_noon(local.day)).astype(np.int64)
-        hour = np.floor(local.hour).astype(np.int64)
-        return open_day * HOURS_PER_DAY + hour, ~in_use(self.building_type, times_s)
-
-    def fit(self, times_s: FloatArray, power_kw: FloatArray) -> Self:
-        """Learn the closed-hours profile from hourly power."""
-        keys, closed = self._keys(times_s)
-        profile = np.full(2 * HOURS_PER_DAY, np.nan)
-        for key in np.unique(keys[closed]):
-            profile[key] = float(np.median(power_kw[closed & (keys == key)]))
-        fallback = float(np.nanmedian(profile)) if np.isfinite(profile).any() else 0.0
-        self.profile_kw_ = np.where(np.isfinite(profile), profile, fallback)
+    def fit(self, times_s: FloatArray, load_kw: FloatArray, outdoor_c: FloatArray) -> Self:
+        """Learn the baseline and the spread of its closed hours' residuals."""
+        outdoor = _filled(outdoor_c)
+        baseline = TOWTBaseline(building_type=self.building_type, robust=True)
+        self.baseline_ = baseline.fit(times_s, load_kw, outdoor)
+        predicted = baseline.predict(times_s, outdoor)
+        closed = ~in_use(self.building_type, times_s)
+        keep = closed & np.isfinite(load_kw) & np.isfinite(predicted) & (predicted > 0)
+        residual = load_kw[keep] - predicted[keep]
+        spread = MAD_TO_SD * float(np.median(np.abs(residual - np.median(residual))))
+        # In-sample residuals are smaller than the noise by the parameters fitted to them.
+        hours = int(np.count_nonzero(np.isfinite(load_kw)))
+        dof = max(hours - baseline.parameters_, 1)
+        self.residual_sd_kw_ = spread * float(np.sqrt(hours / dof)) if residual.size else 0.0
+        self.outdoor_fill_c_ = float(np.nanmean(outdoor_c)) if np.isfinite(outdoor_c).any() else 0.0
         return self
 
-    def expected_kw(self, times_s: FloatArray) -> FloatArray:
-        """The learned normal power at each time (meaningful in closed hours)."""
-        check_is_fitted(self, "profile_kw_")
-        keys, _ = self._keys(times_s)
-        expected: FloatArray = self.profile_kw_[keys]
+    def expected_kw(self, times_s: FloatArray, outdoor_c: FloatArray) -> FloatArray:
+        """The baseline at each hour: what the waste is measured against."""
+        check_is_fitted(self, "baseline_")
+        outdoor = np.where(np.isfinite(outdoor_c), outdoor_c, self.outdoor_fill_c_)
+        expected: FloatArray = np.maximum(self.baseline_.predict(times_s, outdoor), 0.0)
         return expected
 
-    def score_samples(self, times_s: FloatArray, power_kw: FloatArray) -> FloatArray:
-        """Per hour: excess over normal relative to normal (0 in opening hours)."""
-        check_is_fitted(self, "profile_kw_")
-        keys, closed = self._keys(times_s)
-        expected = self.profile_kw_[keys]
-        excess = power_kw - expected
-        allowed = np.maximum(self.tolerance * expected, self.min_excess_kw)
-        scores = np.where(closed & (excess > allowed), excess / np.maximum(expected, 1e-9), 0.0)
-        result: FloatArray = scores
-        return result
+    def score_samples(
+        self, times_s: FloatArray, load_kw: FloatArray, outdoor_c: FloatArray
+    ) -> FloatArray:
+        """Per hour: relative excess over the baseline of an unusual closed hour, else 0."""
+        expected = self.expected_kw(times_s, outdoor_c)
+        closed = ~in_use(self.building_type, times_s)
+        excess = load_kw - expected
+        allowed = np.maximum(self.k_sigma * self.residual_sd_kw_, self.min_excess_kw)
+        unusual = closed & np.isfinite(excess) & (excess > allowed)
+        scores: FloatArray = np.where(
+            unusual, excess / np.maximum(expected, self.min_excess_kw), 0.0
+        )
+        return scores
 
-    def episodes(self, times_s: FloatArray, power_kw: FloatArray) -> list[Episode]:
-        """Runs of consecutive unusual closed hours that pass both thresholds."""
-        scores = self.score_samples(times_s, power_kw)
-        return self.decide(times_s, power_kw, self.expected_kw(times_s), scores)
-
-    def decide(
-        self,
-        times_s: FloatArray,
-        power_kw: FloatArray,
-        expected_kw: FloatArray,
-        scores: FloatArray,
-    ) -> list[Episode]:
-        """The episodes of hourly ``scores`` (0: a usual hour) that pass both thresholds."""
-        runs: list[tuple[int, int]] = []
-        for index in np.flatnonzero(scores > 0):
-            follows = (
-                runs
-                and runs[-1][1] == index
-                and (times_s[index] - times_s[index - 1] == SECONDS_PER_HOUR)
-            )
-            if follows:
-                runs[-1] = (runs[-1][0], int(index) + 1)
-            else:
-                runs.append((int(index), int(index) + 1))
+    def decide(self, times_s: FloatArray, scores: FloatArray) -> list[Episode]:
+        """Unusual closed hours joined across opening hours, that run through the night."""
+        if self.building_type == "nursing_home" or times_s.size == 0:
+            return []
+        closed = ~in_use(self.building_type, times_s)
+        local = local_time(times_s)
+        night = (local.hour >= NIGHT_HOURS[0]) & (local.hour < NIGHT_HOURS[1])
         found = []
-        for start, stop in runs:
-            episode = Episode(
-                start_s=float(times_s[start]),
-                end_s=float(times_s[stop - 1] + SECONDS_PER_HOUR),
-                hours=stop - start,
-                measured_kwh=float(power_kw[start:stop].sum()),
-                expected_kwh=float(expected_kw[start:stop].sum()),
-                peak_score=float(scores[start:stop].max()),
+        for span in closed_runs(times_s, scores > 0, closed):
+            first, stop = span
+            flagged = scores[first:stop] > 0
+            night_hours = int(np.count_nonzero(flagged & night[first:stop]))
+            mean_excess = float(scores[first:stop][flagged].mean())
+            if night_hours < self.min_night_hours or mean_excess < self.min_relative_excess:
+                continue
+            found.append(
+                episode_of(
+                    times_s,
+                    scores,
+                    span,
+                    detail=f"{self.what} above its baseline in {int(flagged.sum())} hours "
+                    f"outside opening hours, {night_hours} of them at night",
+                )
             )
-            if episode.peak_score >= self.threshold and episode.excess_kwh >= self.min_excess_kwh:
-                found.append(episode)
         return found
 
+    def episodes(
+        self, times_s: FloatArray, load_kw: FloatArray, outdoor_c: FloatArray
+    ) -> list[Episode]:
+        """The episodes of the given hours (:meth:`decide` of :meth:`score_samples`)."""
+        return self.decide(times_s, self.score_samples(times_s, load_kw, outdoor_c))
 
-def score_day_by_day(
-    make: Callable[[], AfterHoursDetector],
-    times_s: FloatArray,
-    power_kw: FloatArray,
-    *,
-    score_from_s: float,
-    history_days: int = HISTORY_DAYS,
-    min_history_hours: int = MIN_HISTORY_HOURS,
-) -> tuple[FloatArray, FloatArray, BoolArray]:
-    """Expected power and scores of the hours from ``score_from_s`` on, each local day by a
-    model fitted (``make().fit``) on the ``history_days`` before that day only; and which
-    hours were scored.
 
-    Hours before ``score_from_s`` and days with less than ``min_history_hours`` of history
-    are not scored: they score 0, with their measured power as expected.
-    """
-    expected = power_kw.copy()
-    scores = np.zeros_like(power_kw)
-    known = np.zeros(power_kw.shape, dtype=np.bool_)
-    scored = times_s >= score_from_s
-    if not scored.any():
-        return expected, scores, known
-    days = local_time(times_s).day
-    for day in np.unique(days[scored]):
-        midnight_s = local_datetime_s(date_of(int(day)), 0.0)
-        history = (times_s >= midnight_s - history_days * SECONDS_PER_DAY) & (times_s < midnight_s)
-        if np.count_nonzero(history) < min_history_hours:
+class AfterHoursHeatingDetector(AfterHoursDetector):
+    """:class:`AfterHoursDetector` on the heat meter: a lost night setback, heating left on."""
+
+    kind: ClassVar[str] = "after_hours_heating"
+    roles: ClassVar[tuple[Role, ...]] = (Role.HEAT, Role.OUTDOOR_TEMPERATURE)
+    what: ClassVar[str] = "heat"
+
+    def __init__(
+        self,
+        *,
+        building_type: str = "other",
+        k_sigma: float = 3.0,
+        min_excess_kw: float = 0.5,
+        min_night_hours: int = 3,
+        # A night's heat follows how far the rooms cooled in the evening, which an hourly
+        # baseline of the outdoor temperature explains only roughly: runs of cold nights sit a
+        # fifth or a third above it. A lost setback keeps the rooms at day temperature, which
+        # costs at least half again the setback's heat, so that is the bar.
+        min_relative_excess: float = 1.0,
+    ) -> None:
+        super().__init__(
+            building_type=building_type,
+            k_sigma=k_sigma,
+            min_excess_kw=min_excess_kw,
+            min_night_hours=min_night_hours,
+            min_relative_excess=min_relative_excess,
+        )
+
+
+def closed_runs(times_s: FloatArray, flags: BoolArray, closed: BoolArray) -> list[tuple[int, int]]:
+    """Index ranges of flagged closed hours; a run joins the next when no more than
+    :data:`MAX_QUIET_HOURS` usual closed hours lie between them (opening hours do not count)
+    and it starts within :data:`MAX_JOIN_S`: the same fault seen again the next night."""
+    found: list[tuple[int, int]] = []
+    quiet = 0
+    for index in range(times_s.size):
+        if not closed[index]:
             continue
-        model = make().fit(times_s[history], power_kw[history])
-        today = scored & (days == day)
-        expected[today] = model.expected_kw(times_s[today])
-        scores[today] = model.score_samples(times_s[today], power_kw[today])
-        known |= today
-    return expected, scores, known
+        if not flags[index]:
+            quiet += 1
+            continue
+        if (
+            found
+            and quiet <= MAX_QUIET_HOURS
+            and times_s[index] - times_s[found[-1][1] - 1] <= MAX_JOIN_S
+        ):
+            found[-1] = (found[-1][0], index + 1)
+        else:
+            found.append((index, index + 1))
+        quiet = 0
+    return found
 
 
-def local_day_noon(days: npt.NDArray[np.int64]) -> FloatArray:
-    """Noon UTC of each local day number: a time that is surely inside that day."""
-    noon: FloatArray = days.astype(np.float64) * 86_400.0 + 12 * SECONDS_PER_HOUR
-    return noon
+def _filled(outdoor_c: FloatArray) -> FloatArray:
+    """Outdoor temperature with unknown hours at its mean (0 °C when none is known), so that a
+    meter without a thermometer still gets a time-of-week baseline."""
+    if not np.isfinite(outdoor_c).any():
+        return np.zeros_like(outdoor_c)
+    filled: FloatArray = np.where(np.isfinite(outdoor_c), outdoor_c, np.nanmean(outdoor_c))
+    return filled
+
+
+__all__ = ["AfterHoursDetector", "AfterHoursHeatingDetector", "closed_runs"]

@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from analytics.findings import Pricing
 from analytics.service import AFTER_HOURS_KIND, METER_FAULT_KIND, run_once
+from analytics.settings import AnalyticsSettings
+from analytics.waste import Tariff
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
@@ -16,7 +19,15 @@ from simulation import Portfolio
 
 DAY_S = 86_400.0
 START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()
-END_S = START_S + 21 * DAY_S
+#: Five weeks: each week's models learn from the weeks before it, two at the least.
+END_S = START_S + 35 * DAY_S
+#: All-in flat electricity price, NOK/kWh (no spot source configured).
+PRICE = 1.25
+PRICING = Pricing(
+    tariff=Tariff.from_settings(AnalyticsSettings(analytics_electricity_price_nok_per_kwh=PRICE)),
+    source=None,
+    area="NO5",
+)
 
 
 @pytest.fixture
@@ -34,12 +45,13 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store.close()
 
 
-def load_portfolio(store: SQLiteStore, registry: Registry) -> float:
-    """Two schools, one with ventilation left on over a weekend; the fault's true extra kWh."""
+def load_portfolio(store: SQLiteStore, registry: Registry) -> tuple[float, float]:
+    """Two schools, one with ventilation left on over a weekend; the fault's true extra kWh of
+    electricity and of heat."""
     fault = {
         "kind": "after_hours_ventilation",
-        "start": START_S + 11 * DAY_S + 15 * 3600,
-        "end": START_S + 14 * DAY_S + 5 * 3600,
+        "start": START_S + 25 * DAY_S + 15 * 3600,
+        "end": START_S + 28 * DAY_S + 5 * 3600,
     }
     config = {
         "seed": 1,
@@ -58,26 +70,35 @@ def load_portfolio(store: SQLiteStore, registry: Registry) -> float:
         )
         store.write(building.advance(END_S))
     (truth,) = portfolio.ground_truth()
-    return truth.extra_electricity_kwh
+    return truth.extra_electricity_kwh, truth.extra_heat_kwh
 
 
 def test_finds_the_waste_and_keeps_it_once(store: SQLiteStore, registry: Registry) -> None:
-    true_kwh = load_portfolio(store, registry)
+    true_kwh, true_heat_kwh = load_portfolio(store, registry)
     summary = run_once(
         store=store,
         registry=registry,
         now_ms=int(END_S * 1000),
         window_days=21,
-        price_nok_per_kwh=1.25,
+        pricing=PRICING,
     )
-    assert (summary.buildings, summary.analysed, summary.findings) == (2, 2, 1)
-    (finding,) = registry.findings()
+    # The fans left on use electricity, and their air heating coil heat: one finding each.
+    assert (summary.buildings, summary.analysed, summary.findings) == (2, 2, 2)
+    heat, finding = sorted(registry.findings(), key=lambda f: f.kind)
+    assert (heat.building, heat.kind, heat.points) == (
+        "skole-a",
+        "after_hours_heating",
+        ("dh.power",),
+    )
+    assert heat.waste_kwh == pytest.approx(true_heat_kwh, rel=0.25)
     assert finding.building == "skole-a"
     assert finding.kind == AFTER_HOURS_KIND
     assert finding.points == ("el.power",)
     assert finding.waste_kwh == pytest.approx(true_kwh, rel=0.15)
-    assert finding.waste_nok == pytest.approx(finding.waste_kwh * 1.25, abs=1)
-    assert finding.evidence["measured_kwh"] > finding.evidence["expected_kwh"]
+    assert finding.waste_nok == pytest.approx(finding.waste_kwh * PRICE, abs=1)
+    assert finding.evidence["measured_kwh"] > finding.evidence["baseline_kwh"]
+    assert finding.evidence["prices"]["price_source"] == "flat default"
+    assert finding.evidence["baseline_g14"]["passes"]
     assert "outside opening hours" in finding.evidence["summary"]
     # A second run finds the same episode and updates it instead of adding another.
     run_once(
@@ -85,9 +106,9 @@ def test_finds_the_waste_and_keeps_it_once(store: SQLiteStore, registry: Registr
         registry=registry,
         now_ms=int(END_S * 1000),
         window_days=21,
-        price_nok_per_kwh=1.25,
+        pricing=PRICING,
     )
-    assert len(registry.findings()) == 1
+    assert len(registry.findings()) == 2
 
 
 def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Registry) -> None:
@@ -97,7 +118,7 @@ def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Regi
         registry=registry,
         now_ms=int((START_S + 5 * DAY_S) * 1000),
         window_days=21,
-        price_nok_per_kwh=1.25,
+        pricing=PRICING,
     )
     assert summary.findings == 0
     assert registry.findings() == []
@@ -126,7 +147,7 @@ def test_runs_every_hour_or_quarter_find_what_one_run_finds(
         registry=registry,
         now_ms=int(END_S * 1000),
         window_days=21,
-        price_nok_per_kwh=1.25,
+        pricing=PRICING,
     )
     once = findings_of(registry)
     assert once, "the injected fault must be found for the comparison to mean anything"
@@ -135,7 +156,7 @@ def test_runs_every_hour_or_quarter_find_what_one_run_finds(
     migrate(engine)
     repeated = Registry(engine)
     load_portfolio(store, repeated)  # the same buildings and points; the readings again, alike
-    resume: dict[tuple[str, str], int] = {}
+    resume: dict[str, int] = {}
     now_s = END_S - 7 * DAY_S  # inside the fault: the run at its start sees part of it
     while now_s <= END_S:
         run_once(
@@ -143,7 +164,7 @@ def test_runs_every_hour_or_quarter_find_what_one_run_finds(
             registry=repeated,
             now_ms=int(now_s * 1000),
             window_days=21,
-            price_nok_per_kwh=1.25,
+            pricing=PRICING,
             resume=resume,
         )
         now_s += every_minutes * 60
@@ -168,16 +189,18 @@ def test_runs_without_resume_points_find_the_same_as_with_them(
             registry=registry,
             now_ms=int(now_s * 1000),
             window_days=21,
-            price_nok_per_kwh=1.25,
+            pricing=PRICING,
         )
-    (finding,) = registry.findings()
-    assert finding.building == "skole-a"
+    assert {(f.building, f.kind) for f in registry.findings()} == {
+        ("skole-a", AFTER_HOURS_KIND),
+        ("skole-a", "after_hours_heating"),
+    }
 
 
 def test_a_meter_spike_is_a_meter_fault_and_never_priced_as_waste(
     store: SQLiteStore, registry: Registry
 ) -> None:
-    night = START_S + 12 * DAY_S + 2 * 3600  # a Saturday, 03:00 in Oslo: after hours
+    night = START_S + 26 * DAY_S + 2 * 3600  # a Saturday, 03:00 in Oslo: after hours
     config = {
         "seed": 1,
         "start": START_S,
@@ -210,9 +233,11 @@ def test_a_meter_spike_is_a_meter_fault_and_never_priced_as_waste(
         registry=registry,
         now_ms=int(END_S * 1000),
         window_days=21,
-        price_nok_per_kwh=1.25,
+        pricing=PRICING,
     )
-    (finding,) = registry.findings()
+    found = registry.findings()
+    assert [(f.kind, f.points) for f in found] == [(METER_FAULT_KIND, ("el.power",))], found
+    (finding,) = found
     assert finding.kind == METER_FAULT_KIND
     assert finding.points == ("el.power",)
     assert finding.start == dt.datetime.fromtimestamp(night, dt.UTC)

@@ -37,7 +37,8 @@ def healthy_series(roles: tuple[Role, ...], *, days: int = 21) -> tuple[np.ndarr
     starts = np.unique(hours)
     series = []
     for role in roles:
-        point = main_point(block.points, role, quantity="power")
+        quantity = "power" if role in (Role.ELECTRICITY, Role.HEAT) else None
+        point = main_point(block.points, role, quantity=quantity)
         assert point is not None, f"the simulated office has no {role.name} point"
         values = block.values[names.index(point.point)]
         series.append(np.array([values[hours == h].mean() for h in starts]))

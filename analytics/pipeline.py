@@ -1,0 +1,496 @@
+"""The analysis of one building: its meters' baselines, every detector, and the waste of each
+finding, as a pure function of its hourly series.
+
+The service (:mod:`analytics.service`) reads the series from the store and keeps what is found;
+``byggpuls analytics scan`` reads them from a CSV export; the evaluation reads them from the
+simulator. All three call :func:`analyse`, so they find the same things in the same data.
+
+For each meter (electricity, heat) and each local week to score, a robust time-of-week-and-
+temperature baseline is fitted on the weeks before it (:mod:`analytics.scoring`): it is what
+waste is measured against, and its ASHRAE Guideline 14 fit decides whether the meter can be
+trusted with waste figures at all. A week whose baseline fails Guideline 14 produces no waste
+findings on that meter; a ``baseline_review`` finding says so instead. Each detector scores the
+same weeks with its own model of the same history, then decides its episodes. Meter faults (a
+stuck or silent meter, a spike, a counter reset) are reported as such and suppress the waste
+findings they overlap: they are faults of the data, not of the building.
+
+No hour's waste is counted twice: on each meter, an hour's waste (measured minus baseline, when
+positive) goes to the first finding that claims it, in the order of :data:`PRIORITY`.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from analytics.baselines.towt import G14, TOWTBaseline, g14
+from analytics.detectors import WASTE_DETECTORS
+from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector
+from analytics.episodes import Episode
+from analytics.hours import in_use
+from analytics.scoring import (
+    HISTORY_WEEKS,
+    MIN_HISTORY_HOURS,
+    score_week_by_week,
+    weekly_windows,
+)
+from byggpuls.roles import Role
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+Carrier = Literal["electricity", "heat"]
+SECONDS_PER_HOUR: Final = 3600.0
+SECONDS_PER_DAY: Final = 86_400.0
+CARRIER_OF_ROLE: Final[dict[Role, Carrier]] = {
+    Role.ELECTRICITY: "electricity",
+    Role.HEAT: "heat",
+}
+#: Which finding an hour's waste goes to when several claim it: the more specific first.
+PRIORITY: Final = (
+    "after_hours_operation",
+    "after_hours_heating",
+    "baseload_drift",
+    "heating_out_of_line",
+    "unusual_day",
+)
+BASELINE_REVIEW_KIND: Final = "baseline_review"
+METER_FAULT_KIND: Final = MeterFaultDetector.kind
+#: Waste below this is not worth a facility manager's time (about ten kroner): not a finding.
+MIN_WASTE_KWH: Final = 10.0
+#: Hours this many robust standard deviations off the baseline are left out of its Guideline 14
+#: figures (see :func:`_calibration`).
+GROSS_SIGMAS: Final = 6.0
+#: How far back from the end a run looks for an episode that may go on (a night to the next).
+CARRY_S: Final = 2 * SECONDS_PER_DAY
+
+
+@dataclass(frozen=True, slots=True)
+class Meter:
+    """One energy meter's hourly energy (kWh per hour = mean kW), on the building's hours."""
+
+    point: str
+    carrier: Carrier
+    energy_kwh: FloatArray
+    #: The points that measure the same supply (a power point and its counter): a meter fault
+    #: on any of them suppresses this meter's waste findings.
+    points: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Readings:
+    """A point's readings as stored (not hourly), for the meter-fault checks."""
+
+    point: str
+    times_s: FloatArray
+    values: FloatArray
+    counter: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingData:
+    """What :func:`analyse` needs of a building: hour starts (UTC epoch s, ascending), the
+    meters on those hours, the outdoor temperature on them (NaN where unknown), and the
+    readings of the meters' points for the meter-fault checks."""
+
+    building: str
+    building_type: str
+    times_s: FloatArray
+    meters: tuple[Meter, ...]
+    outdoor_c: FloatArray
+    readings: tuple[Readings, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Detection:
+    """A finding as the analysis makes it, before it is priced and kept.
+
+    ``hours_s`` are the hours whose waste it counts, with the meter's measured and baseline
+    energy and the waste of each (already net of what other findings claimed).
+    """
+
+    building: str
+    kind: str
+    points: tuple[str, ...]
+    carrier: Carrier | None
+    start_s: float
+    end_s: float
+    score: float
+    detail: str
+    hours_s: FloatArray = field(default_factory=lambda: np.zeros(0))
+    measured_kwh: FloatArray = field(default_factory=lambda: np.zeros(0))
+    baseline_kwh: FloatArray = field(default_factory=lambda: np.zeros(0))
+    waste_kwh: FloatArray = field(default_factory=lambda: np.zeros(0))
+    #: The baseline's Guideline 14 fit over the weeks of the finding (the worst week's).
+    fit: G14 | None = None
+    confidence: float = 1.0
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_waste_kwh(self) -> float:
+        return float(self.waste_kwh.sum())
+
+
+@dataclass(frozen=True, slots=True)
+class MeterBaseline:
+    """A meter's baseline over the scored hours, with its weekly Guideline 14 fits."""
+
+    point: str
+    carrier: Carrier
+    expected_kwh: FloatArray
+    #: Per scored hour: whether the week's baseline passes Guideline 14.
+    trusted: BoolArray
+    #: (week's Monday, G14 in sample) per scored week.
+    weeks: list[tuple[float, G14]]
+    #: Guideline 14 of the baseline against the measured energy over the scored hours.
+    out_of_sample: G14
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    """What :func:`analyse` found, and where the next run should score from."""
+
+    detections: list[Detection]
+    baselines: dict[str, MeterBaseline]
+    resume_s: float
+
+
+def analyse(
+    data: BuildingData,
+    *,
+    score_from_s: float,
+    resumed: bool = False,
+    history_weeks: int = HISTORY_WEEKS,
+    min_history_hours: int = MIN_HISTORY_HOURS,
+) -> Analysis:
+    """Every finding of ``data`` that begins at or after ``score_from_s``.
+
+    An episode that begins at the first hour scored may have begun before it: it is left to
+    the run that saw its beginning, unless ``resumed`` (``score_from_s`` is where an earlier
+    run said to resume, the start of an episode it saw).
+    """
+    times = data.times_s
+    end_s = float(times[-1] + SECONDS_PER_HOUR) if times.size else score_from_s
+    faults = _meter_faults(data)
+    detections: list[Detection] = []
+    baselines: dict[str, MeterBaseline] = {}
+    resume = [max(score_from_s, end_s - CARRY_S)]
+    for fault_point, found in faults.items():
+        detections.extend(_fault_detections(data.building, fault_point, found, score_from_s))
+        resume.extend(f.start_s for f in found if f.end_s >= end_s - SECONDS_PER_HOUR)
+    for meter in data.meters:
+        suppressing = [f for p in (meter.point, *meter.points) for f in faults.get(p, [])]
+        baseline = _baseline(
+            data,
+            meter,
+            score_from_s=score_from_s,
+            history_weeks=history_weeks,
+            min_history_hours=min_history_hours,
+        )
+        if baseline is None:
+            continue
+        baselines[meter.point] = baseline
+        claimed = np.zeros(times.shape, dtype=np.bool_)
+        found_here: list[Detection] = []
+        for kind in sorted(_detectors_for(meter), key=_priority):
+            cls = _detectors_for(meter)[kind]
+            scores, known = score_week_by_week(
+                functools.partial(cls, building_type=data.building_type),
+                times,
+                *_series_for(cls, data, meter),
+                score_from_s=score_from_s,
+                history_weeks=history_weeks,
+                min_history_hours=min_history_hours,
+            )
+            resume.extend(_open_run_starts(times, scores, end_s))
+            if not known.any():
+                continue
+            first_known_s = float(times[np.flatnonzero(known)[0]])
+            model = cls(building_type=data.building_type)
+            for episode in model.decide(times, scores):
+                resume.extend([episode.start_s] if episode.end_s >= end_s - CARRY_S else [])
+                if episode.start_s <= first_known_s and not (
+                    resumed and episode.start_s == score_from_s
+                ):
+                    continue  # may have begun before this run could see it
+                if any(
+                    f.start_s < episode.end_s and f.end_s >= episode.start_s for f in suppressing
+                ):
+                    continue  # the meter's figures are wrong, not the building
+                detection = _waste_detection(data, meter, baseline, cls, episode, claimed=claimed)
+                if detection is not None:
+                    found_here.append(detection)
+        detections.extend(found_here)
+        detections.extend(_review_detections(data, meter, baseline, score_from_s))
+    detections.sort(key=lambda d: (d.start_s, d.kind, d.points))
+    return Analysis(detections=detections, baselines=baselines, resume_s=min(resume))
+
+
+def _overlapped(faults: Iterable[MeterFault], episode: Episode) -> bool:
+    return any(f.start_s < episode.end_s and f.end_s >= episode.start_s for f in faults)
+
+
+def _priority(kind: str) -> int:
+    return PRIORITY.index(kind) if kind in PRIORITY else len(PRIORITY)
+
+
+def _detectors_for(meter: Meter) -> dict[str, Any]:
+    role = Role.ELECTRICITY if meter.carrier == "electricity" else Role.HEAT
+    return {cls.kind: cls for cls in WASTE_DETECTORS if cls.roles[0] is role}
+
+
+def _series_for(cls: Any, data: BuildingData, meter: Meter) -> list[FloatArray]:
+    series = []
+    for role in cls.roles:
+        if role is Role.OUTDOOR_TEMPERATURE:
+            series.append(data.outdoor_c)
+        else:
+            series.append(meter.energy_kwh)
+    return series
+
+
+def _baseline(
+    data: BuildingData,
+    meter: Meter,
+    *,
+    score_from_s: float,
+    history_weeks: int,
+    min_history_hours: int,
+) -> MeterBaseline | None:
+    """The meter's baseline, week by week, over the hours scored."""
+    times = data.times_s
+    outdoor = _filled(data.outdoor_c)
+    expected = np.full(times.shape, np.nan)
+    trusted = np.zeros(times.shape, dtype=np.bool_)
+    weeks: list[tuple[float, G14]] = []
+    for history, week in weekly_windows(
+        times,
+        score_from_s=score_from_s,
+        history_weeks=history_weeks,
+        min_history_hours=min_history_hours,
+        known=np.isfinite(meter.energy_kwh),
+    ):
+        load = meter.energy_kwh[history]
+        model = TOWTBaseline(building_type=data.building_type, robust=True)
+        model.fit(times[history], load, outdoor[history])
+        expected[week] = np.maximum(model.predict(times[week], outdoor[week]), 0.0)
+        fit = _calibration(model, times[history], load, outdoor[history])
+        trusted[week] = fit.passes
+        weeks.append((float(times[week][0]), fit))
+    if not weeks:
+        return None
+    scored = np.isfinite(expected)
+    return MeterBaseline(
+        point=meter.point,
+        carrier=meter.carrier,
+        expected_kwh=expected,
+        trusted=trusted,
+        weeks=weeks,
+        out_of_sample=g14(meter.energy_kwh[scored], expected[scored]),
+    )
+
+
+def _calibration(
+    model: TOWTBaseline, times_s: FloatArray, load: FloatArray, outdoor_c: FloatArray
+) -> G14:
+    """Guideline 14 of the fit on its history, without gross outliers: hours more than
+    :data:`GROSS_SIGMAS` robust standard deviations off (a meter spike, a fault in the history)
+    are bad data for a calibration, not a sign that the model is wrong. The rule depends on the
+    history alone, so a week's verdict never changes."""
+    predicted = model.predict(times_s, outdoor_c)
+    residual = load - predicted
+    known = np.isfinite(residual)
+    centre = float(np.median(residual[known])) if known.any() else 0.0
+    sd = 1.4826 * float(np.median(np.abs(residual[known] - centre))) if known.any() else 0.0
+    keep = known & (np.abs(residual - centre) <= GROSS_SIGMAS * max(sd, 1e-9))
+    return g14(load[keep], predicted[keep], parameters=model.parameters_)
+
+
+def _counted_hours(cls: Any, building_type: str, times_s: FloatArray) -> BoolArray:
+    """The hours whose waste a finding of ``cls`` counts: the closed hours for after-hours
+    operation, the opening hours for heating out of line, every hour otherwise."""
+    which = getattr(cls, "waste_hours", "all")
+    if which == "closed":
+        closed: BoolArray = ~in_use(building_type, times_s)
+        return closed
+    if which == "open":
+        used: BoolArray = in_use(building_type, times_s)
+        return used
+    return np.ones(times_s.shape, dtype=np.bool_)
+
+
+def _waste_detection(
+    data: BuildingData,
+    meter: Meter,
+    baseline: MeterBaseline,
+    cls: Any,
+    episode: Episode,
+    *,
+    claimed: BoolArray,
+) -> Detection | None:
+    """The detection of ``episode``, its waste net of what earlier findings claimed (and
+    claiming its own hours); None when the baseline cannot be trusted there."""
+    times = data.times_s
+    span = (times >= episode.start_s) & (times < episode.end_s)
+    if not baseline.trusted[span].all():
+        return None  # reported as baseline_review instead
+    hours = span & _counted_hours(cls, data.building_type, times) & ~claimed
+    measured = meter.energy_kwh[hours]
+    expected = baseline.expected_kwh[hours]
+    waste = np.where(np.isfinite(measured), np.maximum(measured - expected, 0.0), 0.0)
+    claimed |= hours
+    fits = [
+        fit
+        for monday, fit in baseline.weeks
+        if episode.start_s - 7 * SECONDS_PER_DAY < monday < episode.end_s
+    ]
+    worst = max(fits, key=lambda f: f.cv_rmse) if fits else None
+    total = float(waste.sum())
+    if total < MIN_WASTE_KWH:
+        return None
+    if worst is not None and np.isfinite(worst.cv_rmse):
+        # The summed baseline's uncertainty over these hours: rmse * sqrt(hours).
+        rmse = worst.cv_rmse * float(np.nanmean(expected)) if expected.size else 0.0
+        noise = rmse * float(np.sqrt(max(int(hours.sum()), 1)))
+        confidence = total / (total + 2.0 * noise) if total > 0 else 0.0
+    else:
+        confidence = 0.0
+    return Detection(
+        building=data.building,
+        kind=cls.kind,
+        points=(meter.point,),
+        carrier=meter.carrier,
+        start_s=episode.start_s,
+        end_s=episode.end_s,
+        score=episode.peak_score,
+        detail=episode.detail,
+        hours_s=times[hours],
+        measured_kwh=np.nan_to_num(measured),
+        baseline_kwh=expected,
+        waste_kwh=waste,
+        fit=worst,
+        confidence=round(confidence, 3),
+    )
+
+
+def _review_detections(
+    data: BuildingData, meter: Meter, baseline: MeterBaseline, score_from_s: float
+) -> list[Detection]:
+    """One ``baseline_review`` per run of weeks whose baseline fails Guideline 14."""
+    found: list[Detection] = []
+    run: list[tuple[float, G14]] = []
+    for monday, fit in [*baseline.weeks, (float("inf"), G14(0.0, 0.0, 0))]:
+        if not fit.passes and np.isfinite(monday):
+            run.append((monday, fit))
+            continue
+        if run:
+            start = max(run[0][0], score_from_s)
+            worst = max((f for _, f in run), key=lambda f: f.cv_rmse)
+            found.append(
+                Detection(
+                    building=data.building,
+                    kind=BASELINE_REVIEW_KIND,
+                    points=(meter.point,),
+                    carrier=meter.carrier,
+                    start_s=start,
+                    end_s=min(run[-1][0] + 7 * SECONDS_PER_DAY, float(data.times_s[-1]) + 3600),
+                    score=0.0,
+                    detail=(
+                        f"the {meter.carrier} meter's baseline misses ASHRAE Guideline 14 "
+                        f"(CV(RMSE) {worst.cv_rmse:.0%}, NMBE {worst.nmbe:+.1%}; needs <= 30 % and"
+                        " within 10 %): no waste is priced on it until its data is reviewed"
+                    ),
+                    fit=worst,
+                )
+            )
+            run = []
+    return found
+
+
+def _meter_faults(data: BuildingData) -> dict[str, list[MeterFault]]:
+    faults: dict[str, list[MeterFault]] = {}
+    for readings in data.readings:
+        if readings.times_s.size < 24:
+            continue
+        detector = MeterFaultDetector(counter=readings.counter)
+        detector.fit(readings.times_s, readings.values)
+        faults[readings.point] = detector.episodes(readings.times_s, readings.values)
+    return faults
+
+
+def _fault_detections(
+    building: str, point: str, found: Iterable[MeterFault], score_from_s: float
+) -> list[Detection]:
+    return [
+        Detection(
+            building=building,
+            kind=METER_FAULT_KIND,
+            points=(point,),
+            carrier=None,
+            start_s=fault.start_s,
+            end_s=max(fault.end_s, fault.start_s + 1.0),
+            score=1.0,
+            detail=f"{point}: {fault.kind}, {fault.detail}",
+            extra={"fault": fault.kind},
+        )
+        for fault in found
+        if fault.start_s >= score_from_s
+    ]
+
+
+def _open_run_starts(times_s: FloatArray, scores: FloatArray, end_s: float) -> list[float]:
+    """The start of the run of unusual hours the data ends in, if it does."""
+    flagged = np.flatnonzero(scores > 0)
+    if flagged.size == 0 or times_s[flagged[-1]] < end_s - 2 * SECONDS_PER_HOUR:
+        return []
+    index = int(flagged[-1])
+    while index > 0 and scores[index - 1] > 0 and times_s[index] - times_s[index - 1] == 3600:
+        index -= 1
+    return [float(times_s[index])]
+
+
+def _filled(outdoor_c: FloatArray) -> FloatArray:
+    if not np.isfinite(outdoor_c).any():
+        return np.zeros_like(outdoor_c)
+    filled: FloatArray = np.where(np.isfinite(outdoor_c), outdoor_c, np.nanmean(outdoor_c))
+    return filled
+
+
+def hourly(times_s: FloatArray, values: FloatArray, *, hours_s: FloatArray) -> FloatArray:
+    """Mean of ``values`` in each hour starting at ``hours_s`` (NaN where none)."""
+    hour = np.floor(times_s / SECONDS_PER_HOUR) * SECONDS_PER_HOUR
+    keep = np.isfinite(values)
+    index = np.searchsorted(hours_s, hour[keep])
+    inside = (index < hours_s.size) & (hours_s[np.minimum(index, hours_s.size - 1)] == hour[keep])
+    sums = np.bincount(index[inside], weights=values[keep][inside], minlength=hours_s.size)
+    counts = np.bincount(index[inside], minlength=hours_s.size)
+    means: FloatArray = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means
+
+
+def hour_grid(start_s: float, end_s: float) -> FloatArray:
+    """Hour starts from ``start_s`` (floored to the hour) up to ``end_s``."""
+    first = np.floor(start_s / SECONDS_PER_HOUR) * SECONDS_PER_HOUR
+    grid: FloatArray = np.arange(first, end_s, SECONDS_PER_HOUR, dtype=np.float64)
+    return grid
+
+
+__all__ = [
+    "BASELINE_REVIEW_KIND",
+    "METER_FAULT_KIND",
+    "PRIORITY",
+    "Analysis",
+    "BuildingData",
+    "Carrier",
+    "Detection",
+    "Meter",
+    "MeterBaseline",
+    "Readings",
+    "analyse",
+    "hour_grid",
+    "hourly",
+]
