@@ -101,7 +101,11 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         closed = ~in_use(self.building_type, times_s)
         keep = closed & np.isfinite(load_kw) & np.isfinite(predicted) & (predicted > 0)
         residual = load_kw[keep] - predicted[keep]
-        spread = MAD_TO_SD * float(np.median(np.abs(residual - np.median(residual))))
+        spread = (
+            MAD_TO_SD * float(np.median(np.abs(residual - np.median(residual))))
+            if residual.size
+            else 0.0
+        )
         # In-sample residuals are smaller than the noise by the parameters fitted to them.
         hours = int(np.count_nonzero(np.isfinite(load_kw)))
         dof = max(hours - baseline.parameters_, 1)
