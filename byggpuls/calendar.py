@@ -66,14 +66,56 @@ class DayInfo:
 
 def local_time(times_s: FloatArray) -> LocalTime:
     """Local (Europe/Oslo) day and hour of each UTC epoch time."""
-    # Offsets change only at whole UTC hours, so one zoneinfo lookup per distinct hour suffices.
+    # Offsets change only at whole UTC hours: look each hour up in its year's table.
     hours = np.floor_divide(times_s, 3600.0).astype(np.int64)
-    distinct, inverse = np.unique(hours, return_inverse=True)
-    offsets = np.array([_utc_offset_s(int(h)) for h in distinct], dtype=np.float64)
-    local_s = times_s + offsets[inverse.reshape(times_s.shape)]
+    local_s = times_s + _offsets_s(hours)
     day = np.floor_divide(local_s, SECONDS_PER_DAY).astype(np.int64)
     hour = (local_s - day * float(SECONDS_PER_DAY)) / 3600.0
     return LocalTime(day=day, hour=hour)
+
+
+def _offsets_s(hours: IntArray) -> FloatArray:
+    """The UTC offset, in seconds, of each UTC hour (hours since the epoch)."""
+    if hours.size == 0:
+        return np.zeros(hours.shape)
+    first, last = int(hours.min()), int(hours.max())
+    if first == last:
+        return np.full(hours.shape, _utc_offset_s(first))
+    years = range(_year_of_hour(first), _year_of_hour(last) + 1)
+    starts = np.array([_year_start_hour(y) for y in years], dtype=np.int64)
+    table = np.concatenate([_year_offsets_s(y) for y in years])
+    offsets: FloatArray = table[hours - starts[0]]
+    return offsets
+
+
+def _year_of_hour(utc_hour: int) -> int:
+    return dt.datetime.fromtimestamp(utc_hour * 3600, tz=dt.UTC).year
+
+
+@lru_cache(maxsize=256)
+def _year_start_hour(year: int) -> int:
+    return int(dt.datetime(year, 1, 1, tzinfo=dt.UTC).timestamp()) // 3600
+
+
+@lru_cache(maxsize=256)
+def _year_offsets_s(year: int) -> FloatArray:
+    """The UTC offset of every UTC hour of ``year``: one zoneinfo lookup per day, and per hour
+    only on the days whose offset changes (the clock changes)."""
+    first = _year_start_hour(year)
+    hours = _year_start_hour(year + 1) - first
+    table = np.empty(hours, dtype=np.float64)
+    previous = _utc_offset_s(first)
+    for day in range(hours // 24):
+        start = first + day * 24
+        end_offset = _utc_offset_s(start + 23)
+        if end_offset == previous:
+            table[start - first : start - first + 24] = previous
+        else:
+            for hour in range(24):
+                table[start - first + hour] = _utc_offset_s(start + hour)
+        previous = end_offset
+    table.flags.writeable = False
+    return table
 
 
 def local_date_of_utc_hour(utc_hour: int) -> dt.date:

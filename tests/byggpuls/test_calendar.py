@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from byggpuls.calendar import (
+    TIMEZONE,
     day_info,
     day_number,
     is_school_holiday,
@@ -85,3 +86,15 @@ def test_public_holidays_match_the_holidays_package(year: int) -> None:
 def test_the_local_date_of_a_utc_hour_follows_oslo_summer_time(utc: str, local: str) -> None:
     utc_hour = int(dt.datetime.fromisoformat(utc).timestamp()) // 3600
     assert local_date_of_utc_hour(utc_hour) == dt.date.fromisoformat(local)
+
+
+def test_local_time_matches_zoneinfo_hour_by_hour_over_years() -> None:
+    """Every UTC hour of three years, clock changes included, against zoneinfo itself."""
+    start = dt.datetime(2024, 12, 31, 20, tzinfo=dt.UTC).timestamp()
+    times = start + np.arange(3 * 8784) * 3600.0 + 1800.0
+    local = local_time(times)
+    expected = [dt.datetime.fromtimestamp(t, TIMEZONE) for t in times]
+    days = [(d.date() - dt.date(1970, 1, 1)).days for d in expected]
+    hours = [d.hour + d.minute / 60 for d in expected]
+    assert local.day.tolist() == days
+    assert np.allclose(local.hour, hours)
