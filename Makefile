@@ -10,7 +10,7 @@ export UV_PYTHON_DOWNLOADS := never
 export PATH := $(PATH):/usr/sbin:/usr/local/sbin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: demo test lint typecheck unit services setup bench clean
+.PHONY: demo test lint typecheck unit services setup bench eval clean
 
 demo: setup
 	$(VENV)/bin/byggpuls demo
@@ -42,6 +42,11 @@ services:
 
 bench: setup services
 	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done
+
+# The analytics evaluation, with the reference baseline implementation (its own dependency group).
+eval: setup
+	$(UV) sync --frozen --group opendsm
+	$(VENV)/bin/python bench/analytics_eval.py
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache .hypothesis

@@ -84,7 +84,7 @@ Meter = tuple[str, str, np.ndarray, np.ndarray, np.ndarray]
 
 
 def calendar_keys(times: np.ndarray, building_type: str) -> np.ndarray:
-    """The hour-of-week keys straight from the calendar, one time at a time in effect."""
+    """The hour-of-week keys straight from the calendar, without the cached tables."""
     local = local_time(times)
     hour = np.floor(local.hour).astype(np.int64)
     weekday = (local.day + 3) % 7
