@@ -20,7 +20,6 @@ positive) goes to the first finding that claims it, in the order of :data:`PRIOR
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -33,12 +32,7 @@ from analytics.detectors import WASTE_DETECTORS
 from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector
 from analytics.episodes import Episode
 from analytics.hours import in_use
-from analytics.scoring import (
-    HISTORY_WEEKS,
-    MIN_HISTORY_HOURS,
-    score_week_by_week,
-    weekly_windows,
-)
+from analytics.scoring import HISTORY_WEEKS, MIN_HISTORY_HOURS, weekly_windows
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
@@ -66,7 +60,7 @@ MIN_WASTE_KWH: Final = 10.0
 #: figures (see :func:`_calibration`).
 GROSS_SIGMAS: Final = 6.0
 #: How far back from the end a run looks for an episode that may go on (a night to the next).
-CARRY_S: Final = 2 * SECONDS_PER_DAY
+CARRY_S: Final = 7 * SECONDS_PER_DAY
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,28 +178,23 @@ def analyse(
         resume.extend(f.start_s for f in found if f.end_s >= end_s - SECONDS_PER_HOUR)
     for meter in data.meters:
         suppressing = [f for p in (meter.point, *meter.points) for f in faults.get(p, [])]
-        baseline = _baseline(
+        classes = sorted(_detectors_for(meter).values(), key=lambda cls: _priority(cls.kind))
+        scored = _score_meter(
             data,
             meter,
+            classes,
             score_from_s=score_from_s,
             history_weeks=history_weeks,
             min_history_hours=min_history_hours,
         )
-        if baseline is None:
+        if scored is None:
             continue
+        baseline, all_scores, fitted = scored
         baselines[meter.point] = baseline
         claimed = np.zeros(times.shape, dtype=np.bool_)
         found_here: list[Detection] = []
-        for kind in sorted(_detectors_for(meter), key=_priority):
-            cls = _detectors_for(meter)[kind]
-            scores, known = score_week_by_week(
-                functools.partial(cls, building_type=data.building_type),
-                times,
-                *_series_for(cls, data, meter),
-                score_from_s=score_from_s,
-                history_weeks=history_weeks,
-                min_history_hours=min_history_hours,
-            )
+        for cls in classes:
+            scores, known = all_scores[cls.kind]
             resume.extend(_open_run_starts(times, scores, end_s))
             if not known.any():
                 continue
@@ -217,17 +206,28 @@ def analyse(
                     resumed and episode.start_s == score_from_s
                 ):
                     continue  # may have begun before this run could see it
-                if any(
-                    f.start_s < episode.end_s and f.end_s >= episode.start_s for f in suppressing
-                ):
+                if _overlapped(suppressing, episode):
                     continue  # the meter's figures are wrong, not the building
-                detection = _waste_detection(data, meter, baseline, cls, episode, claimed=claimed)
+                described = _described(episode, fitted[cls.kind], data, meter, cls)
+                detection = _waste_detection(data, meter, baseline, cls, described, claimed=claimed)
                 if detection is not None:
                     found_here.append(detection)
         detections.extend(found_here)
         detections.extend(_review_detections(data, meter, baseline, score_from_s))
     detections.sort(key=lambda d: (d.start_s, d.kind, d.points))
     return Analysis(detections=detections, baselines=baselines, resume_s=min(resume))
+
+
+def _described(
+    episode: Episode, fitted: list[tuple[float, Any]], data: BuildingData, meter: Meter, cls: Any
+) -> Episode:
+    """The episode with the detail its first week's model gives, for a detector that can
+    describe an episode in the meter's own units (``describe``)."""
+    models = [model for monday, model in fitted if monday <= episode.start_s]
+    if not models or not hasattr(models[-1], "describe"):
+        return episode
+    described: Episode = models[-1].describe(episode, data.times_s, *_series_for(cls, data, meter))
+    return described
 
 
 def _overlapped(faults: Iterable[MeterFault], episode: Episode) -> bool:
@@ -253,20 +253,34 @@ def _series_for(cls: Any, data: BuildingData, meter: Meter) -> list[FloatArray]:
     return series
 
 
-def _baseline(
+def _score_meter(
     data: BuildingData,
     meter: Meter,
+    classes: list[Any],
     *,
     score_from_s: float,
     history_weeks: int,
     min_history_hours: int,
-) -> MeterBaseline | None:
-    """The meter's baseline, week by week, over the hours scored."""
+) -> (
+    tuple[
+        MeterBaseline,
+        dict[str, tuple[FloatArray, BoolArray]],
+        dict[str, list[tuple[float, Any]]],
+    ]
+    | None
+):
+    """The meter's baseline and each detector's scores, week by week over the hours scored.
+
+    Each week's robust TOWT baseline is fitted once; detectors that build on it (a
+    ``baseline`` parameter) are given it already fitted, as scikit-learn's ``prefit`` does."""
     times = data.times_s
-    outdoor = _filled(data.outdoor_c)
     expected = np.full(times.shape, np.nan)
     trusted = np.zeros(times.shape, dtype=np.bool_)
     weeks: list[tuple[float, G14]] = []
+    scores = {
+        cls.kind: (np.zeros(times.shape), np.zeros(times.shape, dtype=np.bool_)) for cls in classes
+    }
+    fitted: dict[str, list[tuple[float, Any]]] = {cls.kind: [] for cls in classes}
     for history, week in weekly_windows(
         times,
         score_from_s=score_from_s,
@@ -275,23 +289,39 @@ def _baseline(
         known=np.isfinite(meter.energy_kwh),
     ):
         load = meter.energy_kwh[history]
+        # Unknown temperatures take the history's mean: the week's model depends on its
+        # history alone, never on how far back a run reads.
+        known_c = data.outdoor_c[history][np.isfinite(data.outdoor_c[history])]
+        fill_c = float(known_c.mean()) if known_c.size else 0.0
+        outdoor = np.where(np.isfinite(data.outdoor_c), data.outdoor_c, fill_c)
         model = TOWTBaseline(building_type=data.building_type, robust=True)
         model.fit(times[history], load, outdoor[history])
         expected[week] = np.maximum(model.predict(times[week], outdoor[week]), 0.0)
         fit = _calibration(model, times[history], load, outdoor[history])
         trusted[week] = fit.passes
         weeks.append((float(times[week][0]), fit))
+        for cls in classes:
+            series = _series_for(cls, data, meter)
+            params: dict[str, Any] = {"building_type": data.building_type}
+            if "baseline" in cls._get_param_names():
+                params["baseline"] = model
+            detector = cls(**params).fit(times[history], *(s[history] for s in series))
+            fitted[cls.kind].append((float(times[week][0]), detector))
+            hourly_scores, known = scores[cls.kind]
+            hourly_scores[week] = detector.score_samples(times[week], *(s[week] for s in series))
+            known |= week
     if not weeks:
         return None
-    scored = np.isfinite(expected)
-    return MeterBaseline(
+    judged = np.isfinite(expected)
+    baseline = MeterBaseline(
         point=meter.point,
         carrier=meter.carrier,
         expected_kwh=expected,
         trusted=trusted,
         weeks=weeks,
-        out_of_sample=g14(meter.energy_kwh[scored], expected[scored]),
+        out_of_sample=g14(meter.energy_kwh[judged], expected[judged]),
     )
+    return baseline, scores, fitted
 
 
 def _calibration(
@@ -451,13 +481,6 @@ def _open_run_starts(times_s: FloatArray, scores: FloatArray, end_s: float) -> l
     while index > 0 and scores[index - 1] > 0 and times_s[index] - times_s[index - 1] == 3600:
         index -= 1
     return [float(times_s[index])]
-
-
-def _filled(outdoor_c: FloatArray) -> FloatArray:
-    if not np.isfinite(outdoor_c).any():
-        return np.zeros_like(outdoor_c)
-    filled: FloatArray = np.where(np.isfinite(outdoor_c), outdoor_c, np.nanmean(outdoor_c))
-    return filled
 
 
 def hourly(times_s: FloatArray, values: FloatArray, *, hours_s: FloatArray) -> FloatArray:

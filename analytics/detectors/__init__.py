@@ -14,11 +14,16 @@ from __future__ import annotations
 from typing import Final
 
 from analytics.detectors.after_hours import AfterHoursDetector, AfterHoursHeatingDetector
+from analytics.detectors.heating_signature import HeatingSignatureDetector
 from analytics.detectors.meter_faults import MeterFaultDetector
 
 #: The detectors of waste, on a meter (their first role) and what else their roles name; each
 #: says which of its episode's hours count as waste (``waste_hours``).
-WASTE_DETECTORS: Final = (AfterHoursDetector, AfterHoursHeatingDetector)
+WASTE_DETECTORS: Final = (
+    AfterHoursDetector,
+    AfterHoursHeatingDetector,
+    HeatingSignatureDetector,
+)
 #: Every detector the service runs.
 DETECTORS: Final = (*WASTE_DETECTORS, MeterFaultDetector)
 
@@ -27,5 +32,6 @@ __all__ = [
     "WASTE_DETECTORS",
     "AfterHoursDetector",
     "AfterHoursHeatingDetector",
+    "HeatingSignatureDetector",
     "MeterFaultDetector",
 ]

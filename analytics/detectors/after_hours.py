@@ -65,7 +65,9 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
     ``min_night_hours`` and ``min_relative_excess`` (the decision: an episode must run through
     the night and use, on average over its unusual hours, this much more than the baseline;
     a fifth more is what a fan or a heating circuit left on adds at the least, and more than
-    the hourly noise of a meter's autocorrelated runs).
+    the hourly noise of a meter's autocorrelated runs). ``baseline``: a TOWT baseline already
+    fitted on the hours ``fit`` is given (the analysis fits one per meter and week and shares
+    it), else ``fit`` fits its own.
     Input: hourly mean power in kW (= kWh per hour) and outdoor temperature in °C (NaN where
     unknown: the baseline then falls back to its mean temperature response).
     """
@@ -85,18 +87,24 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         min_excess_kw: float = 0.5,
         min_night_hours: int = 3,
         min_relative_excess: float = 0.2,
+        baseline: TOWTBaseline | None = None,
     ) -> None:
         self.building_type = building_type
         self.k_sigma = k_sigma
         self.min_excess_kw = min_excess_kw
         self.min_night_hours = min_night_hours
         self.min_relative_excess = min_relative_excess
+        self.baseline = baseline
 
     def fit(self, times_s: FloatArray, load_kw: FloatArray, outdoor_c: FloatArray) -> Self:
         """Learn the baseline and the spread of its closed hours' residuals."""
         outdoor = _filled(outdoor_c)
-        baseline = TOWTBaseline(building_type=self.building_type, robust=True)
-        self.baseline_ = baseline.fit(times_s, load_kw, outdoor)
+        if self.baseline is not None:  # fitted already, on these hours (prefit)
+            baseline = self.baseline
+        else:
+            baseline = TOWTBaseline(building_type=self.building_type, robust=True)
+            baseline.fit(times_s, load_kw, outdoor)
+        self.baseline_ = baseline
         predicted = baseline.predict(times_s, outdoor)
         closed = ~in_use(self.building_type, times_s)
         keep = closed & np.isfinite(load_kw) & np.isfinite(predicted) & (predicted > 0)
@@ -186,6 +194,7 @@ class AfterHoursHeatingDetector(AfterHoursDetector):
         # fifth or a third above it. A lost setback keeps the rooms at day temperature, which
         # costs at least half again the setback's heat, so that is the bar.
         min_relative_excess: float = 1.0,
+        baseline: TOWTBaseline | None = None,
     ) -> None:
         super().__init__(
             building_type=building_type,
@@ -193,6 +202,7 @@ class AfterHoursHeatingDetector(AfterHoursDetector):
             min_excess_kw=min_excess_kw,
             min_night_hours=min_night_hours,
             min_relative_excess=min_relative_excess,
+            baseline=baseline,
         )
 
 

@@ -21,6 +21,8 @@ DAY_S = 86_400.0
 START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()
 #: Five weeks: each week's models learn from the weeks before it, two at the least.
 END_S = START_S + 35 * DAY_S
+#: Ventilation left on from a Friday afternoon to Monday morning.
+FAULT_START_S = START_S + 25 * DAY_S + 15 * 3600
 #: All-in flat electricity price, NOK/kWh (no spot source configured).
 PRICE = 1.25
 PRICING = Pricing(
@@ -50,7 +52,7 @@ def load_portfolio(store: SQLiteStore, registry: Registry) -> tuple[float, float
     electricity and of heat."""
     fault = {
         "kind": "after_hours_ventilation",
-        "start": START_S + 25 * DAY_S + 15 * 3600,
+        "start": FAULT_START_S,
         "end": START_S + 28 * DAY_S + 5 * 3600,
     }
     config = {
@@ -130,14 +132,15 @@ def findings_of(
     return sorted((f.building, f.kind, f.start, f.end, f.waste_kwh) for f in registry.findings())
 
 
-@pytest.mark.parametrize("every_minutes", [60, 15])
+@pytest.mark.parametrize(("every_minutes", "days"), [(60, 9), (15, 3)])
 def test_runs_every_hour_or_quarter_find_what_one_run_finds(
-    store: SQLiteStore, tmp_path: Path, every_minutes: int
+    store: SQLiteStore, tmp_path: Path, every_minutes: int, days: int
 ) -> None:
-    """The service run through the last simulated week, every hour or quarter of an hour, ends
-    with the findings, and the waste, of one run at the week's end: no episode is cut into
+    """The service run from a day into the fault for ``days``, every hour or quarter of an
+    hour, ends with the findings, and the waste, of one run at the end: no episode is cut into
     several by a moving window, and no hour is counted twice. (On SQLite registries only: the
     property is the service's, and the registry tests cover PostgreSQL.)"""
+    until_s = FAULT_START_S + (1 + days) * DAY_S
     once_engine = make_engine(f"sqlite:///{tmp_path / 'once.sqlite3'}")
     migrate(once_engine)
     registry = Registry(once_engine)
@@ -145,7 +148,7 @@ def test_runs_every_hour_or_quarter_find_what_one_run_finds(
     run_once(
         store=store,
         registry=registry,
-        now_ms=int(END_S * 1000),
+        now_ms=int(until_s * 1000),
         window_days=21,
         pricing=PRICING,
     )
@@ -157,8 +160,8 @@ def test_runs_every_hour_or_quarter_find_what_one_run_finds(
     repeated = Registry(engine)
     load_portfolio(store, repeated)  # the same buildings and points; the readings again, alike
     resume: dict[str, int] = {}
-    now_s = END_S - 7 * DAY_S  # inside the fault: the run at its start sees part of it
-    while now_s <= END_S:
+    now_s = FAULT_START_S + DAY_S  # inside the fault: the run at its start sees part of it
+    while now_s <= until_s:
         run_once(
             store=store,
             registry=repeated,
