@@ -9,16 +9,25 @@ statistics only, so that no threshold depends on the building's size:
 - **stuck**: the same value, exactly, for ``stuck_hours`` or more, on a meter whose readings
   normally change from one to the next (its median absolute change, learnt in ``fit``, is not
   zero);
-- **spike**: a reading at least ``spike_ratio`` times the median of the two readings on each side
-  of it and further from it than ``spike_mads`` robust standard deviations (1.4826 MAD) of the
-  meter's changes: a building's power does not jump fivefold for one reading and back. A
-  morning start-up is a step, not a spike: the readings after it stay up;
-- **gap**: ``gap_hours`` or more without a reading between two readings;
+- **spike**: one reading that is implausible and isolated. Implausible: at least
+  ``spike_ratio`` times the higher of the two readings either side of it, and above it by more
+  than ``spike_mads`` robust standard deviations (1.4826 MAD) of the meter's changes when it is
+  quiet (at its lowest quarter of levels: noise grows with the load, and a spike at night need
+  only beat the night's noise), so that flicker around zero is not one. Isolated: the reading
+  after it is back near the one before (they differ by at most a quarter of the spike's
+  height). A heating circuit opening for an evening let, or a morning start-up, is a step: the
+  power stays up for an hour or more, so the reading after the rise is high too. A peak that
+  recurs at that time of day on most other days (a boost pump's daily run) is the meter's
+  habit, not a spike. A counter's spike is judged the same way on its rate (its increase per
+  hour between readings); the rise of a counter that was stuck, as it catches up, belongs to
+  the stuck run, not a spike. Neither the meter's highest readings nor its largest changes can
+  tell a spike: a glitch of a reading at night stays below what the meter draws by day;
+- **gap**: more than ``gap_hours`` without a reading between two readings;
 - **counter_reset** / **negative_consumption** (counters only): the counter falls; to near zero
   (below ``reset_share`` of where it was) it was reset or replaced, else it ran backwards.
 
-Sign convention: :meth:`MeterFaultDetector.score_samples` is higher for an hour that looks
-more like a fault; 0 is a plausible hour.
+Sign convention: :meth:`MeterFaultDetector.score_samples` is higher for a reading that looks
+more like a fault; 0 is a plausible reading.
 """
 
 from __future__ import annotations
@@ -31,18 +40,25 @@ import numpy.typing as npt
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from byggpuls.calendar import local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
 SECONDS_PER_HOUR: Final = 3600.0
 #: The standard deviation of a normal distribution is 1.4826 times its MAD.
 MAD_TO_SD: Final = 1.4826
-#: Readings on each side of a reading in the median a spike is measured against.
-_NEIGHBOURS: Final = 2
-#: The time-of-day slots a spike is compared with (15 minutes; UTC, so a clock change shifts
-#: a building's habits by one slot for half the year, which four of them absorb).
-_SLOT_S: Final = 900.0
-SECONDS_PER_DAY: Final = 86_400.0
+#: How far the readings either side of a spike may differ, as a share of the spike's height:
+#: a glitch leaves the meter where it was, a step (a circuit opening) does not.
+_RETURN_SHARE: Final = 0.25
+#: The time-of-day slots (15 minutes of local time, as buildings' timetables run) that a
+#: spike's habit is looked up in; a slot either side absorbs a reading's jitter.
+_SLOTS_PER_HOUR: Final = 4
+_SLOTS_PER_DAY: Final = 24 * _SLOTS_PER_HOUR
+#: The share of a meter's changes, at its lowest levels, that its quiet noise is learnt from.
+_QUIET_SHARE: Final = 0.25
+#: Below this a level is zero, in the ratio of a spike to its neighbours.
+_TINY: Final = 1e-9
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +71,18 @@ class MeterFault:
     end_s: float
     #: What a person can check: the value that stuck, the spike's size, the counter's fall.
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Spike:
+    """A spike's reading (index) and what it is measured against."""
+
+    index: int
+    rate: float
+    before: float
+    after: float
+    #: Robust standard deviations of the meter's changes the spike rises above its neighbours.
+    score: float
 
 
 class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
@@ -73,8 +101,11 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         counter: bool = False,
         stuck_hours: int = 4,
         spike_mads: float = 8.0,
-        spike_ratio: float = 2.0,
-        gap_hours: int = 3,
+        # A glitch multiplies a reading (often five- to twentyfold); a building's own one-reading
+        # peaks (a valve pulsing at night) stay under about three times their neighbours.
+        spike_ratio: float = 3.0,
+        # Readings every 15 minutes or more often: an hour without one is four or more lost.
+        gap_hours: float = 1.0,
         reset_share: float = 0.1,
     ) -> None:
         self.counter = counter
@@ -85,13 +116,20 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         self.reset_share = reset_share
 
     def fit(self, times_s: FloatArray, values: FloatArray) -> Self:
-        """Learn the meter's usual change from one reading to the next (median absolute change)
-        and its robust spread."""
+        """Learn the meter's usual change from one reading to the next (median absolute change),
+        its robust spread, and its robust spread when quiet."""
         rates = self._rates(times_s, values)
-        changes = np.abs(np.diff(rates[np.isfinite(rates)]))
+        known = rates[np.isfinite(rates)]
+        changes = np.abs(np.diff(known))
         self.typical_change_ = float(np.median(changes)) if changes.size else 0.0
-        spread = float(np.median(np.abs(changes - self.typical_change_))) if changes.size else 0.0
-        self.scale_ = MAD_TO_SD * max(spread, self.typical_change_)
+        self.scale_ = _robust_sd(changes)
+        # Noise grows with the load (a few per cent of it): the quarter of the changes at the
+        # meter's lowest levels tell its noise when quiet, which a spike at night must beat.
+        quiet = np.array([], dtype=np.float64)
+        if changes.size:
+            pair_level = np.maximum(known[:-1], known[1:])
+            quiet = changes[pair_level <= np.quantile(pair_level, _QUIET_SHARE)]
+        self.quiet_scale_ = _robust_sd(quiet) or self.scale_
         return self
 
     def _rates(self, times_s: FloatArray, values: FloatArray) -> FloatArray:
@@ -105,55 +143,71 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
             rates[1:] = np.where(step_h <= self.gap_hours, np.diff(values) / step_h, np.nan)
         return rates
 
-    def _spikes(self, times_s: FloatArray, rates: FloatArray) -> FloatArray:
-        """Per reading: its excess over its neighbours' median, in robust deviations, where it is
-        a spike by every rule; else 0. A peak that recurs at that time of day (a morning boost
-        of the heating) is the building's habit, not a spike: a spike also stands
-        ``spike_ratio`` times above the median of its time of day."""
-        scores = np.zeros(rates.shape)
-        if self.scale_ <= 0 or rates.size <= 2 * _NEIGHBOURS:
-            return scores
-        padded = np.pad(rates, _NEIGHBOURS, constant_values=np.nan)
-        sides = [padded[_NEIGHBOURS + k : _NEIGHBOURS + k + rates.size] for k in (-2, -1, 1, 2)]
-        slot = (np.floor(times_s / _SLOT_S) % (SECONDS_PER_DAY / _SLOT_S)).astype(np.int64)
-        usual = np.full(rates.shape, np.nan)
-        for key in np.unique(slot):
-            same = slot == key
-            known = rates[same][np.isfinite(rates[same])]
-            if known.size:
-                usual[same] = float(np.median(known))
-        neighbours = np.vstack(sides)
-        # Judged only with its neighbours on both sides: the last reading of a series may be
-        # the first of a step (a morning start), which the next readings tell.
-        judged = np.isfinite(neighbours).all(axis=0)
+    def _spikes(
+        self, times_s: FloatArray, rates: FloatArray, *, after_stuck: IntArray
+    ) -> list[_Spike]:
+        """The readings that are spikes by every rule of the module docstring; none at the
+        readings ``after_stuck`` (the first after a stuck run, judged by what it stuck at)."""
+        if self.quiet_scale_ <= 0 or rates.size < 3:
+            return []
+        before, at, after = rates[:-2], rates[1:-1], rates[2:]
+        step_s = np.diff(times_s)
+        near = (step_s[:-1] <= self.gap_hours * SECONDS_PER_HOUR) & (
+            step_s[1:] <= self.gap_hours * SECONDS_PER_HOUR
+        )
+        # NaN compares false: a reading without both neighbours is not judged (the last one of
+        # a series may be the first of a step, which the next readings tell).
+        judged = near & np.isfinite(before) & np.isfinite(at) & np.isfinite(after)
+        level = np.where(judged, np.maximum(before, after), np.nan)
+        height = at - level
+        ratio = np.full(rates.shape, np.nan)
         with np.errstate(all="ignore"):
-            level = np.nanmedian(neighbours, axis=0)
-            excess = rates - level
-            spike = judged & (
-                (rates >= self.spike_ratio * np.maximum(level, 1e-9))
-                & (rates >= self.spike_ratio * np.maximum(usual, 1e-9))
-                & (excess > self.spike_mads * self.scale_)
+            ratio[1:-1] = at / np.maximum(level, _TINY)
+        candidate = (
+            judged
+            & (ratio[1:-1] >= self.spike_ratio)
+            & (height > self.spike_mads * self.quiet_scale_)
+            & (np.abs(after - before) <= _RETURN_SHARE * height)
+        )
+        indices = np.flatnonzero(candidate) + 1
+        indices = indices[~np.isin(indices, after_stuck)]
+        if not indices.size:
+            return []
+        habit = _habits(times_s, ratio, indices=indices)
+        return [
+            _Spike(
+                index=int(index),
+                rate=float(rates[index]),
+                before=float(rates[index - 1]),
+                after=float(rates[index + 1]),
+                score=float(height[index - 1] / self.quiet_scale_),
             )
-        scores[spike] = excess[spike] / self.scale_
-        return scores
+            for index, usual in zip(indices.tolist(), habit.tolist(), strict=True)
+            if ratio[index] >= self.spike_ratio * max(usual, 1.0)
+        ]
 
-    def _falls(self, values: FloatArray) -> npt.NDArray[np.int64]:
+    def _falls(self, values: FloatArray) -> IntArray:
         """Indices of counter readings below the one before."""
         if not self.counter:
             return np.array([], dtype=np.int64)
         return np.flatnonzero(np.diff(values) < 0) + 1
 
-    def _gaps(self, times_s: FloatArray) -> npt.NDArray[np.int64]:
-        """Indices of readings before a gap of ``gap_hours`` or more."""
+    def _gaps(self, times_s: FloatArray) -> IntArray:
+        """Indices of readings before more than ``gap_hours`` without a reading."""
         return np.flatnonzero(np.diff(times_s) > self.gap_hours * SECONDS_PER_HOUR)
 
     def score_samples(self, times_s: FloatArray, values: FloatArray) -> FloatArray:
-        """Per reading: how many robust deviations a spike rises above its neighbours, or
-        ``spike_mads`` where a stuck run, a counter's fall or the end of a gap is."""
+        """Per reading: how many robust deviations (of the meter's changes when quiet) a spike
+        rises above its neighbours, or ``spike_mads`` where a stuck run, a counter's fall or the
+        end of a gap is."""
         check_is_fitted(self, "scale_")
-        scores = self._spikes(times_s, self._rates(times_s, values))
+        scores = np.zeros(values.shape)
+        stuck = self._stuck_runs(times_s, values)
+        after_stuck = np.array([stop for _, stop, _ in stuck], dtype=np.int64)
+        for spike in self._spikes(times_s, self._rates(times_s, values), after_stuck=after_stuck):
+            scores[spike.index] = spike.score
         flagged = np.zeros(values.shape, dtype=np.bool_)
-        for start, stop, _ in self._stuck_runs(times_s, values):
+        for start, stop, _ in stuck:
             flagged[start:stop] = True
         flagged[self._falls(values)] = True
         flagged[self._gaps(times_s) + 1] = True
@@ -161,7 +215,8 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         return scores
 
     def _stuck_runs(self, times_s: FloatArray, values: FloatArray) -> list[tuple[int, int, float]]:
-        """Runs of identical values lasting ``stuck_hours`` or more, on a meter that moves."""
+        """Runs ``[start, stop)`` of identical values lasting ``stuck_hours`` or more, on a meter
+        that moves."""
         if self.typical_change_ <= 0 and not self.counter:
             return []
         runs = []
@@ -179,7 +234,8 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         """The meter faults in the series, in time order."""
         check_is_fitted(self, "scale_")
         found: list[MeterFault] = []
-        for start, stop, value in self._stuck_runs(times_s, values):
+        stuck = self._stuck_runs(times_s, values)
+        for start, stop, value in stuck:
             hours = (times_s[stop - 1] - times_s[start]) / SECONDS_PER_HOUR
             found.append(
                 MeterFault(
@@ -189,10 +245,10 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
                     f"the same reading {value:g} for {hours:.1f} hours",
                 )
             )
-        rates = self._rates(times_s, values)
-        for index in np.flatnonzero(self._spikes(times_s, rates)):
-            at = float(times_s[index])
-            found.append(MeterFault("spike", at, at, f"{float(rates[index]):g} in one reading"))
+        after_stuck = np.array([stop for _, stop, _ in stuck], dtype=np.int64)
+        for spike in self._spikes(times_s, self._rates(times_s, values), after_stuck=after_stuck):
+            at = float(times_s[spike.index])
+            found.append(MeterFault("spike", at, at, self._spike_detail(spike)))
         for index in self._falls(values):
             before, after = float(values[index - 1]), float(values[index])
             kind = "counter_reset" if after < self.reset_share * before else "negative_consumption"
@@ -215,6 +271,45 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
                 )
             )
         return sorted(found, key=lambda fault: (fault.start_s, fault.kind))
+
+    def _spike_detail(self, spike: _Spike) -> str:
+        """The spike's value against the readings either side, as a person can check it."""
+        times = spike.rate / max(spike.before, spike.after, _TINY)
+        what = "a rise at {:.4g} per hour" if self.counter else "{:.4g}"
+        return (
+            f"{what.format(spike.rate)} in one reading, {times:.0f} times the readings"
+            f" either side ({spike.before:.4g} before, {spike.after:.4g} after)"
+        )
+
+
+def _habits(times_s: FloatArray, ratio: FloatArray, *, indices: IntArray) -> FloatArray:
+    """For each reading in ``indices``: how far the meter usually rises above its neighbours
+    at that time of day (within a slot), the median over the other days (1 without them)."""
+    local = local_time(times_s)
+    days, day_of = np.unique(local.day, return_inverse=True)
+    slot = np.minimum((local.hour * _SLOTS_PER_HOUR).astype(np.int64), _SLOTS_PER_DAY - 1)
+    # A slot's highest ratio per day, with an empty slot either end of the day.
+    peaks = np.full((days.size, _SLOTS_PER_DAY + 2), np.nan)
+    known = np.isfinite(ratio)
+    np.fmax.at(peaks, (day_of[known], slot[known] + 1), ratio[known])
+    usual = np.ones(indices.shape)
+    for position, index in enumerate(indices.tolist()):
+        nearby = peaks[:, slot[index] : slot[index] + 3]
+        per_day = np.fmax.reduce(nearby, axis=1)
+        others = np.delete(per_day, day_of[index])
+        others = others[np.isfinite(others)]
+        if others.size:
+            usual[position] = float(np.median(others))
+    return usual
+
+
+def _robust_sd(changes: FloatArray) -> float:
+    """The robust spread of absolute changes: 1.4826 times the larger of their median and
+    their median absolute deviation (0 without any)."""
+    if not changes.size:
+        return 0.0
+    typical = float(np.median(changes))
+    return MAD_TO_SD * max(typical, float(np.median(np.abs(changes - typical))))
 
 
 def overlaps(faults: list[MeterFault], start_s: float, end_s: float) -> bool:

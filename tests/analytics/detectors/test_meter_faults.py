@@ -26,6 +26,29 @@ def office_power(days: int = 14) -> tuple[np.ndarray, np.ndarray]:
     return times, power + rng.normal(0, 0.3, times.size)
 
 
+def district_heat_power(days: int = 21) -> tuple[np.ndarray, np.ndarray]:
+    """15-minute heat power of a school on district heat: 250 kW from 06:00 to 15:00 UTC on
+    weekdays, 10 kW otherwise, and on Mondays and Wednesdays a room let for the evening whose
+    heating opens at 16:00 for two hours: 500 kW as the cold radiators fill, easing to 280 kW.
+    A little noise, in proportion to the load."""
+    times = START_S + np.arange(days * 96) * QUARTER_S
+    hour = (times % DAY_S) / 3600
+    weekday = ((times // DAY_S).astype(int) + 3) % 7
+    power = np.where((weekday < 5) & (hour >= 6) & (hour < 15), 250.0, 10.0)
+    let = np.isin(weekday, (0, 2)) & (hour >= 16) & (hour < 18)
+    opening = np.interp(hour - 16, [0.0, 0.25, 0.5, 0.75, 2.0], [500, 480, 420, 300, 280])
+    power = np.where(let, opening, power)
+    rng = np.random.default_rng(8)
+    return times, np.round(power * rng.normal(1, 0.03, times.size), 2)
+
+
+def counter_of(times: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """An energy counter's readings (kWh) of ``power`` (kW) read at ``times``."""
+    return np.round(
+        250_000 + np.cumsum(power * np.diff(times, prepend=times[0] - QUARTER_S) / 3600), 2
+    )
+
+
 def kinds(detector: MeterFaultDetector, times: np.ndarray, values: np.ndarray) -> list[str]:
     return [fault.kind for fault in detector.fit(times, values).episodes(times, values)]
 
@@ -51,6 +74,50 @@ def test_one_reading_five_times_too_high_is_a_spike() -> None:
     assert detector.score_samples(times, power).argmax() == 500
 
 
+def test_a_heating_circuit_opening_for_an_evening_let_is_not_a_spike() -> None:
+    times, power = district_heat_power()
+    opens = np.isclose(times % DAY_S, 16 * 3600) & (power > 400)
+    assert opens.sum() >= 5  # the lets are there, 50 times the evening's 10 kW
+    assert kinds(MeterFaultDetector(), times, power) == []
+    assert kinds(MeterFaultDetector(counter=True), times, counter_of(times, power)) == []
+
+
+@pytest.mark.parametrize(
+    ("hour", "what"),
+    [(22.0, "at night"), (10.0, "by day"), (17.0, "while a let's heating is on")],
+)
+def test_one_reading_eight_times_too_high_is_a_spike_on_the_heat_meter(
+    hour: float, what: str
+) -> None:
+    times, power = district_heat_power()
+    glitch = int(np.flatnonzero(np.isclose(times, START_S + 14 * DAY_S + hour * 3600))[0])
+    power[glitch] *= 8  # a Monday
+    detector = MeterFaultDetector().fit(times, power)
+    (fault,) = detector.episodes(times, power)
+    assert (fault.kind, fault.start_s) == ("spike", times[glitch]), what
+    assert f"{power[glitch]:.4g} in one reading" in fault.detail
+    assert detector.score_samples(times, power).argmax() == glitch
+
+
+def test_a_counter_spike_is_judged_on_its_rate() -> None:
+    times, power = district_heat_power()
+    glitch = int(np.flatnonzero(np.isclose(times, START_S + 14 * DAY_S + 22 * 3600))[0])
+    power[glitch] *= 8  # the counter ran eight times too fast for one reading
+    counter = counter_of(times, power)
+    (fault,) = MeterFaultDetector(counter=True).fit(times, counter).episodes(times, counter)
+    assert (fault.kind, fault.start_s) == ("spike", times[glitch])
+    assert "a rise at" in fault.detail
+
+
+def test_a_spike_is_found_with_only_two_days_of_readings() -> None:
+    """As the service runs: a day of context and the day scored, without weeks of habits."""
+    times, power = district_heat_power()
+    glitch = int(np.flatnonzero(np.isclose(times, START_S + 14 * DAY_S + 3 * 3600))[0])
+    power[glitch] *= 6
+    window = (times >= START_S + 13 * DAY_S) & (times < START_S + 15 * DAY_S)
+    assert kinds(MeterFaultDetector(), times[window], power[window]) == ["spike"]
+
+
 def test_a_reading_repeated_for_hours_is_a_stuck_meter_but_not_for_one_hour() -> None:
     times, power = office_power()
     stuck = power.copy()
@@ -59,6 +126,36 @@ def test_a_reading_repeated_for_hours_is_a_stuck_meter_but_not_for_one_hour() ->
     brief = power.copy()
     brief[300:304] = brief[300]  # one hour: could be a quiet meter
     assert kinds(MeterFaultDetector(), times, brief) == []
+
+
+def test_a_stuck_counter_catching_up_is_stuck_not_a_spike() -> None:
+    times, power = district_heat_power()
+    counter = counter_of(times, power)
+    counter[1300:1340] = counter[1300]  # ten hours, then the next reading catches up
+    assert kinds(MeterFaultDetector(counter=True), times, counter) == ["stuck"]
+
+
+def test_an_hour_without_readings_is_a_gap_but_one_lost_reading_is_not() -> None:
+    times, power = office_power()
+    hour_lost = (times < START_S + 3 * DAY_S) | (times >= START_S + 3 * DAY_S + 3600)
+    assert kinds(MeterFaultDetector(), times[hour_lost], power[hour_lost]) == ["gap"]
+    one_lost = times != START_S + 3 * DAY_S
+    assert kinds(MeterFaultDetector(), times[one_lost], power[one_lost]) == []
+
+
+def test_a_few_readings_are_judged_without_warnings() -> None:
+    times, power = office_power(days=1)
+    for count in (1, 2, 3, 5):
+        assert kinds(MeterFaultDetector(), times[:count], power[:count]) == []
+
+
+def test_a_counter_read_only_now_and_then_is_judged_without_warnings() -> None:
+    """Lone readings between gaps have no rate on either side to be judged by."""
+    times, power = office_power(days=3)
+    lone = (times % (4 * 3600) == 0) & (times >= START_S + DAY_S) & (times < START_S + 2 * DAY_S)
+    keep = lone | (times < START_S + DAY_S) | (times >= START_S + 2 * DAY_S)
+    counter = counter_of(times, power)[keep]
+    assert kinds(MeterFaultDetector(counter=True), times[keep], counter) == ["gap"] * 6
 
 
 def test_hours_without_readings_are_a_gap() -> None:
@@ -123,3 +220,46 @@ def test_the_simulated_meter_faults_are_found_and_nothing_else(
     faults = detector.episodes(times, values[known])
     assert [f.kind for f in faults] == [found]
     assert faults[0].start_s == pytest.approx(start, abs=QUARTER_S)
+
+
+def test_evening_lets_on_a_varied_school_are_no_spike_and_a_glitch_still_is() -> None:
+    """With noise and legitimate use (cleaning, community lets whose heating starts an hour
+    before the booking), the heat meter's only fault is the glitch put in it."""
+    glitch = START_S + 17 * DAY_S + 20 * 3600
+    fault = {
+        "kind": "meter_spike",
+        "start": glitch,
+        "end": glitch + QUARTER_S,
+        "points": ["dh.power"],
+        "factor": 6,
+    }
+    config = {
+        "seed": 104,
+        "start": START_S,
+        "interval_s": 900,
+        "variability": True,
+        "buildings": [{"id": "b", "type": "school", "seed": 102, "faults": [fault]}],
+    }
+    portfolio = Portfolio.from_config(config)
+    block = portfolio.buildings[0].advance_block(START_S + 28 * DAY_S)
+    lets = [
+        truth
+        for truth in portfolio.ground_truth(legitimate_use=True)
+        if truth.params.get("activity") == "community_use"
+    ]
+    assert len(lets) >= 4
+    names = [p.point for p in block.points]
+    found = {}
+    for point in ("el.power", "el.energy", "dh.power", "dh.energy"):
+        values = block.values[names.index(point)]
+        known = np.isfinite(values)
+        times = block.times_s[known].astype(float)
+        detector = MeterFaultDetector(counter=point.endswith("energy"))
+        episodes = detector.fit(times, values[known]).episodes(times, values[known])
+        found[point] = [(f.kind, f.start_s) for f in episodes]
+    assert found == {
+        "el.power": [],
+        "el.energy": [],
+        "dh.power": [("spike", glitch)],
+        "dh.energy": [],
+    }
