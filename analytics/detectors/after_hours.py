@@ -65,9 +65,9 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
     ``min_night_hours`` and ``min_relative_excess`` (the decision: an episode must run through
     the night and use, on average over its unusual hours, this much more than the baseline;
     a fifth more is what a fan or a heating circuit left on adds at the least, and more than
-    the hourly noise of a meter's autocorrelated runs). ``baseline``: a TOWT baseline already
-    fitted on the hours ``fit`` is given (the analysis fits one per meter and week and shares
-    it), else ``fit`` fits its own.
+    the hourly noise of a meter's autocorrelated runs), ``min_nights`` (on how many nights).
+    ``baseline``: a TOWT baseline already fitted on the hours ``fit`` is given (the analysis
+    fits one per meter and week and shares it), else ``fit`` fits its own.
     Input: hourly mean power in kW (= kWh per hour) and outdoor temperature in °C (NaN where
     unknown: the baseline then falls back to its mean temperature response).
     """
@@ -87,6 +87,7 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         min_excess_kw: float = 0.5,
         min_night_hours: int = 3,
         min_relative_excess: float = 0.2,
+        min_nights: int = 1,
         baseline: TOWTBaseline | None = None,
     ) -> None:
         self.building_type = building_type
@@ -94,6 +95,7 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         self.min_excess_kw = min_excess_kw
         self.min_night_hours = min_night_hours
         self.min_relative_excess = min_relative_excess
+        self.min_nights = min_nights
         self.baseline = baseline
 
     def fit(self, times_s: FloatArray, load_kw: FloatArray, outdoor_c: FloatArray) -> Self:
@@ -153,9 +155,15 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         for span in closed_runs(times_s, scores > 0, closed):
             first, stop = span
             flagged = scores[first:stop] > 0
-            night_hours = int(np.count_nonzero(flagged & night[first:stop]))
+            at_night = flagged & night[first:stop]
+            night_hours = int(np.count_nonzero(at_night))
+            nights = np.unique(local.day[first:stop][at_night]).size
             mean_excess = float(scores[first:stop][flagged].mean())
-            if night_hours < self.min_night_hours or mean_excess < self.min_relative_excess:
+            if (
+                night_hours < self.min_night_hours
+                or nights < self.min_nights
+                or mean_excess < self.min_relative_excess
+            ):
                 continue
             found.append(
                 episode_of(
@@ -194,6 +202,9 @@ class AfterHoursHeatingDetector(AfterHoursDetector):
         # fifth or a third above it. A lost setback keeps the rooms at day temperature, which
         # costs at least half again the setback's heat, so that is the bar.
         min_relative_excess: float = 1.0,
+        # A lost setback is a fault of the controls: it stays until someone fixes it. One
+        # cold night that the baseline misjudges is not one.
+        min_nights: int = 2,
         baseline: TOWTBaseline | None = None,
     ) -> None:
         super().__init__(
@@ -202,6 +213,7 @@ class AfterHoursHeatingDetector(AfterHoursDetector):
             min_excess_kw=min_excess_kw,
             min_night_hours=min_night_hours,
             min_relative_excess=min_relative_excess,
+            min_nights=min_nights,
             baseline=baseline,
         )
 
