@@ -185,7 +185,9 @@ def print_faults(figures: dict[str, Any]) -> None:
         f"{figures['false_alarms_from_legitimate_use']}"
     )
     print(
-        f"meter faults: recall {_fmt(figures['meter_recall'])}, priced as waste on the faulty "
+        f"meter faults: recall {_fmt(figures['meter_recall'])} (on the energy meters' points: "
+        f"{_fmt(figures['meter_recall_on_meter_points'])} of "
+        f"{figures['meter_faults_on_meter_points']}), priced as waste on the faulty "
         f"meter {figures['meter_faults_priced_as_waste']} (must be 0); waste findings on "
         f"the other carrier's meter during a meter fault "
         f"{figures['waste_findings_beside_other_meter_fault']}"

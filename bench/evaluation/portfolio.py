@@ -305,6 +305,14 @@ def evaluate(
     ]
     scored_meter = [r for r in scored if r.kind in METER_KINDS]
     meter_found = sum(by_fault[k]["found"] for k in METER_KINDS)
+    # The simulator also sticks room and supply-air sensors: those are sensor faults, which the
+    # meter-fault detector does not look at. Its own recall is on the energy meters' points.
+    on_meters = [r for r in scored_meter if any(_carrier_of(p) for p in r.points)]
+    found_on_meters = [
+        r
+        for r in on_meters
+        if any(d.kind == METER_FAULT_KIND and overlaps(d, r) for d in detections)
+    ]
     return {
         "by_fault_kind": by_fault,
         "by_finding_kind": by_finding,
@@ -317,6 +325,8 @@ def evaluate(
         ),
         "false_alarms_from_legitimate_use": len(from_legitimate),
         "meter_recall": _ratio(meter_found, len(scored_meter)),
+        "meter_recall_on_meter_points": _ratio(len(found_on_meters), len(on_meters)),
+        "meter_faults_on_meter_points": len(on_meters),
         "meter_faults_priced_as_waste": len(priced_on_faulty_meter),
         "waste_findings_beside_other_meter_fault": len(beside_meter_fault)
         - len(priced_on_faulty_meter),
