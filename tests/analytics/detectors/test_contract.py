@@ -14,7 +14,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
-from analytics.detectors import DETECTORS
+from analytics.detectors import DETECTORS, NOT_RUN
 from byggpuls.roles import Role, main_point
 from simulation import Portfolio
 
@@ -45,7 +45,7 @@ def healthy_series(roles: tuple[Role, ...], *, days: int = 21) -> tuple[np.ndarr
     return starts, series
 
 
-@pytest.fixture(params=DETECTORS, ids=lambda cls: cls.__name__)
+@pytest.fixture(params=(*DETECTORS, *NOT_RUN), ids=lambda cls: cls.__name__)
 def detector_class(request: pytest.FixtureRequest) -> Any:
     return request.param
 
