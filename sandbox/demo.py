@@ -39,7 +39,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--backfill-days",
         type=float,
-        default=28,
+        # Six weeks: each week is judged by the weeks before it, two at the least, and the
+        # simulated faults fall after the first quarter of the history.
+        default=42,
         help="days of history to publish before going live",
     )
     parser.add_argument(
