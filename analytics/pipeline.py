@@ -46,9 +46,10 @@ CARRIER_OF_ROLE: Final[dict[Role, Carrier]] = {
 }
 #: Which finding an hour's waste goes to when several claim it: the more specific first.
 PRIORITY: Final = (
+    # Equipment left on draws in every hour: its nights are the drift's, not after-hours use.
+    "baseload_drift",
     "after_hours_operation",
     "after_hours_heating",
-    "baseload_drift",
     "heating_out_of_line",
     "unusual_day",
 )

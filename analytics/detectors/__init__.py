@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Final
 
 from analytics.detectors.after_hours import AfterHoursDetector, AfterHoursHeatingDetector
+from analytics.detectors.baseload_drift import BaseloadDriftDetector
 from analytics.detectors.heating_signature import HeatingSignatureDetector
 from analytics.detectors.meter_faults import MeterFaultDetector
 from analytics.detectors.profile_outliers import ProfileOutlierDetector
@@ -23,6 +24,7 @@ from analytics.detectors.profile_outliers import ProfileOutlierDetector
 WASTE_DETECTORS: Final = (
     AfterHoursDetector,
     AfterHoursHeatingDetector,
+    BaseloadDriftDetector,
     HeatingSignatureDetector,
 )
 #: Every detector the service runs.
@@ -38,6 +40,7 @@ __all__ = [
     "WASTE_DETECTORS",
     "AfterHoursDetector",
     "AfterHoursHeatingDetector",
+    "BaseloadDriftDetector",
     "HeatingSignatureDetector",
     "MeterFaultDetector",
     "ProfileOutlierDetector",
