@@ -20,6 +20,7 @@ positive) goes to the first finding that claims it, in the order of :data:`PRIOR
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
@@ -55,6 +56,8 @@ PRIORITY: Final = (
 )
 BASELINE_REVIEW_KIND: Final = "baseline_review"
 METER_FAULT_KIND: Final = MeterFaultDetector.kind
+#: The finding whose fans, running outside hours, also use heat in the air heating coil.
+VENTILATION_KIND: Final = "after_hours_operation"
 #: Waste below this is not worth a facility manager's time (about ten kroner): not a finding.
 MIN_WASTE_KWH: Final = 10.0
 #: Hours this many robust standard deviations off the baseline are left out of its Guideline 14
@@ -101,6 +104,19 @@ class BuildingData:
 
 
 @dataclass(frozen=True, slots=True)
+class CarrierWaste:
+    """The waste a finding caused on another meter than its own (the heat of ventilation left
+    on), hour by hour, as :class:`Detection` holds its own."""
+
+    point: str
+    carrier: Carrier
+    hours_s: FloatArray
+    measured_kwh: FloatArray
+    baseline_kwh: FloatArray
+    waste_kwh: FloatArray
+
+
+@dataclass(frozen=True, slots=True)
 class Detection:
     """A finding as the analysis makes it, before it is priced and kept.
 
@@ -124,10 +140,27 @@ class Detection:
     fit: G14 | None = None
     confidence: float = 1.0
     extra: dict[str, Any] = field(default_factory=dict)
+    #: Waste it caused on other meters (the heat of ventilation left on).
+    also: tuple[CarrierWaste, ...] = ()
+
+    @property
+    def own_waste_kwh(self) -> float:
+        """The waste on its own meter."""
+        return float(self.waste_kwh.sum())
 
     @property
     def total_waste_kwh(self) -> float:
-        return float(self.waste_kwh.sum())
+        """The waste on every meter it touched."""
+        return self.own_waste_kwh + sum(float(a.waste_kwh.sum()) for a in self.also)
+
+    def waste_of(self, carrier: str) -> tuple[FloatArray, FloatArray]:
+        """Hours and hourly waste on the meter of ``carrier`` (empty where none)."""
+        if self.carrier == carrier:
+            return self.hours_s, self.waste_kwh
+        for other in self.also:
+            if other.carrier == carrier:
+                return other.hours_s, other.waste_kwh
+        return np.zeros(0), np.zeros(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,8 +210,9 @@ def analyse(
     for fault_point, found in faults.items():
         detections.extend(_fault_detections(data.building, fault_point, found, score_from_s))
         resume.extend(f.start_s for f in found if f.end_s >= end_s - SECONDS_PER_HOUR)
-    for meter in data.meters:
-        suppressing = [f for p in (meter.point, *meter.points) for f in faults.get(p, [])]
+    states: list[_MeterState] = []
+    # Electricity first: ventilation left on claims the heat its air heating coil used.
+    for meter in sorted(data.meters, key=lambda m: m.carrier != "electricity"):
         classes = sorted(_detectors_for(meter).values(), key=lambda cls: _priority(cls.kind))
         scored = _score_meter(
             data,
@@ -192,10 +226,14 @@ def analyse(
             continue
         baseline, all_scores, fitted = scored
         baselines[meter.point] = baseline
-        claimed = np.zeros(times.shape, dtype=np.bool_)
+        suppressing = [f for p in (meter.point, *meter.points) for f in faults.get(p, [])]
+        states.append(_MeterState(meter, baseline, classes, all_scores, fitted, suppressing))
+    heat = next((state for state in states if state.meter.carrier == "heat"), None)
+    for state in states:
+        meter, baseline = state.meter, state.baseline
         found_here: list[Detection] = []
-        for cls in classes:
-            scores, known = all_scores[cls.kind]
+        for cls in state.classes:
+            scores, known = state.scores[cls.kind]
             resume.extend(_open_run_starts(times, scores, end_s))
             if not known.any():
                 continue
@@ -207,16 +245,69 @@ def analyse(
                     resumed and episode.start_s == score_from_s
                 ):
                     continue  # may have begun before this run could see it
-                if _overlapped(suppressing, episode):
+                if _overlapped(state.suppressing, episode):
                     continue  # the meter's figures are wrong, not the building
-                described = _described(episode, fitted[cls.kind], data, meter, cls)
-                detection = _waste_detection(data, meter, baseline, cls, described, claimed=claimed)
-                if detection is not None:
-                    found_here.append(detection)
+                described = _described(episode, state.fitted[cls.kind], data, meter, cls)
+                detection = _waste_detection(
+                    data, meter, baseline, cls, described, claimed=state.claimed
+                )
+                if detection is None:
+                    continue
+                if cls.kind == VENTILATION_KIND and heat is not None:
+                    detection = _with_heat(detection, data, heat, episode)
+                found_here.append(detection)
         detections.extend(found_here)
         detections.extend(_review_detections(data, meter, baseline, score_from_s))
     detections.sort(key=lambda d: (d.start_s, d.kind, d.points))
     return Analysis(detections=detections, baselines=baselines, resume_s=min(resume))
+
+
+@dataclass(slots=True)
+class _MeterState:
+    """A meter's baseline and its detectors' scores, and the hours findings have claimed."""
+
+    meter: Meter
+    baseline: MeterBaseline
+    classes: list[Any]
+    scores: dict[str, tuple[FloatArray, BoolArray]]
+    fitted: dict[str, list[tuple[float, Any]]]
+    suppressing: list[MeterFault]
+    claimed: BoolArray = field(default_factory=lambda: np.zeros(0, dtype=np.bool_))
+
+    def __post_init__(self) -> None:
+        self.claimed = np.zeros(self.baseline.expected_kwh.shape, dtype=np.bool_)
+
+
+def _with_heat(
+    detection: Detection, data: BuildingData, heat: _MeterState, episode: Episode
+) -> Detection:
+    """``detection`` (the fans running outside hours) with the heat its air heating coil used
+    in the same hours: what the heat meter drew above its baseline there, claimed so that no
+    heat finding counts it again. Not where the heat meter is faulty or its baseline fails."""
+    if _overlapped(heat.suppressing, episode):
+        return detection
+    times = data.times_s
+    index = np.searchsorted(times, detection.hours_s)
+    hours = np.zeros(times.shape, dtype=np.bool_)
+    hours[index] = True
+    hours &= ~heat.claimed & np.isfinite(heat.baseline.expected_kwh)
+    if not hours.any() or not heat.baseline.trusted[hours].all():
+        return detection
+    measured = heat.meter.energy_kwh[hours]
+    expected = heat.baseline.expected_kwh[hours]
+    waste = np.where(np.isfinite(measured), np.maximum(measured - expected, 0.0), 0.0)
+    heat.claimed |= hours
+    also = CarrierWaste(
+        point=heat.meter.point,
+        carrier=heat.meter.carrier,
+        hours_s=times[hours],
+        measured_kwh=np.nan_to_num(measured),
+        baseline_kwh=expected,
+        waste_kwh=waste,
+    )
+    return dataclasses.replace(
+        detection, points=(*detection.points, heat.meter.point), also=(also,)
+    )
 
 
 def _described(
@@ -510,6 +601,7 @@ __all__ = [
     "Analysis",
     "BuildingData",
     "Carrier",
+    "CarrierWaste",
     "Detection",
     "Meter",
     "MeterBaseline",

@@ -181,11 +181,12 @@ def _carrier_of(point: str) -> str | None:
     return next((c for prefix, c in CARRIER_OF_PREFIX.items() if point.startswith(prefix)), None)
 
 
-def _waste_in(detection: Detection, record: GroundTruthFault) -> float:
-    """The finding's waste in the hours the fault's extra energy is counted over."""
-    hours = detection.hours_s
+def _waste_in(detection: Detection, record: GroundTruthFault, carrier: str) -> float:
+    """The finding's waste of ``carrier`` in the hours the fault's extra energy is counted
+    over (a ventilation finding holds the heat its coil used as well as its electricity)."""
+    hours, waste = detection.waste_of(carrier)
     inside = (hours >= record.start) & (hours < record.end + RECOVERY_S)
-    return float(detection.waste_kwh[inside].sum())
+    return float(waste[inside].sum())
 
 
 def _median(values: Iterable[float]) -> float | None:
@@ -243,11 +244,7 @@ def evaluate(
             ):
                 if extra < MIN_EXTRA_KWH:
                     continue
-                priced = sum(
-                    _waste_in(d, record)
-                    for d in waste
-                    if d.carrier == carrier and overlaps(d, record)
-                )
+                priced = sum(_waste_in(d, record, carrier) for d in waste if overlaps(d, record))
                 errors[carrier].append((priced - extra) / extra)
         by_fault[kind] = {
             "injected": len(injected),

@@ -156,11 +156,15 @@ def test_the_scan_finds_the_ventilation_left_on_when_it_was(
     after_hours = [d for d in analysis.detections if d.kind == "after_hours_operation"]
     assert len(after_hours) == 1, [(d.kind, local(d.start_s)) for d in analysis.detections]
     (found,) = after_hours
-    assert found.points == ("el",)
+    # The fans' electricity, and the heat their air heating coil used in the same hours.
+    assert found.points == ("el", "dh")
     assert_found_when(found.start_s, found.end_s, fault)
     inside = (found.hours_s >= fault.start) & (found.hours_s < fault.end)
-    assert found.waste_kwh[inside].sum() > 0.75 * found.total_waste_kwh
-    assert 0.5 < found.total_waste_kwh / fault.extra_electricity_kwh < 1.5
+    assert found.waste_kwh[inside].sum() > 0.75 * found.own_waste_kwh
+    assert 0.5 < found.own_waste_kwh / fault.extra_electricity_kwh < 1.5
+    (heat,) = found.also
+    assert heat.carrier == "heat"
+    assert 0.5 < float(heat.waste_kwh.sum()) / fault.extra_heat_kwh < 1.5
     assert analysis.baselines["el"].out_of_sample.passes
 
 

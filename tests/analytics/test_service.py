@@ -84,20 +84,22 @@ def test_finds_the_waste_and_keeps_it_once(store: SQLiteStore, registry: Registr
         window_days=21,
         pricing=PRICING,
     )
-    # The fans left on use electricity, and their air heating coil heat: one finding each.
-    assert (summary.buildings, summary.analysed, summary.findings) == (2, 2, 2)
-    heat, finding = sorted(registry.findings(), key=lambda f: f.kind)
-    assert (heat.building, heat.kind, heat.points) == (
-        "skole-a",
-        "after_hours_heating",
-        ("dh.power",),
-    )
-    assert heat.waste_kwh == pytest.approx(true_heat_kwh, rel=0.25)
+    # The fans left on use electricity, and their air heating coil heat: one finding, both.
+    assert (summary.buildings, summary.analysed, summary.findings) == (2, 2, 1)
+    (finding,) = registry.findings()
     assert finding.building == "skole-a"
     assert finding.kind == AFTER_HOURS_KIND
-    assert finding.points == ("el.power",)
-    assert finding.waste_kwh == pytest.approx(true_kwh, rel=0.15)
-    assert finding.waste_nok == pytest.approx(finding.waste_kwh * PRICE, abs=1)
+    assert finding.points == ("el.power", "dh.power")
+    assert finding.evidence["waste_kwh"] == pytest.approx(true_kwh, rel=0.15)
+    (heat,) = finding.evidence["also"]
+    assert (heat["point"], heat["carrier"]) == ("dh.power", "heat")
+    assert heat["waste_kwh"] == pytest.approx(true_heat_kwh, rel=0.25)
+    assert finding.waste_kwh == pytest.approx(finding.evidence["waste_kwh"] + heat["waste_kwh"])
+    # 1.25 NOK/kWh electricity (flat, all in), 1.00 district heat, plus any capacity part.
+    assert finding.waste_nok >= round(
+        finding.evidence["waste_kwh"] * PRICE + heat["waste_kwh"] * 1.00 - 1
+    )
+    assert heat["prices"]["price_source"] == "district-heat tariff"
     assert finding.evidence["measured_kwh"] > finding.evidence["baseline_kwh"]
     assert finding.evidence["prices"]["price_source"] == "flat default"
     assert finding.evidence["baseline_g14"]["passes"]
@@ -110,7 +112,7 @@ def test_finds_the_waste_and_keeps_it_once(store: SQLiteStore, registry: Registr
         window_days=21,
         pricing=PRICING,
     )
-    assert len(registry.findings()) == 2
+    assert len(registry.findings()) == 1
 
 
 def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Registry) -> None:
@@ -194,10 +196,7 @@ def test_runs_without_resume_points_find_the_same_as_with_them(
             window_days=21,
             pricing=PRICING,
         )
-    assert {(f.building, f.kind) for f in registry.findings()} == {
-        ("skole-a", AFTER_HOURS_KIND),
-        ("skole-a", "after_hours_heating"),
-    }
+    assert {(f.building, f.kind) for f in registry.findings()} == {("skole-a", AFTER_HOURS_KIND)}
 
 
 def test_a_meter_spike_is_a_meter_fault_and_never_priced_as_waste(

@@ -77,14 +77,14 @@ def test_the_table_shows_the_ventilation_left_on_and_each_baselines_fit(
         assert title in header
     (row,) = [line for line in lines if line.startswith("running outside opening hours")]
     cells = row.split()
-    assert cells[4] == "el"
-    start, end = (f"{cells[i]} {cells[i + 1]}+01:00" for i in (5, 7))
+    assert cells[4:6] == ["el,", "dh"]  # the fans' electricity and their heating coil's heat
+    start, end = (f"{cells[i]} {cells[i + 1]}+01:00" for i in (6, 8))
     assert_found_when(at(start), at(end), fault)
-    waste_kwh = float(cells[10])
-    assert waste_kwh > 0.5 * fault.extra_electricity_kwh
-    # Priced with the flat default, 1.25 NOK/kWh all in, plus any capacity part.
-    assert int(cells[11]) >= round(1.25 * waste_kwh) - 1
-    assert cells[12].endswith("%")
+    waste_kwh = float(cells[11])
+    assert waste_kwh > 0.5 * (fault.extra_electricity_kwh + fault.extra_heat_kwh)
+    # Priced with the flat defaults: 1.25 NOK/kWh electricity all in, 1.00 district heat.
+    assert int(cells[12]) >= round(1.0 * waste_kwh) - 1
+    assert cells[13].endswith("%")
     assert "hours outside opening hours" in row
     assert any(line.startswith("  el (electricity): CV(RMSE)") for line in lines)
     assert any(line.startswith("  dh (heat): CV(RMSE)") for line in lines)
@@ -108,13 +108,15 @@ def test_json_lines_one_finding_each_and_nothing_else(
         )
         assert finding["start"][-6:] in ("+01:00", "+02:00")
     (found,) = [f for f in findings if f["kind"] == "after_hours_operation"]
-    assert found["points"] == ["el"]
+    assert found["points"] == ["el", "dh"]
     assert_found_when(at(found["start"]), at(found["end"]), fault)
     assert found["waste_kwh"] > 0.5 * fault.extra_electricity_kwh
     assert 0 < found["confidence"] <= 1
-    assert found["waste_nok"] >= round(1.25 * found["waste_kwh"]) - 1
+    # Priced with the flat defaults: 1.25 NOK/kWh electricity all in, 1.00 district heat.
+    assert found["waste_nok"] >= round(1.00 * found["waste_kwh"]) - 1
     assert found["prices"]["price_source"] == "flat default"
-    assert found["co2e_kg"] == pytest.approx(0.136 * found["waste_kwh"], rel=0.01)
+    # 0.136 kg/kWh electricity, 0.030 district heat (the defaults).
+    assert 0.030 * found["waste_kwh"] < found["co2e_kg"] < 0.136 * found["waste_kwh"]
     assert found["fit"]["passes"] is True
     assert set(found["fit"]) == {"cv_rmse_pct", "nmbe_pct", "hours", "passes"}
     assert found["baseline_out_of_sample"]["cv_rmse_pct"] <= 30
