@@ -461,6 +461,7 @@ def _waste_detection(
     if not baseline.trusted[span].all():
         return None  # reported as baseline_review instead
     hours = span & _counted_hours(cls, data.building_type, times) & ~claimed
+    hours &= np.isfinite(baseline.expected_kwh)  # an hour the baseline does not know is not judged
     measured = meter.energy_kwh[hours]
     expected = baseline.expected_kwh[hours]
     waste = np.where(np.isfinite(measured), np.maximum(measured - expected, 0.0), 0.0)

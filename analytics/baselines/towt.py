@@ -25,7 +25,7 @@ it, least squares on what is left gives the 14 temperature slopes, and the level
 means. That is the same fit as least squares on the full 206-column design, in a fraction of a
 millisecond for eight weeks of hours. A slope the data cannot tell (no hour in its segment, or
 every hour at the same end of it) is 0: beyond the segments the history reaches, the baseline
-is flat. An hour of the week the history never saw has level 0, as least squares leaves it.
+is flat. An hour of the week the history never saw has no level: the baseline is NaN there.
 The hour-of-week keys come from the calendar through tables computed once per process.
 
 With ``robust=True`` a few rounds of iteratively reweighted least squares with Huber weights
@@ -233,6 +233,10 @@ class TOWTBaseline(BaseEstimator):  # type: ignore[misc]  # scikit-learn is unty
         unseen = seen[HOURS_PER_WEEK:] == 0
         levels[HOURS_PER_WEEK:][unseen] = levels[sunday : sunday + HOURS_PER_DAY][unseen]
         occupied[HOURS_PER_WEEK:][unseen] = occupied[sunday : sunday + HOURS_PER_DAY][unseen]
+        # An hour of the week the history never saw (a gap in the data) has no level: the
+        # baseline does not know it, rather than guess 0 and call every kWh there waste.
+        levels[:HOURS_PER_WEEK][seen[:HOURS_PER_WEEK] == 0] = np.nan
+        levels[HOURS_PER_WEEK:][np.isnan(levels[sunday : sunday + HOURS_PER_DAY]) & unseen] = np.nan
         self.levels_ = levels
         self.slopes_ = slopes
         self.occupied_ = occupied

@@ -45,6 +45,7 @@ SECONDS_PER_HOUR: Final = 3600.0
 MAD_TO_SD: Final = 1.4826
 #: Local hours in which a building other than a nursing home is surely empty.
 NIGHT_HOURS: Final = (0.0, 5.0)
+HOURS_PER_WEEK: Final = 168
 #: Unusual hours this close after an episode's last one continue it: a fault seen again the
 #: next night (or after a day's opening hours) is the same fault, one finding that grows.
 MAX_JOIN_S: Final = 24 * SECONDS_PER_HOUR
@@ -116,10 +117,14 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
             if residual.size
             else 0.0
         )
-        # In-sample residuals are smaller than the noise by the parameters fitted to them.
+        # In-sample residuals are smaller than the noise by the parameters fitted to them; and
+        # an hour judged out of sample also carries the error of its level, learnt from one
+        # hour a week: the prediction's spread is sqrt(1 + 1/weeks) times the noise.
         hours = int(np.count_nonzero(np.isfinite(load_kw)))
         dof = max(hours - baseline.parameters_, 1)
-        self.residual_sd_kw_ = spread * float(np.sqrt(hours / dof)) if residual.size else 0.0
+        weeks = max(hours / HOURS_PER_WEEK, 1.0)
+        widen = float(np.sqrt(hours / dof) * np.sqrt(1.0 + 1.0 / weeks))
+        self.residual_sd_kw_ = spread * widen if residual.size else 0.0
         self.outdoor_fill_c_ = float(np.nanmean(outdoor_c)) if np.isfinite(outdoor_c).any() else 0.0
         return self
 

@@ -252,3 +252,16 @@ def test_simulated_meters_pass_guideline_14_out_of_sample(simulated: list[Meter]
         if not fit.passes:
             failed.append((building_type, role, round(fit.cv_rmse, 3), round(fit.nmbe, 3)))
     assert not failed
+
+
+def test_an_hour_of_the_week_never_seen_has_no_baseline() -> None:
+    rng = np.random.default_rng(5)
+    times = patchy(rng, 28)  # 03:00 local never seen
+    outdoor = rng.normal(0.0, 5.0, times.size)
+    load = rng.gamma(2.0, 20.0, times.size)
+    model = TOWTBaseline(building_type="office").fit(times, load, outdoor)
+    every = hours(7)
+    predicted = model.predict(every, np.zeros(every.size))
+    at_three = np.floor(local_time(every).hour) == 3
+    assert np.isnan(predicted[at_three]).all()
+    assert np.isfinite(predicted[~at_three]).all()
