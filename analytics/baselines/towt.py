@@ -228,6 +228,7 @@ class TOWTBaseline(BaseEstimator):  # type: ignore[misc]  # scikit-learn is unty
         levels, slopes = sweep.solve(np.ones(load.size))
         if self.robust:
             levels, slopes = _reweight(sweep, levels=levels, slopes=slopes)
+        levels, slopes = _colder_follow(sweep, levels=levels, slopes=slopes)
         # A closed-day hour never seen takes the Sunday level of that hour.
         sunday = 6 * HOURS_PER_DAY
         unseen = seen[HOURS_PER_WEEK:] == 0
@@ -391,6 +392,35 @@ def _median(values: FloatArray) -> float:
     if values.size % 2:
         return float(np.partition(values, middle)[middle])
     return float(np.partition(values, (middle - 1, middle))[middle - 1 : middle + 1].mean())
+
+
+def _colder_follow(
+    sweep: _Sweep, *, levels: FloatArray, slopes: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Segments colder than any hour of the history take the slope of the coldest segment it
+    reached, so a cold snap below what the history saw is met with more heat, as a building's
+    losses grow linearly with the indoor-outdoor difference, not with a flat baseline that
+    would call the extra heat waste. Warmer segments than the history reached stay flat: heat
+    use levels off above the balance temperature, and a flat baseline there errs towards less
+    waste. The fitted hours' baseline does not change (the levels absorb the constant that an
+    unreached segment is), so the fit stays least squares."""
+    count, split = sweep.count, sweep.unoccupied_hours
+    new = slopes.copy()
+    for block, hours in enumerate((slice(0, split), slice(split, None))):
+        segments = sweep.rows[1:, hours]
+        if segments.shape[1] == 0:
+            continue
+        reached = np.flatnonzero(np.ptp(segments, axis=1) > 1e-9)
+        if reached.size == 0:
+            continue
+        coldest = int(reached[0])
+        new[block * count : block * count + coldest] = slopes[block * count + coldest]
+        # An unreached segment is constant over the block's hours: its level absorbed it.
+        change = (new - slopes)[block * count : (block + 1) * count] @ segments[:, 0]
+        keys = np.flatnonzero(sweep.occupied == bool(block))
+        levels = levels.copy()
+        levels[keys] -= change
+    return levels, new
 
 
 def _evaluate(

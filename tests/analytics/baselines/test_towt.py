@@ -265,3 +265,19 @@ def test_an_hour_of_the_week_never_seen_has_no_baseline() -> None:
     at_three = np.floor(local_time(every).hour) == 3
     assert np.isnan(predicted[at_three]).all()
     assert np.isfinite(predicted[~at_three]).all()
+
+
+def test_a_cold_snap_below_the_history_follows_the_coldest_slope_it_saw() -> None:
+    """Heat losses grow linearly with the indoor-outdoor difference: a week at -8 °C after an
+    autumn between 0 and 8 °C is met with more heat, not a flat baseline."""
+    rng = np.random.default_rng(3)
+    times = hours(28)
+    outdoor = rng.uniform(0.0, 8.0, times.size)
+    heat = 10.0 + 2.0 * (15.0 - outdoor) + rng.normal(0.0, 0.2, times.size)
+    model = TOWTBaseline(building_type="nursing_home").fit(times, heat, outdoor)
+    snap = times[-168:] + 7 * DAY_S
+    predicted = model.predict(snap, np.full(snap.size, -8.0))
+    assert np.allclose(predicted, 10.0 + 2.0 * 23.0, atol=1.0)
+    # Warmer than the history: flat, not extrapolated into less heat.
+    warm = model.predict(snap, np.full(snap.size, 20.0))
+    assert np.allclose(warm, model.predict(snap, np.full(snap.size, 10.0)), atol=1e-9)
