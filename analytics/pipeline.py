@@ -33,6 +33,7 @@ from analytics.detectors import WASTE_DETECTORS
 from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector
 from analytics.episodes import Episode
 from analytics.hours import in_use
+from analytics.robust import robust_sd
 from analytics.scoring import HISTORY_WEEKS, MIN_HISTORY_HOURS, weekly_windows
 from byggpuls.roles import Role
 
@@ -427,7 +428,7 @@ def _calibration(
     residual = load - predicted
     known = np.isfinite(residual)
     centre = float(np.median(residual[known])) if known.any() else 0.0
-    sd = 1.4826 * float(np.median(np.abs(residual[known] - centre))) if known.any() else 0.0
+    sd = robust_sd(residual[known])
     keep = known & (np.abs(residual - centre) <= GROSS_SIGMAS * max(sd, 1e-9))
     return g14(load[keep], predicted[keep], parameters=model.parameters_)
 

@@ -46,6 +46,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from analytics.hours import in_use
+from analytics.robust import MAD_TO_SD
 from byggpuls.calendar import local_time
 
 FloatArray = npt.NDArray[np.float64]
@@ -64,7 +65,6 @@ G14_MAX_ABS_NMBE: Final = 0.10
 #: Huber's tuning constant: 95 % efficiency when the noise is normal.
 HUBER_K: Final = 1.345
 #: The median absolute deviation of normal noise times this is its standard deviation.
-MAD_TO_SIGMA: Final = 1.4826
 #: At most this many reweighted fits after the plain one: two take a fault's pull on the
 #: baseline down to under a tenth; a third buys little more.
 #: They stop sooner once no weight moves by HUBER_SETTLED.
@@ -373,7 +373,7 @@ def _reweight(
     weights = np.ones(load.size)
     for _ in range(HUBER_ROUNDS):
         residual = load - sweep.evaluate(levels, slopes)
-        scale = MAD_TO_SIGMA * _median(np.abs(residual - _median(residual)))
+        scale = MAD_TO_SD * _median(np.abs(residual - _median(residual)))
         if scale <= 0.0:  # most hours fitted exactly: nothing to weigh
             break
         limit = HUBER_K * scale

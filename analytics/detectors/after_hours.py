@@ -35,14 +35,13 @@ from sklearn.utils.validation import check_is_fitted
 from analytics.baselines.towt import TOWTBaseline
 from analytics.episodes import Episode, episode_of
 from analytics.hours import in_use
+from analytics.robust import robust_sd
 from byggpuls.calendar import local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 SECONDS_PER_HOUR: Final = 3600.0
-#: The standard deviation of a normal distribution is 1.4826 times its MAD.
-MAD_TO_SD: Final = 1.4826
 #: Local hours in which a building other than a nursing home is surely empty.
 NIGHT_HOURS: Final = (0.0, 5.0)
 HOURS_PER_WEEK: Final = 168
@@ -114,11 +113,7 @@ class AfterHoursDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         closed = ~in_use(self.building_type, times_s)
         keep = closed & np.isfinite(load_kw) & np.isfinite(predicted) & (predicted > 0)
         residual = load_kw[keep] - predicted[keep]
-        spread = (
-            MAD_TO_SD * float(np.median(np.abs(residual - np.median(residual))))
-            if residual.size
-            else 0.0
-        )
+        spread = robust_sd(residual)
         # In-sample residuals are smaller than the noise by the parameters fitted to them; and
         # an hour judged out of sample also carries the error of its level, learnt from one
         # hour a week: the prediction's spread is sqrt(1 + 1/weeks) times the noise.

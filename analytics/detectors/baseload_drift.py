@@ -56,14 +56,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from analytics.episodes import Episode, episode_of, runs
 from analytics.hours import OPENING_HOURS, in_use
+from analytics.robust import robust_sd
 from byggpuls.calendar import date_of, local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-#: The standard deviation of a normal distribution is 1.4826 times its MAD.
-MAD_TO_SD: Final = 1.4826
 SECONDS_PER_HOUR: Final = 3600.0
 HOURS_PER_DAY: Final = 24
 #: Hours at each end of the opening hours left out of a day's load: ventilation started early
@@ -110,13 +109,6 @@ def theil_sen_rise(x: FloatArray, y: FloatArray) -> float:
     first, second = np.triu_indices(x.size, k=1)
     slopes = (y[second] - y[first]) / (x[second] - x[first])
     return float(np.median(slopes)) * float(x[-1] - x[0])
-
-
-def robust_sd(values: FloatArray) -> float:
-    """1.4826 times the median absolute deviation from the median (0 for no values)."""
-    if not values.size:
-        return 0.0
-    return MAD_TO_SD * float(np.median(np.abs(values - np.median(values))))
 
 
 @dataclass(frozen=True, slots=True)

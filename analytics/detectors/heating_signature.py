@@ -52,14 +52,13 @@ from sklearn.utils.validation import check_is_fitted
 
 from analytics.episodes import Episode, episode_of
 from analytics.hours import in_use
+from analytics.robust import MAD_TO_SD, robust_sd
 from byggpuls.calendar import date_of, local_datetime_s, local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 SECONDS_PER_HOUR: Final = 3600.0
-#: The standard deviation of a normal distribution is 1.4826 times its MAD.
-MAD_TO_SD: Final = 1.4826
 #: Balance temperatures tried, °C. Norwegian public buildings stop heating between 13 and 17 °C
 #: (internal gains, insulation), but eight weeks of heating-season days cannot tell those apart
 #: (they fit alike), so 15 °C alone is tried: a third of the fits, and on the tuning seeds a
@@ -180,8 +179,7 @@ class HeatingSignatureDetector(BaseEstimator):  # type: ignore[misc]  # scikit-l
         self.outdoor_range_c_ = (float(days.outdoor_c.min()), float(days.outdoor_c.max()))
         expected = self.expected_kw(days.outdoor_c)
         relative = days.heat_kw / expected - 1.0
-        mad = float(np.median(np.abs(relative - np.median(relative))))
-        self.spread_ = max(MAD_TO_SD * mad, self.min_spread)
+        self.spread_ = max(robust_sd(relative), self.min_spread)
         return self
 
     def expected_kw(self, outdoor_c: FloatArray) -> FloatArray:

@@ -40,14 +40,13 @@ import numpy.typing as npt
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from analytics.robust import MAD_TO_SD
 from byggpuls.calendar import local_time
 from byggpuls.roles import Role
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 SECONDS_PER_HOUR: Final = 3600.0
-#: The standard deviation of a normal distribution is 1.4826 times its MAD.
-MAD_TO_SD: Final = 1.4826
 #: How far the readings either side of a spike may differ, as a share of the spike's height:
 #: a glitch leaves the meter where it was, a step (a circuit opening) does not.
 _RETURN_SHARE: Final = 0.25
@@ -122,14 +121,14 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         known = rates[np.isfinite(rates)]
         changes = np.abs(np.diff(known))
         self.typical_change_ = float(np.median(changes)) if changes.size else 0.0
-        self.scale_ = _robust_sd(changes)
+        self.scale_ = _change_scale(changes)
         # Noise grows with the load (a few per cent of it): the quarter of the changes at the
         # meter's lowest levels tell its noise when quiet, which a spike at night must beat.
         quiet = np.array([], dtype=np.float64)
         if changes.size:
             pair_level = np.maximum(known[:-1], known[1:])
             quiet = changes[pair_level <= np.quantile(pair_level, _QUIET_SHARE)]
-        self.quiet_scale_ = _robust_sd(quiet) or self.scale_
+        self.quiet_scale_ = _change_scale(quiet) or self.scale_
         return self
 
     def _rates(self, times_s: FloatArray, values: FloatArray) -> FloatArray:
@@ -303,7 +302,7 @@ def _habits(times_s: FloatArray, ratio: FloatArray, *, indices: IntArray) -> Flo
     return usual
 
 
-def _robust_sd(changes: FloatArray) -> float:
+def _change_scale(changes: FloatArray) -> float:
     """The robust spread of absolute changes: 1.4826 times the larger of their median and
     their median absolute deviation (0 without any)."""
     if not changes.size:

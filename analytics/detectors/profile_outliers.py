@@ -48,6 +48,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from analytics.episodes import Episode, episode_of, runs
 from analytics.hours import in_use
+from analytics.robust import robust_sd
 from byggpuls.calendar import date_of, day_info, local_datetime_s, local_time
 from byggpuls.roles import Role
 
@@ -55,8 +56,6 @@ FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 HOURS_PER_DAY: Final = 24
-#: The standard deviation of a normal distribution is 1.4826 times its MAD.
-MAD_TO_SD: Final = 1.4826
 #: The kinds of day, compared only among themselves.
 CLOSED, OPEN_WEEKDAY, OPEN_WEEKEND = 0, 1, 2
 KIND_NAMES: Final = ("closed day", "open weekday", "open weekend day")
@@ -175,9 +174,7 @@ class ProfileOutlierDetector(BaseEstimator):  # type: ignore[misc]  # scikit-lea
             self.usual_shape_[kind] = np.median(shapes, axis=0)
             features = self._features(chosen, kind)
             ratios = features[:, 0]
-            self.energy_spread_[kind] = MAD_TO_SD * float(
-                np.median(np.abs(ratios - np.median(ratios)))
-            )
+            self.energy_spread_[kind] = robust_sd(ratios)
             forest = IsolationForest(
                 n_estimators=self.n_estimators,
                 max_samples=min(256, chosen.shape[0]),
