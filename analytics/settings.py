@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 # analytics.waste imports these settings for type checking only, so this import has no cycle.
 from analytics.waste.prices import check_area
 from analytics.waste.sources import check_url_template
-from byggpuls.settings import CommonSettings
+from byggpuls.settings import CommonSettings, existing_file
 
 ELECTRICITY_CO2E_SOURCE: Final = (
     "NS 3720:2018, European electricity mix averaged over a building's 60-year life, 136 g CO2e/kWh"
@@ -80,9 +80,7 @@ class AnalyticsSettings(CommonSettings):
     @field_validator("analytics_spot_price_file")
     @classmethod
     def _check_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
+        return existing_file(value)
 
     @model_validator(mode="after")
     def _check_pricing(self) -> AnalyticsSettings:

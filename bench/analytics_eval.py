@@ -51,12 +51,10 @@ from bench.evaluation.portfolio import (
     PRIMARY,
     SECONDS_PER_DAY,
     SECONDS_PER_HOUR,
-    building_data,
     evaluate,
     simulate,
 )
 from simulation.faults import GroundTruthFault
-from simulation.portfolio import Portfolio
 
 START_S = dt.datetime(2025, 10, 6, tzinfo=dt.UTC).timestamp()
 SCORE_FROM_DAYS = 21.0
@@ -264,28 +262,13 @@ def _analyse_copy(job: tuple[int, int, float, float]) -> tuple[int, float]:
 def run_scale(*, buildings: int) -> dict[str, Any]:
     """Part 3: ``buildings`` building-years of hourly data through the analysis."""
     began = time.perf_counter()
-    portfolio = Portfolio.generate(
-        SCALE_TEMPLATES,
+    templates = simulate(
+        buildings=SCALE_TEMPLATES,
+        days=365,
         seed=SCALE_SEED,
         start_s=START_S,
         interval_s=3600,
-        fault_window_days=365,
-        variability=True,
-    )
-    end_s = START_S + 365 * SECONDS_PER_DAY
-    types = {b.info.id: str(b.info.type) for b in portfolio.buildings}
-    templates = [
-        building_data(
-            building=block.building,
-            building_type=types[block.building],
-            times_s=block.times_s,
-            names=[p.point for p in block.points],
-            values=block.values,
-            start_s=START_S,
-            end_s=end_s,
-        )
-        for block in portfolio.advance_blocks(end_s)
-    ]
+    ).buildings
     log(
         f"scale: simulated {SCALE_TEMPLATES} buildings x 1 year (hourly) "
         f"in {time.perf_counter() - began:.1f} s"

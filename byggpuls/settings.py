@@ -79,6 +79,13 @@ def is_loopback(host: str | None) -> bool:
         return False
 
 
+def existing_file(value: Path | None) -> Path | None:
+    """A settings validator: the path, when given, must be a file."""
+    if value is not None and not value.is_file():
+        raise ValueError(f"no such file: {value}")
+    return value
+
+
 class CommonSettings(BaseSettings):
     """Where the broker, the reading store and the registry database are."""
 
@@ -132,9 +139,7 @@ class CommonSettings(BaseSettings):
     @field_validator("mqtt_ca_file", "mqtt_cert_file", "mqtt_key_file")
     @classmethod
     def _check_file(cls, value: Path | None) -> Path | None:
-        if value is not None and not value.is_file():
-            raise ValueError(f"no such file: {value}")
-        return value
+        return existing_file(value)
 
     @model_validator(mode="after")
     def _check_production(self) -> CommonSettings:

@@ -139,14 +139,16 @@ class Simulated:
     end_s: float
 
 
-def simulate(*, buildings: int, days: float, seed: int, start_s: float) -> Simulated:
-    """``buildings`` buildings with faults over ``days`` days from ``start_s``, 15-minute
-    readings, with meter and occupant noise and legitimate use outside hours."""
+def simulate(
+    *, buildings: int, days: float, seed: int, start_s: float, interval_s: int = 900
+) -> Simulated:
+    """``buildings`` buildings with faults over ``days`` days from ``start_s``, a reading every
+    ``interval_s``, with meter and occupant noise and legitimate use outside hours."""
     portfolio = Portfolio.generate(
         buildings,
         seed=seed,
         start_s=start_s,
-        interval_s=900,
+        interval_s=interval_s,
         fault_window_days=days,
         variability=True,
     )
