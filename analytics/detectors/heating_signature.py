@@ -76,6 +76,8 @@ HUBER_K: Final = 1.345
 BISQUARE_C: Final = 4.685
 HUBER_STEPS: Final = 4
 ROBUST_STEPS: Final = 12
+#: The reweighting stops early once no coefficient moves by more than this share of itself.
+SETTLED: Final = 1e-6
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,9 +371,23 @@ def signature(outdoor_c: FloatArray, heat_kw: FloatArray) -> Signature:
 
 
 def nonnegative_solve(gram: FloatArray, moment: FloatArray) -> FloatArray:
-    """Per candidate, the least squares coefficients >= 0 from its normal equations: the best
-    of the solutions on each subset of the columns that has no negative coefficient (exact,
-    and cheap for three columns)."""
+    """Per candidate, the least squares coefficients >= 0 from its normal equations.
+
+    Where the unconstrained solution has no negative coefficient it is the answer (the
+    problem is convex); elsewhere the best of the solutions on each subset of the columns
+    that has no negative coefficient (exact, and cheap for three columns)."""
+    full = np.asarray(np.linalg.solve(gram, moment[..., None])[..., 0], dtype=np.float64)
+    feasible = np.asarray((full >= 0.0).all(axis=1))
+    if feasible.all():
+        return full
+    best: FloatArray = np.where(feasible[:, None], full, 0.0)
+    rest = ~feasible
+    best[rest] = _best_subset(gram[rest], moment[rest])
+    return best
+
+
+def _best_subset(gram: FloatArray, moment: FloatArray) -> FloatArray:
+    """The least squares coefficients >= 0: the best solution on a subset of the columns."""
     candidates, width = moment.shape
     best = np.zeros((candidates, width))
     best_cost = np.zeros(candidates)  # all coefficients 0 costs nothing beyond y'Wy
@@ -414,13 +430,15 @@ def robust_fit(design: FloatArray, heat_kw: FloatArray) -> tuple[FloatArray, Flo
     for step in range(ROBUST_STEPS):
         gram = np.einsum("gn,gni,gnj->gij", weights, design, design) + ridge
         moment = np.einsum("gn,gni,n->gi", weights, design, heat_kw)
-        coef = nonnegative_solve(gram, moment)
+        previous, coef = coef, nonnegative_solve(gram, moment)
         predicted = np.maximum(np.einsum("gni,gi->gn", design, coef), floor)
         relative = heat_kw[None, :] / predicted - 1.0
-        centre = np.median(relative, axis=1, keepdims=True)
-        scale = np.maximum(
-            MAD_TO_SD * np.median(np.abs(relative - centre), axis=1, keepdims=True), 1e-9
-        )
+        if step > HUBER_STEPS and np.all(
+            np.abs(coef - previous) <= SETTLED * np.maximum(np.abs(coef), floor)
+        ):
+            break
+        centre = _row_median(relative)
+        scale = np.maximum(MAD_TO_SD * _row_median(np.abs(relative - centre)), 1e-9)
         if step < HUBER_STEPS:
             u = np.abs(relative) / (HUBER_K * scale)
             robust = np.where(u <= 1.0, 1.0, 1.0 / np.maximum(u, 1e-12))
@@ -428,8 +446,17 @@ def robust_fit(design: FloatArray, heat_kw: FloatArray) -> tuple[FloatArray, Flo
             u = relative / (BISQUARE_C * scale)
             robust = np.where(np.abs(u) < 1.0, (1.0 - u**2) ** 2, 0.0)
         weights = robust / predicted**2
-    loss: FloatArray = np.median(np.abs(relative), axis=1)
+    loss: FloatArray = _row_median(np.abs(relative))[:, 0]
     return coef, loss
+
+
+def _row_median(values: FloatArray) -> FloatArray:
+    """Each row's median, as a column: :func:`numpy.median` along rows, without its overhead
+    (the rows are a few dozen days)."""
+    ordered = np.sort(values, axis=1)
+    width = values.shape[1]
+    middle: FloatArray = 0.5 * (ordered[:, (width - 1) // 2] + ordered[:, width // 2])
+    return middle[:, None]
 
 
 __all__ = ["HeatingSignatureDetector", "Signature", "signature"]
