@@ -58,6 +58,8 @@ _CARRIERS: Final[tuple[tuple[Role, Carrier], ...]] = (
 class RunSummary:
     buildings: int
     analysed: int
+    #: Buildings whose analysis raised: logged with the traceback, retried the next run.
+    failed: int
     findings: int
     waste_kwh: float
     waste_nok: float
@@ -191,7 +193,7 @@ def run_once(
     end_ms = now_ms - now_ms % HOUR_MS  # whole hours only: the current one is still filling
     start_ms = end_ms - window_days * DAY_MS
     buildings = registry.buildings()
-    analysed = 0
+    analysed = failed = 0
     findings: list[NewFinding] = []
     for building in buildings:
         resumed_ms = None if resume is None else resume.get(building.id)
@@ -209,12 +211,20 @@ def run_once(
             continue
         if data is None:
             continue
-        analysis = analyse(
-            data,
-            score_from_s=score_from_ms / 1000,
-            resumed=resumed_ms is not None and score_from_ms == resumed_ms,
-        )
-        findings.extend(finding_of(d, data, pricing=pricing) for d in analysis.detections)
+        try:
+            analysis = analyse(
+                data,
+                score_from_s=score_from_ms / 1000,
+                resumed=resumed_ms is not None and score_from_ms == resumed_ms,
+            )
+            found = [finding_of(d, data, pricing=pricing) for d in analysis.detections]
+        except Exception:
+            # One building's odd data must not stop the portfolio's analysis; its resume
+            # point stays, so the next run tries the same hours again.
+            logger.exception("%s: analysis failed; the other buildings go on", building.id)
+            failed += 1
+            continue
+        findings.extend(found)
         if resume is not None:
             resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
@@ -226,6 +236,7 @@ def run_once(
     return RunSummary(
         buildings=len(buildings),
         analysed=analysed,
+        failed=failed,
         findings=len(findings),
         waste_kwh=sum(f.waste_kwh for f in findings),
         waste_nok=sum(f.waste_nok for f in findings),

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from analytics import service
 from analytics.findings import Pricing
+from analytics.pipeline import Analysis, BuildingData
 from analytics.service import AFTER_HOURS_KIND, METER_FAULT_KIND, run_once
 from analytics.settings import AnalyticsSettings
 from analytics.waste import Tariff
@@ -126,6 +129,36 @@ def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Regi
     )
     assert summary.findings == 0
     assert registry.findings() == []
+
+
+def test_one_building_failing_does_not_stop_the_others(
+    store: SQLiteStore,
+    registry: Registry,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    load_portfolio(store, registry)
+    real = service.analyse
+
+    def fails_for_skole_a(data: BuildingData, **kwargs: Any) -> Analysis:
+        if data.building == "skole-a":
+            raise FloatingPointError("an odd series")
+        return real(data, **kwargs)
+
+    monkeypatch.setattr(service, "analyse", fails_for_skole_a)
+    resume: dict[str, int] = {}
+    summary = run_once(
+        store=store,
+        registry=registry,
+        now_ms=int(END_S * 1000),
+        window_days=21,
+        pricing=PRICING,
+        resume=resume,
+    )
+    assert (summary.buildings, summary.analysed, summary.failed) == (2, 1, 1)
+    assert list(resume) == ["skole-b"]  # skole-a is tried again from the same hour
+    assert "skole-a: analysis failed" in caplog.text
+    assert "an odd series" in caplog.text
 
 
 def findings_of(
