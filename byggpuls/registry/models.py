@@ -1,5 +1,5 @@
-"""Every table of the registry: buildings, points, dead letters, findings (with their audit trail)
-and accounting.
+"""Every table of the registry: buildings, points, dead letters, findings (with their audit trail),
+the buildings' daily health and accounting.
 
 All of them are here, so that importing this module puts the whole schema on
 ``Base.metadata`` (what migrations and the schema test compare against). A change to any table
@@ -234,6 +234,25 @@ class GatewayState(Base):
     updated_at: Mapped[datetime]
 
 
+class BuildingHealthDay(Base):
+    """A building's health on one local (Europe/Oslo) day, as the analytics scored it: kept per
+    day so that the dashboard can draw its trend. ``score`` and ``band`` are NULL while it is
+    unknown (no data to judge); ``parts`` holds the breakdown and its reasons."""
+
+    __tablename__ = "building_health"
+
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH),
+        sa.ForeignKey("buildings.id", ondelete="CASCADE"),
+        primary_key=True,
+    )
+    day: Mapped[date] = mapped_column(sa.Date, primary_key=True)
+    score: Mapped[float | None]
+    band: Mapped[str | None] = mapped_column(sa.String(16))
+    parts: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]
+
+
 # The tables themselves, for the Core statements (upserts, increments) the repositories write.
 BUILDINGS: Final = cast(sa.Table, Building.__table__)
 POINTS: Final = cast(sa.Table, Point.__table__)
@@ -244,3 +263,4 @@ RECEIPTS: Final = cast(sa.Table, PackReceipt.__table__)
 SEQUENCES: Final = cast(sa.Table, GatewaySequence.__table__)
 DAY_READINGS: Final = cast(sa.Table, PointDayReadings.__table__)
 STATES: Final = cast(sa.Table, GatewayState.__table__)
+HEALTH: Final = cast(sa.Table, BuildingHealthDay.__table__)

@@ -1,11 +1,13 @@
-"""The registry: one object with the repositories of buildings, points, dead letters, findings.
+"""The registry: one object with the repositories of buildings, points, dead letters, findings
+and daily health.
 
 Each aggregate has a repository module of its own (:mod:`~byggpuls.registry.buildings`,
 :mod:`~byggpuls.registry.points`, :mod:`~byggpuls.registry.dead_letters`,
-:mod:`~byggpuls.registry.findings`); a service that needs one of them may take that class
-alone. :class:`Registry` puts them on one engine for the services that use several. Completeness
-accounting, which only ingest writes, is :class:`~byggpuls.registry.accounting.Accounting`, on
-the same engine (``Accounting(registry.engine)``).
+:mod:`~byggpuls.registry.findings`, :mod:`~byggpuls.registry.health`); a service that needs one
+of them may take that class alone. :class:`Registry` puts them on one engine for the services
+that use several. Completeness accounting, which only ingest writes, is
+:class:`~byggpuls.registry.accounting.Accounting`, on the same engine
+(``Accounting(registry.engine)``).
 """
 
 from __future__ import annotations
@@ -15,12 +17,13 @@ import sqlalchemy as sa
 from byggpuls.registry.buildings import Buildings
 from byggpuls.registry.dead_letters import DeadLetters
 from byggpuls.registry.findings import Findings
+from byggpuls.registry.health import HealthDays
 from byggpuls.registry.models import Base
 from byggpuls.registry.points import Points
 
 
-class Registry(Buildings, Points, DeadLetters, Findings):
-    """Buildings, points, dead letters and findings in the registry database.
+class Registry(Buildings, Points, DeadLetters, Findings, HealthDays):
+    """Buildings, points, dead letters, findings and daily health in the registry database.
 
     ``Registry(engine)`` or ``Registry(sessionmaker)``; see
     :class:`~byggpuls.registry._sql.Repository` for threads and errors.
