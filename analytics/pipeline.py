@@ -82,7 +82,8 @@ class Meter:
 
 @dataclass(frozen=True, slots=True)
 class Readings:
-    """A point's readings as stored (not hourly), for the meter-fault checks."""
+    """A point's readings as stored (not hourly), for the meter-fault checks; NaN where a
+    reading is missing counts as no reading."""
 
     point: str
     times_s: FloatArray
@@ -538,11 +539,15 @@ def _review_detections(
 def _meter_faults(data: BuildingData) -> dict[str, list[MeterFault]]:
     faults: dict[str, list[MeterFault]] = {}
     for readings in data.readings:
-        if readings.times_s.size < 24:
+        # A missing reading (NaN where a table holds every point's times) is no reading: the
+        # checks must see the time without one, or a gap hides in it.
+        present = np.isfinite(readings.values)
+        times_s, values = readings.times_s[present], readings.values[present]
+        if times_s.size < 24:
             continue
         detector = MeterFaultDetector(counter=readings.counter)
-        detector.fit(readings.times_s, readings.values)
-        faults[readings.point] = detector.episodes(readings.times_s, readings.values)
+        detector.fit(times_s, values)
+        faults[readings.point] = detector.episodes(times_s, values)
     return faults
 
 

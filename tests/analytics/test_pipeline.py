@@ -1,0 +1,59 @@
+"""The analysis of one building, on hand-made series: what it makes of missing readings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from analytics.pipeline import (
+    METER_FAULT_KIND,
+    BuildingData,
+    Meter,
+    Readings,
+    analyse,
+    hour_grid,
+    hourly,
+)
+
+START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()  # a Monday
+DAY_S = 86_400.0
+
+
+def office(*, missing: slice) -> BuildingData:
+    """Four weeks of a steady office's electricity, read every 15 minutes, with the readings
+    in ``missing`` absent (NaN, as a table holding every point's times has them)."""
+    rng = np.random.default_rng(3)
+    times = START_S + 900.0 * np.arange(28 * 96)
+    local_hour = (times / 3600.0 + 1.0) % 24.0
+    power = np.where((local_hour >= 7) & (local_hour < 17), 40.0, 12.0)
+    power = power * (1.0 + 0.03 * rng.standard_normal(times.size))
+    power[missing] = np.nan
+    grid = hour_grid(START_S, START_S + 28 * DAY_S)
+    meter = Meter("el.power", "electricity", hourly(times, power, hours_s=grid), ())
+    return BuildingData(
+        building="kontor",
+        building_type="office",
+        times_s=grid,
+        meters=(meter,),
+        outdoor_c=np.full(grid.size, 2.0),
+        readings=(Readings("el.power", times, power, counter=False),),
+    )
+
+
+def test_missing_readings_are_a_gap() -> None:
+    gap = slice(22 * 96 + 40, 22 * 96 + 57)  # 17 readings missing: 4.5 h between two readings
+    analysis = analyse(office(missing=gap), score_from_s=START_S + 21 * DAY_S)
+    faults = [d for d in analysis.detections if d.kind == METER_FAULT_KIND]
+    assert len(faults) == 1
+    (fault,) = faults
+    assert fault.points == ("el.power",)
+    assert fault.start_s == START_S + 900.0 * (gap.start - 1)
+    assert fault.end_s == START_S + 900.0 * gap.stop
+    assert fault.extra == {"fault": "gap"}
+    assert "4.5 hours without a reading" in fault.detail
+
+
+def test_complete_readings_have_no_meter_fault() -> None:
+    analysis = analyse(office(missing=slice(0, 0)), score_from_s=START_S + 21 * DAY_S)
+    assert [d for d in analysis.detections if d.kind == METER_FAULT_KIND] == []
