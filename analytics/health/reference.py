@@ -1,0 +1,256 @@
+"""What the health is judged against: energy references per building type, finding kinds.
+
+Each finding kind's category (the part of the health it costs points in) and severity are in
+:data:`KINDS`. The rest of this module is the energy references.
+
+A metered building is compared with two references for its category, because neither alone
+answers the question "is this much?":
+
+* **TEK17 § 14-2 (1), the energy frame** (energiramme): the total *net* energy need, in kWh per
+  m² heated floor area (oppvarmet BRA) per year, that a new building of the category may not
+  exceed. Byggteknisk forskrift (TEK17) § 14-2, table "Energirammer", as published by
+  Direktoratet for byggkvalitet, https://www.dibk.no/regelverk/byggteknisk-forskrift-tek17/14/14-2
+  (the values have been unchanged since TEK10 as amended 1 January 2016). Net need is a
+  *calculated* figure (NS 3031:2014, standard use, Oslo climate) before the losses of the
+  heating system and without the efficiency of heat pumps: not what a meter shows. Nursing
+  homes: 195; the frame's 230 applies only to areas where heat recovery risks spreading
+  infection.
+* **Delivered energy of the existing stock**: what buildings of the category use, metered, in
+  kWh per m² heated floor area per year, all carriers (electricity, district heat, oil, gas,
+  bio). Statistics Norway (SSB), "Energibruk i tjenesteytende næringer", table 1 "Energibruk,
+  etter bygningstype og energivare, kWh/m2", year 2011 (the survey's last year; it has since
+  been discontinued), https://statbank.ssb.no/a/kortnavn/entjeneste/tab-2012-12-19-01.html.
+  Not temperature-corrected (2011 was 1.8 °C warmer than the 1961-1990 normal; SSB gives
+  244 kWh/m² corrected against 230 uncorrected over all types, 6.3 % more). Building types are
+  NS 3457 groups: kindergartens have no line of their own and fall in group 61 "Skolebygning"
+  (type 612 Barnehage), so they share the schools' figure.
+
+The bridge between them is the scale of :func:`intensity_score`: a building that delivers no
+more per m² than a new building of its category needs (net) scores 100; one that delivers what
+the existing stock delivers on average scores 50; twice the stock's average, 0. Delivered
+energy can be below the net need (a heat pump delivers a third of the heat it gives), which the
+scale counts as full marks rather than as an error. The stock figure is the one a measured
+figure is comparable with; the frame says what is possible today.
+
+``other`` buildings have no reference (TEK17 would have one pick the most similar category,
+which the platform cannot know): their energy use per m² is unknown to the score.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Final
+
+from byggpuls.reading import BuildingType
+
+#: An energy use per m² and year needs a whole year: heating in Norway varies about tenfold
+#: between January and July, so scaling a shorter period up to a year errs by more than the
+#: references differ from each other.
+MIN_DAYS_FOR_INTENSITY: Final = 365
+DAYS_PER_YEAR: Final = 365.0
+#: Score at the stock's average delivered energy, and the multiple of it that scores 0.
+STOCK_SCORE: Final = 50.0
+ZERO_AT_STOCK_MULTIPLE: Final = 2.0
+TEK17_SOURCE: Final = (
+    "TEK17 § 14-2 (1), table Energirammer: total net energy need, kWh/m² heated BRA per year "
+    "(https://www.dibk.no/regelverk/byggteknisk-forskrift-tek17/14/14-2)"
+)
+SSB_SOURCE: Final = (
+    "SSB, Energibruk i tjenesteytende næringer, 2011, table 1: delivered energy, kWh/m², "
+    "not temperature-corrected (https://statbank.ssb.no/a/kortnavn/entjeneste/tab-2012-12-19-01.html)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EnergyReference:
+    """The two energy references of one building type, each with the category it is taken from.
+
+    ``frame_kwh_m2``: TEK17's net energy need for a new building (kWh/m²·year);
+    ``stock_kwh_m2``: the existing stock's delivered energy (kWh/m²·year).
+    """
+
+    building_type: BuildingType
+    frame_kwh_m2: float
+    frame_category: str
+    stock_kwh_m2: float
+    stock_category: str
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.frame_kwh_m2 < self.stock_kwh_m2:
+            msg = (
+                f"{self.building_type}: the frame ({self.frame_kwh_m2}) must be positive and "
+                f"below the stock's delivered energy ({self.stock_kwh_m2})"
+            )
+            raise ValueError(msg)
+
+
+#: The references per building type (see the module's docstring for the sources).
+REFERENCES: Final[Mapping[BuildingType, EnergyReference]] = MappingProxyType(
+    {
+        BuildingType.SCHOOL: EnergyReference(
+            BuildingType.SCHOOL, 110.0, "Skolebygning", 163.0, "61 Skolebygning"
+        ),
+        BuildingType.KINDERGARTEN: EnergyReference(
+            BuildingType.KINDERGARTEN,
+            135.0,
+            "Barnehage",
+            163.0,
+            "61 Skolebygning (with 612 Barnehage)",
+        ),
+        BuildingType.NURSING_HOME: EnergyReference(
+            BuildingType.NURSING_HOME, 195.0, "Sykehjem", 256.0, "72 Sykehjem"
+        ),
+        BuildingType.OFFICE: EnergyReference(
+            BuildingType.OFFICE, 115.0, "Kontorbygning", 229.0, "31 Kontorbygning"
+        ),
+        BuildingType.SPORTS_HALL: EnergyReference(
+            BuildingType.SPORTS_HALL, 145.0, "Idrettsbygning", 232.0, "65 Idrettsbygning"
+        ),
+    }
+)
+
+
+class Category(StrEnum):
+    """Which part of the health a finding costs points in; also the parts' names."""
+
+    ENERGY = "energy"
+    INDOOR_CLIMATE = "indoor_climate"
+    EQUIPMENT = "equipment"
+    DATA_QUALITY = "data_quality"
+
+
+class Severity(StrEnum):
+    """How much a finding without a measured waste costs its part (:data:`SEVERITY_POINTS`)."""
+
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+#: Points a finding costs by severity: three medium faults take a part from 100 to 55, into
+#: "act"; one high fault to 70, into "watch".
+SEVERITY_POINTS: Final = {Severity.LOW: 5.0, Severity.MEDIUM: 15.0, Severity.HIGH: 30.0}
+SEVERITY_NB: Final = {Severity.LOW: "lav", Severity.MEDIUM: "middels", Severity.HIGH: "høy"}
+
+#: The category, severity and words (bokmål, English) of each finding kind the analytics
+#: report. A kind not listed is an equipment finding of medium severity.
+KINDS: Final[dict[str, tuple[Category, Severity, str, str]]] = {
+    "after_hours_operation": (
+        Category.ENERGY,
+        Severity.MEDIUM,
+        "strøm brukt utenfor åpningstid",
+        "electricity used outside opening hours",
+    ),
+    "after_hours_heating": (
+        Category.ENERGY,
+        Severity.MEDIUM,
+        "oppvarming utenfor åpningstid",
+        "heating outside opening hours",
+    ),
+    "unusual_day": (
+        Category.ENERGY,
+        Severity.LOW,
+        "en dag ulik byggets vanlige dager",
+        "a day unlike the building's usual days",
+    ),
+    "baseload_drift": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "grunnlasten om natten kryper oppover",
+        "night base load creeping up",
+    ),
+    "heating_out_of_line": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "oppvarmingen følger ikke været",
+        "heating out of line with the weather",
+    ),
+    "meter_fault": (Category.DATA_QUALITY, Severity.HIGH, "målerfeil", "meter fault"),
+    "baseline_review": (
+        Category.DATA_QUALITY,
+        Severity.LOW,
+        "målerdata å se over",
+        "meter data to review",
+    ),
+}
+
+
+def classify(kind: str) -> tuple[Category, Severity]:
+    """The category and severity of a finding of ``kind`` (see :data:`KINDS`)."""
+    category, severity, _, _ = KINDS.get(kind, (Category.EQUIPMENT, Severity.MEDIUM, "", ""))
+    return category, severity
+
+
+def reference_for(building_type: str) -> EnergyReference | None:
+    """The energy references of ``building_type`` (a :class:`BuildingType` value), or None for
+    ``other`` and for a type the platform does not know."""
+    try:
+        return REFERENCES.get(BuildingType(building_type))
+    except ValueError:
+        return None
+
+
+def annual_intensity_kwh_m2(
+    *, energy_kwh: float, days: float, floor_area_m2: float | None
+) -> float | None:
+    """Delivered energy per m² heated floor area and year, from ``energy_kwh`` metered over
+    ``days`` days; None when the period is shorter than :data:`MIN_DAYS_FOR_INTENSITY` or the
+    floor area is unknown."""
+    if floor_area_m2 is None or floor_area_m2 <= 0.0 or days < MIN_DAYS_FOR_INTENSITY:
+        return None
+    return energy_kwh * DAYS_PER_YEAR / days / floor_area_m2
+
+
+def intensity_score(*, intensity_kwh_m2: float, reference: EnergyReference) -> float:
+    """0-100 for a delivered energy use per m² and year: 100 up to TEK17's frame, falling
+    linearly to 50 at the stock's average, and on to 0 at twice the stock's average.
+
+    Never rises with the energy use; continuous, so a kWh more never costs a jump.
+    """
+    frame, stock = reference.frame_kwh_m2, reference.stock_kwh_m2
+    if intensity_kwh_m2 <= frame:
+        return 100.0
+    if intensity_kwh_m2 <= stock:
+        return 100.0 - (100.0 - STOCK_SCORE) * (intensity_kwh_m2 - frame) / (stock - frame)
+    zero_at = ZERO_AT_STOCK_MULTIPLE * stock
+    return max(0.0, STOCK_SCORE * (zero_at - intensity_kwh_m2) / (zero_at - stock))
+
+
+def number_text(value: float, decimals: int = 0, *, nb: bool) -> str:
+    """``value`` as a person reads it: ``1 234,5`` in bokmål, ``1,234.5`` in English."""
+    text = f"{value:,.{decimals}f}"
+    return text.replace(",", " ").replace(".", ",") if nb else text
+
+
+def intensity_texts(*, intensity_kwh_m2: float, reference: EnergyReference) -> tuple[str, str]:
+    """What a use per m² is, against its references, in bokmål and English."""
+    use_nb, use_en = (number_text(intensity_kwh_m2, nb=nb) for nb in (True, False))
+    stock, frame = f"{reference.stock_kwh_m2:.0f}", f"{reference.frame_kwh_m2:.0f}"
+    return (
+        f"Bruker {use_nb} kWh/m² i året; bygg av typen leverer i snitt {stock} (SSB), "
+        f"TEK17-rammen er {frame} (beregnet netto behov)",
+        f"Uses {use_en} kWh/m² a year; the stock's average is {stock} (SSB), "
+        f"TEK17's frame {frame} (calculated net need)",
+    )
+
+
+__all__ = [
+    "KINDS",
+    "MIN_DAYS_FOR_INTENSITY",
+    "REFERENCES",
+    "SEVERITY_POINTS",
+    "SSB_SOURCE",
+    "TEK17_SOURCE",
+    "Category",
+    "EnergyReference",
+    "Severity",
+    "annual_intensity_kwh_m2",
+    "classify",
+    "intensity_score",
+    "intensity_texts",
+    "number_text",
+    "reference_for",
+]
