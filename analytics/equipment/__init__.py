@@ -1,0 +1,69 @@
+"""Equipment rules: faults of air handling units found from the points their gateways publish.
+
+After ASHRAE Guideline 36 (section 5.16.14, AHU fault conditions FC#1-FC#15) and NIST's APAR:
+each rule judges the unit only in the operating state its own commands put it in, with the fan
+running and the state settled, against the sensors' stated errors.
+
+- :mod:`~analytics.equipment.ahu`: :class:`AhuSeries` (one unit's points in SI units), the G36
+  operating modes, the settling gate and the G36 tolerances.
+- :mod:`~analytics.equipment.rule`: the estimator contract, the alarm-delay decision and
+  :class:`AhuEpisode`, shared by every rule.
+- :mod:`~analytics.equipment.coils`: simultaneous heating and cooling (FC#14/#15, FC#5/#12,
+  both valves open) with its energy in kWh where the airflow is known.
+- :mod:`~analytics.equipment.damper`: outdoor-air damper stuck or out of position (FC#6, FC#10).
+- :mod:`~analytics.equipment.supply`: supply air off its setpoint (FC#7, FC#13, persistent).
+- :mod:`~analytics.equipment.mixed_air`: mixed air outside its streams' range (FC#2, FC#3).
+- :mod:`~analytics.equipment.fan_schedule`: supply fan running outside opening hours.
+
+:data:`RULES` lists the rule classes by kind; :func:`default_rules` builds one of each with its
+default tolerances (G36's), the set every unit is judged with.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from analytics.equipment.ahu import AhuSeries, Mode, operating_modes, settled
+from analytics.equipment.coils import SimultaneousHeatingCooling
+from analytics.equipment.damper import DamperOutOfPosition
+from analytics.equipment.fan_schedule import FanOutsideHours
+from analytics.equipment.mixed_air import MixedAirOutOfRange
+from analytics.equipment.rule import AhuEpisode, AhuRule
+from analytics.equipment.supply import SupplyTempOffSetpoint
+
+#: Every AHU rule, by its finding kind.
+RULES: Final[dict[str, type[AhuRule]]] = {
+    rule.kind: rule
+    for rule in (
+        SimultaneousHeatingCooling,
+        DamperOutOfPosition,
+        SupplyTempOffSetpoint,
+        MixedAirOutOfRange,
+        FanOutsideHours,
+    )
+}
+
+
+def default_rules(*, building_type: str = "other") -> list[AhuRule]:
+    """One unfitted rule of each kind with its default tolerances."""
+    return [
+        FanOutsideHours(building_type=building_type) if cls is FanOutsideHours else cls()
+        for cls in RULES.values()
+    ]
+
+
+__all__ = [
+    "RULES",
+    "AhuEpisode",
+    "AhuRule",
+    "AhuSeries",
+    "DamperOutOfPosition",
+    "FanOutsideHours",
+    "MixedAirOutOfRange",
+    "Mode",
+    "SimultaneousHeatingCooling",
+    "SupplyTempOffSetpoint",
+    "default_rules",
+    "operating_modes",
+    "settled",
+]

@@ -1,0 +1,102 @@
+"""Simultaneous heating and cooling: a coil that works with its valve closed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+
+from analytics.equipment.ahu import AhuSeries
+from analytics.equipment.coils import SimultaneousHeatingCooling
+
+MINUTE = 60.0
+N = 180
+
+
+def unit(**overrides: object) -> AhuSeries:
+    """Three hours of a healthy unit heating, 1-minute samples; ``overrides`` replace points."""
+    base: dict[str, object] = {
+        "times_s": np.arange(N) * MINUTE,
+        "supply_c": np.full(N, 20.0),
+        "mixed_c": np.full(N, 15.0),
+        "return_c": np.full(N, 21.0),
+        "outdoor_c": np.full(N, 0.0),
+        "supply_setpoint_c": np.full(N, 20.0),
+        "heating_valve": np.full(N, 0.4),
+        "cooling_valve": np.zeros(N),
+        "damper": np.full(N, 0.2),
+        "fan_on": np.ones(N),
+        "occupied": np.ones(N),
+    }
+    base.update(overrides)
+    return AhuSeries.from_points({k: v for k, v in base.items() if v is not None})  # type: ignore[misc]
+
+
+def leaking_cooling_coil(**overrides: object) -> AhuSeries:
+    """Heating (valve 40 %) yet the supply air 6 K below the mixed air: the cooling coil cools."""
+    return unit(supply_c=np.full(N, 9.0), **overrides)
+
+
+def test_fires_on_a_cooling_coil_leaking_in_heating() -> None:
+    series = leaking_cooling_coil()
+    rule = SimultaneousHeatingCooling().fit(series)
+    scores = rule.score_samples(series)
+    assert (scores[:15] == 0).all()  # settling after the fan start
+    assert (scores[15:] > 0).all()
+    (episode,) = rule.episodes(series)
+    assert episode.kind == "simultaneous_heating_cooling"
+    assert episode.faulty_s == pytest.approx((N - 15) * MINUTE)
+    assert episode.energy_kwh is None  # no airflow point
+
+
+def test_fires_on_a_heating_coil_leaking_in_cooling_with_energy() -> None:
+    series = unit(
+        heating_valve=np.zeros(N),
+        cooling_valve=np.full(N, 0.5),
+        mixed_c=np.full(N, 24.0),
+        supply_c=np.full(N, 30.0),
+        airflow_m3_s=np.full(N, 2.0),
+    )
+    rule = SimultaneousHeatingCooling().fit(series)
+    (episode,) = rule.episodes(series)
+    # (30 - 24 - fan heat 1.11 K) x 1.2 x 1.006 x 2 m3/s over 165 minutes.
+    expected = (6.0 - 2.0 / 1.8) * 1.2 * 1.006 * 2.0 * (N - 15) / 60.0
+    assert episode.energy_kwh == pytest.approx(expected)
+
+
+def test_fires_on_both_valves_open() -> None:
+    series = unit(cooling_valve=np.full(N, 0.3), supply_c=np.full(N, 16.0))
+    assert SimultaneousHeatingCooling().fit(series).episodes(series)
+
+
+def test_quiet_on_a_healthy_unit() -> None:
+    series = unit()
+    assert SimultaneousHeatingCooling().fit(series).episodes(series) == []
+
+
+def test_quiet_with_the_fan_off_and_while_settling() -> None:
+    fan = np.ones(N)
+    fan[::40] = 0  # restarts every 40 minutes: never 30 settled faulty minutes in a row
+    series = leaking_cooling_coil(fan_on=fan)
+    assert SimultaneousHeatingCooling().fit(series).episodes(series) == []
+    off = leaking_cooling_coil(fan_on=np.zeros(N))
+    assert not SimultaneousHeatingCooling().fit(off).score_samples(off).any()
+
+
+def test_quiet_when_points_are_missing() -> None:
+    series = leaking_cooling_coil(mixed_c=None)
+    rule = SimultaneousHeatingCooling().fit(series)
+    assert not rule.score_samples(series).any()
+    gappy = leaking_cooling_coil(mixed_c=np.where(np.arange(N) % 2 == 0, np.nan, 15.0))
+    assert SimultaneousHeatingCooling(min_samples=100).fit(gappy).episodes(gappy) == []
+
+
+def test_unit_without_cooling_coil_is_judged_on_the_heating_side_only() -> None:
+    series = leaking_cooling_coil(cooling_valve=None)
+    # The drop below the mixed air is still a fault (FC#5); no valve-overlap check is possible.
+    assert SimultaneousHeatingCooling().fit(series).episodes(series)
+
+
+def test_unfitted_rule_refuses() -> None:
+    with pytest.raises(NotFittedError):
+        SimultaneousHeatingCooling().score_samples(unit())

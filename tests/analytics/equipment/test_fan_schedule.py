@@ -1,0 +1,55 @@
+"""Supply fan running outside opening hours."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+from analytics.equipment.ahu import AhuSeries
+from analytics.equipment.fan_schedule import FanOutsideHours
+
+MINUTE = 60.0
+N = 180
+
+
+def unit(**overrides: object) -> AhuSeries:
+    """Three hours of a healthy unit heating, 1-minute samples; ``overrides`` replace points."""
+    base: dict[str, object] = {
+        "times_s": np.arange(N) * MINUTE,
+        "supply_c": np.full(N, 20.0),
+        "mixed_c": np.full(N, 15.0),
+        "return_c": np.full(N, 21.0),
+        "outdoor_c": np.full(N, 0.0),
+        "supply_setpoint_c": np.full(N, 20.0),
+        "heating_valve": np.full(N, 0.4),
+        "cooling_valve": np.zeros(N),
+        "damper": np.full(N, 0.2),
+        "fan_on": np.ones(N),
+        "occupied": np.ones(N),
+    }
+    base.update(overrides)
+    return AhuSeries.from_points({k: v for k, v in base.items() if v is not None})  # type: ignore[misc]
+
+
+def test_fires_on_a_fan_running_unoccupied_longer_than_a_start() -> None:
+    series = unit(times_s=np.arange(N) * 2 * MINUTE, occupied=np.zeros(N))  # 6 h
+    (episode,) = FanOutsideHours().fit(series).episodes(series)
+    assert episode.kind == "fan_outside_hours"
+    assert episode.faulty_s == 6 * 3600.0
+
+
+def test_quiet_on_an_optimal_start_and_with_the_fan_off() -> None:
+    occupied = np.where(np.arange(N) < 120, 0.0, 1.0)  # 2 h early start, then opening hours
+    assert FanOutsideHours().fit(unit(occupied=occupied)).episodes(unit(occupied=occupied)) == []
+    off = unit(occupied=np.zeros(N), fan_on=np.zeros(N))
+    assert FanOutsideHours().fit(off).episodes(off) == []
+
+
+def test_uses_opening_hours_without_an_occupancy_point() -> None:
+    # A Wednesday night in Oslo, 22:00-04:00 local: an office is closed.
+    start = dt.datetime(2026, 1, 7, 21, 0, tzinfo=dt.UTC).timestamp()
+    series = unit(times_s=start + np.arange(N) * 2 * MINUTE, occupied=None)
+    assert FanOutsideHours(building_type="office").fit(series).episodes(series)
+    nursing = FanOutsideHours(building_type="nursing_home").fit(series)
+    assert nursing.episodes(series) == []
