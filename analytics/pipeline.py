@@ -83,19 +83,21 @@ class Meter:
 @dataclass(frozen=True, slots=True)
 class Readings:
     """A point's readings as stored (not hourly), for the meter-fault checks; NaN where a
-    reading is missing counts as no reading."""
+    reading is missing counts as no reading. ``sensor``: a sensor (a temperature, a CO2 level)
+    rather than a meter, judged for stuck runs and gaps only."""
 
     point: str
     times_s: FloatArray
     values: FloatArray
     counter: bool
+    sensor: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class BuildingData:
     """What :func:`analyse` needs of a building: hour starts (UTC epoch s, ascending), the
     meters on those hours, the outdoor temperature on them (NaN where unknown), and the
-    readings of the meters' points for the meter-fault checks."""
+    readings of the meters' points and of its sensors for the meter-fault checks."""
 
     building: str
     building_type: str
@@ -545,7 +547,7 @@ def _meter_faults(data: BuildingData) -> dict[str, list[MeterFault]]:
         times_s, values = readings.times_s[present], readings.values[present]
         if times_s.size < 24:
             continue
-        detector = MeterFaultDetector(counter=readings.counter)
+        detector = MeterFaultDetector(counter=readings.counter, spikes=not readings.sensor)
         detector.fit(times_s, values)
         faults[readings.point] = detector.episodes(times_s, values)
     return faults

@@ -24,7 +24,8 @@ from typing import Final
 import numpy as np
 
 from analytics.findings import Pricing, finding_of
-from analytics.pipeline import BuildingData, Carrier, Meter, Readings, analyse, hour_grid
+from analytics.pipeline import BuildingData, Carrier, Meter, analyse, hour_grid
+from analytics.reading import SENSOR_QUANTITIES, hourly_series, meter_readings
 from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
 from analytics.waste import Tariff
@@ -33,8 +34,7 @@ from byggpuls.errors import StoreError
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
 from byggpuls.roles import Role, main_point
-from byggpuls.storage.port import Aggregation, ReadingReader, SeriesQuery
-from byggpuls.units import convert
+from byggpuls.storage.port import ReadingReader
 
 logger = logging.getLogger(__name__)
 
@@ -69,59 +69,6 @@ class RunSummary:
 ResumePoints = MutableMapping[str, int]
 
 
-def _hourly(
-    store: ReadingReader,
-    building: BuildingRow,
-    point: PointRow,
-    *,
-    grid_s: np.ndarray,
-    target_unit: str,
-) -> np.ndarray:
-    """The hourly means of ``point`` on ``grid_s``, in ``target_unit`` (NaN where none)."""
-    samples = store.query_series(
-        SeriesQuery(
-            building=building.id,
-            point=point.point,
-            quantity=point.quantity,
-            start_ms=int(grid_s[0] * 1000),
-            end_ms=int(grid_s[-1] * 1000) + HOUR_MS,
-            every_ms=HOUR_MS,
-            aggregation=Aggregation.MEAN,
-        )
-    )
-    values = np.full(grid_s.shape, np.nan)
-    if not samples:
-        return values
-    times = np.array([s.time_ms / 1000 for s in samples])
-    raw = np.array([s.value for s in samples], dtype=np.float64)
-    if point.unit != target_unit:
-        raw = np.array([convert(v, source=point.unit, target=target_unit) for v in raw])
-    index = np.searchsorted(grid_s, times)
-    inside = (index < grid_s.size) & (grid_s[np.minimum(index, grid_s.size - 1)] == times)
-    values[index[inside]] = raw[inside]
-    return values
-
-
-def _readings(
-    store: ReadingReader, building: BuildingRow, point: PointRow, *, start_ms: int, end_ms: int
-) -> Readings:
-    samples = store.query_series(
-        SeriesQuery(
-            building=building.id,
-            point=point.point,
-            quantity=point.quantity,
-            start_ms=start_ms,
-            end_ms=end_ms,
-        )
-    )
-    return Readings(
-        point=point.point,
-        times_s=np.array([s.time_ms / 1000 for s in samples], dtype=np.float64),
-        values=np.array([s.value for s in samples], dtype=np.float64),
-        counter=point.quantity == "energy",
-    )
-
-
 def building_data(
     store: ReadingReader,
     building: BuildingRow,
@@ -131,8 +78,8 @@ def building_data(
     end_ms: int,
 ) -> BuildingData | None:
     """What :func:`analyse` needs of ``building`` to score from ``score_from_ms``: the history
-    its weekly models learn from before that, and the readings of its meters since a day
-    before it; None when it has no energy meter."""
+    its weekly models learn from before that, and the readings of its meters and sensors
+    since a day before it; None when it has no energy meter."""
     start_ms = score_from_ms - (HISTORY_WEEKS + 1) * WEEK_MS
     grid = hour_grid(start_ms / 1000, end_ms / 1000)
     if grid.size == 0:
@@ -145,12 +92,12 @@ def building_data(
             continue
         counter = main_point(points, role, quantity="energy")
         related = (counter.point,) if counter is not None else ()
-        energy = _hourly(store, building, power, grid_s=grid, target_unit="kW")
+        energy = hourly_series(store, building, power, grid_s=grid, target_unit="kW")
         meters.append(Meter(power.point, carrier, energy, related))
         for point in (power, counter):
             if point is not None:
                 readings.append(
-                    _readings(
+                    meter_readings(
                         store,
                         building,
                         point,
@@ -160,9 +107,16 @@ def building_data(
                 )
     if not meters:
         return None
+    readings.extend(
+        meter_readings(
+            store, building, point, start_ms=score_from_ms - METER_CONTEXT_MS, end_ms=end_ms
+        )
+        for point in points
+        if point.quantity in SENSOR_QUANTITIES
+    )
     outdoor = main_point(points, Role.OUTDOOR_TEMPERATURE)
     outdoor_c = (
-        _hourly(store, building, outdoor, grid_s=grid, target_unit="Cel")
+        hourly_series(store, building, outdoor, grid_s=grid, target_unit="Cel")
         if outdoor is not None
         else np.full(grid.shape, np.nan)
     )
@@ -199,12 +153,9 @@ def run_once(
         resumed_ms = None if resume is None else resume.get(building.id)
         score_from_ms = start_ms if resumed_ms is None else max(start_ms, resumed_ms)
         try:
+            points = registry.points(building.id)
             data = building_data(
-                store,
-                building,
-                registry.points(building.id),
-                score_from_ms=score_from_ms,
-                end_ms=end_ms,
+                store, building, points, score_from_ms=score_from_ms, end_ms=end_ms
             )
         except StoreError as exc:
             logger.warning("%s: cannot read its meters: %s", building.id, exc)

@@ -87,8 +87,10 @@ class _Spike:
 class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn is untyped
     """Finds stuck, spiking, silent and backward-running meters; see the module docstring.
 
-    ``counter``: the series is an energy counter (kWh), not a power. Input: UTC epoch seconds
-    and the readings at them, in time order, missing ones simply absent.
+    ``counter``: the series is an energy counter (kWh), not a power. ``spikes``: whether to
+    look for spikes; a sensor (a temperature, a CO2 level) is judged for stuck runs and gaps
+    only, since its readings may cross zero and its peaks are physics, not glitches. Input:
+    UTC epoch seconds and the readings at them, in time order, missing ones simply absent.
     """
 
     kind: ClassVar[str] = "meter_fault"
@@ -98,6 +100,7 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         self,
         *,
         counter: bool = False,
+        spikes: bool = True,
         stuck_hours: int = 4,
         spike_mads: float = 8.0,
         # A glitch multiplies a reading (often five- to twentyfold); a building's own one-reading
@@ -108,6 +111,7 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         reset_share: float = 0.1,
     ) -> None:
         self.counter = counter
+        self.spikes = spikes
         self.stuck_hours = stuck_hours
         self.spike_mads = spike_mads
         self.spike_ratio = spike_ratio
@@ -147,7 +151,7 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
     ) -> list[_Spike]:
         """The readings that are spikes by every rule of the module docstring; none at the
         readings ``after_stuck`` (the first after a stuck run, judged by what it stuck at)."""
-        if self.quiet_scale_ <= 0 or rates.size < 3:
+        if not self.spikes or self.quiet_scale_ <= 0 or rates.size < 3:
             return []
         before, at, after = rates[:-2], rates[1:-1], rates[2:]
         step_s = np.diff(times_s)
@@ -218,16 +222,19 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         that moves."""
         if self.typical_change_ <= 0 and not self.counter:
             return []
-        runs = []
-        start = 0
-        for index in range(1, values.size + 1):
-            if index < values.size and values[index] == values[start]:
-                continue
-            lasted_s = times_s[index - 1] - times_s[start]
-            if lasted_s >= self.stuck_hours * SECONDS_PER_HOUR and np.isfinite(values[start]):
-                runs.append((start, index, float(values[start])))
-            start = index
-        return runs
+        if values.size == 0:
+            return []
+        # Runs of equal readings: a new one starts wherever a reading differs from the one
+        # before (NaN equals nothing, so it is a run of its own, never stuck).
+        change = np.flatnonzero(values[1:] != values[:-1]) + 1
+        starts = np.concatenate(([0], change))
+        stops = np.concatenate((change, [values.size]))
+        lasted_s = times_s[stops - 1] - times_s[starts]
+        stuck = (lasted_s >= self.stuck_hours * SECONDS_PER_HOUR) & np.isfinite(values[starts])
+        return [
+            (int(start), int(stop), float(values[start]))
+            for start, stop in zip(starts[stuck], stops[stuck], strict=True)
+        ]
 
     def episodes(self, times_s: FloatArray, values: FloatArray) -> list[MeterFault]:
         """The meter faults in the series, in time order."""

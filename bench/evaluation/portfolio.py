@@ -92,6 +92,21 @@ METER_POINTS: Final = (
     ("dh.power", "heat", ("dh.energy",)),
 )
 OUTDOOR_POINT: Final = "ahu1.outdoor_air_temp"
+#: The simulator's sensors (the last part of their ids) whose readings are checked for stuck
+#: runs and gaps, as the service checks every temperature, CO2 and humidity sensor.
+SENSOR_SUFFIXES: Final = frozenset(
+    {
+        "air_temp",
+        "co2",
+        "humidity",
+        "outdoor_air_temp",
+        "outdoor_air_humidity",
+        "supply_air_temp",
+        "return_air_temp",
+        "mixed_air_temp",
+        "supply_water_temp",
+    }
+)
 CARRIER_OF_PREFIX: Final = {"el.": "electricity", "dh.": "heat"}
 
 
@@ -124,6 +139,10 @@ def building_data(
             ("dh.power", False),
             ("dh.energy", True),
         )
+    ) + tuple(
+        Readings(point, times, series(point), counter=False, sensor=True)
+        for point in names
+        if point.rsplit(".", 1)[-1] in SENSOR_SUFFIXES
     )
     outdoor = hourly(times, series(OUTDOOR_POINT), hours_s=grid)
     return BuildingData(building, building_type, grid, meters, outdoor, readings)

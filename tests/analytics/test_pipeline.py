@@ -20,7 +20,7 @@ START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()  # a Monday
 DAY_S = 86_400.0
 
 
-def office(*, missing: slice) -> BuildingData:
+def office(*, missing: slice, sensors: tuple[Readings, ...] = ()) -> BuildingData:
     """Four weeks of a steady office's electricity, read every 15 minutes, with the readings
     in ``missing`` absent (NaN, as a table holding every point's times has them)."""
     rng = np.random.default_rng(3)
@@ -37,7 +37,7 @@ def office(*, missing: slice) -> BuildingData:
         times_s=grid,
         meters=(meter,),
         outdoor_c=np.full(grid.size, 2.0),
-        readings=(Readings("el.power", times, power, counter=False),),
+        readings=(Readings("el.power", times, power, counter=False), *sensors),
     )
 
 
@@ -57,3 +57,18 @@ def test_missing_readings_are_a_gap() -> None:
 def test_complete_readings_have_no_meter_fault() -> None:
     analysis = analyse(office(missing=slice(0, 0)), score_from_s=START_S + 21 * DAY_S)
     assert [d for d in analysis.detections if d.kind == METER_FAULT_KIND] == []
+
+
+def test_a_stuck_sensor_is_a_meter_fault_of_its_own_point() -> None:
+    times = START_S + 900.0 * np.arange(28 * 96)
+    rng = np.random.default_rng(5)
+    room_c = 21.0 + 0.3 * np.sin(2 * np.pi * times / DAY_S) + 0.05 * rng.standard_normal(times.size)
+    room_c[22 * 96 : 22 * 96 + 40] = room_c[22 * 96]  # ten hours of one reading
+    room = Readings("zone1.air_temp", times, room_c, counter=False, sensor=True)
+    analysis = analyse(
+        office(missing=slice(0, 0), sensors=(room,)), score_from_s=START_S + 21 * DAY_S
+    )
+    (fault,) = [d for d in analysis.detections if d.kind == METER_FAULT_KIND]
+    assert fault.points == ("zone1.air_temp",)
+    assert fault.extra == {"fault": "stuck"}
+    assert fault.waste_kwh.sum() == 0.0

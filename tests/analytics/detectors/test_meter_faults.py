@@ -128,6 +128,22 @@ def test_a_reading_repeated_for_hours_is_a_stuck_meter_but_not_for_one_hour() ->
     assert kinds(MeterFaultDetector(), times, brief) == []
 
 
+def test_a_sensor_is_judged_for_stuck_runs_and_gaps_but_not_spikes() -> None:
+    times = START_S + 900.0 * np.arange(7 * 96)
+    rng = np.random.default_rng(4)
+    # An outdoor temperature around zero: its readings cross zero, and a gust is no glitch.
+    temp = 0.5 + 2.0 * np.sin(2 * np.pi * times / DAY_S) + 0.05 * rng.standard_normal(times.size)
+    temp[200] = 6.0
+    assert kinds(MeterFaultDetector(), times, temp) == ["spike"]  # judged as a meter
+    assert kinds(MeterFaultDetector(spikes=False), times, temp) == []
+    stuck = temp.copy()
+    stuck[400:430] = stuck[400]  # seven and a half hours
+    assert kinds(MeterFaultDetector(spikes=False), times, stuck) == ["stuck"]
+    keep = np.ones(times.size, dtype=bool)
+    keep[500:510] = False
+    assert kinds(MeterFaultDetector(spikes=False), times[keep], temp[keep]) == ["gap"]
+
+
 def test_a_stuck_counter_catching_up_is_stuck_not_a_spike() -> None:
     times, power = district_heat_power()
     counter = counter_of(times, power)
