@@ -23,6 +23,7 @@ from typing import Final
 
 import numpy as np
 
+from analytics.daily_health import health_day
 from analytics.findings import Pricing, finding_of
 from analytics.pipeline import BuildingData, Carrier, Meter, analyse, hour_grid
 from analytics.reading import SENSOR_QUANTITIES, hourly_series, meter_readings
@@ -30,7 +31,10 @@ from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
 from analytics.waste import Tariff
 from analytics.waste.sources import price_source_from
+from byggpuls.calendar import local_date_of_utc_hour
 from byggpuls.errors import StoreError
+from byggpuls.registry.accounting import Accounting
+from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
 from byggpuls.roles import Role, main_point
@@ -60,6 +64,8 @@ class RunSummary:
     analysed: int
     #: Buildings whose analysis raised: logged with the traceback, retried the next run.
     failed: int
+    #: Buildings whose health was scored for the day (once a local day each).
+    health: int
     findings: int
     waste_kwh: float
     waste_nok: float
@@ -149,6 +155,10 @@ def run_once(
     buildings = registry.buildings()
     analysed = failed = 0
     findings: list[NewFinding] = []
+    # Health is scored once a local day per building, after the day's findings are kept.
+    today = local_date_of_utc_hour(end_ms // HOUR_MS - 1)
+    scored = {b: row.day for b, row in registry.latest_health().items()}
+    health_due: list[tuple[BuildingRow, list[PointRow], BuildingData]] = []
     for building in buildings:
         resumed_ms = None if resume is None else resume.get(building.id)
         score_from_ms = start_ms if resumed_ms is None else max(start_ms, resumed_ms)
@@ -179,19 +189,56 @@ def run_once(
         if resume is not None:
             resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
+        if scored.get(building.id) != today:
+            health_due.append((building, points, data))
     if findings:
         registry.upsert_findings(findings)
     registry.close_quiet_findings(
         now=datetime.fromtimestamp(end_ms / 1000, UTC), quiet_days=QUIET_DAYS
     )
+    days = _health_days(store=store, registry=registry, due=health_due, end_s=end_ms / 1000)
+    if days:
+        registry.record_health(days)
     return RunSummary(
         buildings=len(buildings),
         analysed=analysed,
         failed=failed,
+        health=len(days),
         findings=len(findings),
         waste_kwh=sum(f.waste_kwh for f in findings),
         waste_nok=sum(f.waste_nok for f in findings),
     )
+
+
+def _health_days(
+    *,
+    store: ReadingReader,
+    registry: Registry,
+    due: list[tuple[BuildingRow, list[PointRow], BuildingData]],
+    end_s: float,
+) -> list[HealthDay]:
+    """The day's health of each building in ``due`` (one that fails is logged and left for
+    the next run)."""
+    accounting = Accounting(registry.engine)
+    days = []
+    for building, points, data in due:
+        try:
+            days.append(
+                health_day(
+                    store=store,
+                    accounting=accounting,
+                    building=building,
+                    points=points,
+                    data=data,
+                    findings=registry.findings(building=building.id),
+                    end_s=end_s,
+                )
+            )
+        except Exception:
+            logger.exception(
+                "%s: its health could not be scored; the next run tries again", building.id
+            )
+    return days
 
 
 def pricing_from(settings: AnalyticsSettings) -> Pricing:

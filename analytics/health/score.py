@@ -144,13 +144,16 @@ class Finding:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ZoneClimate:
-    """One zone's occupied hours over the period and how many of them were in band (19-26 °C
-    operative temperature and CO₂ ≤ 1000 ppm); the degree-hours outside 19-26 °C, if known."""
+    """One zone's occupied hours over the period and how many of them were in band (operative
+    temperature from ``low_c`` to ``high_c``, 19-26 °C unless the room is for sport, and CO₂
+    ≤ 1000 ppm); the degree-hours outside the temperature band, if known."""
 
     zone: str
     occupied_hours: float
     in_band_hours: float
     degree_hours_outside: float | None = None
+    low_c: float = 19.0
+    high_c: float = 26.0
 
     def __post_init__(self) -> None:
         _check(
@@ -311,12 +314,9 @@ def _indoor_climate(zones: Sequence[ZoneClimate], findings: Sequence[Finding]) -
                 continue
             out_nb, of_nb = number_text(out, nb=True), number_text(zone.occupied_hours, nb=True)
             out_en, of_en = number_text(out, nb=False), number_text(zone.occupied_hours, nb=False)
-            nb = (
-                f"{zone.zone}: {out_nb} av {of_nb} brukstimer utenfor 19-26 °C eller CO₂ > 1000 ppm"
-            )
-            en = (
-                f"{zone.zone}: {out_en} of {of_en} occupied hours out of 19-26 °C or CO₂ > 1000 ppm"
-            )
+            band = f"{zone.low_c:g}-{zone.high_c:g} °C"
+            nb = f"{zone.zone}: {out_nb} av {of_nb} brukstimer utenfor {band} eller CO₂ > 1000 ppm"
+            en = f"{zone.zone}: {out_en} of {of_en} occupied hours out of {band} or CO₂ > 1000 ppm"
             if zone.degree_hours_outside is not None:
                 nb += f" ({number_text(zone.degree_hours_outside, nb=True)} gradtimer)"
                 en += f" ({number_text(zone.degree_hours_outside, nb=False)} degree-hours)"

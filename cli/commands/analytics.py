@@ -148,13 +148,15 @@ def run(args: argparse.Namespace) -> int:
             while True:
                 summary = built.service.run_once(now_ms=int(time.time() * 1000))
                 logger.info(
-                    "analysed %d of %d buildings (%d failed): %d findings, %.0f kWh, %.0f NOK",
+                    "analysed %d of %d buildings (%d failed): %d findings, %.0f kWh, %.0f NOK;"
+                    " health scored for %d",
                     summary.analysed,
                     summary.buildings,
                     summary.failed,
                     summary.findings,
                     summary.waste_kwh,
                     summary.waste_nok,
+                    summary.health,
                 )
                 if args.once or stop.wait(settings.analytics_interval_s):
                     return 0

@@ -131,6 +131,33 @@ def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Regi
     assert registry.findings() == []
 
 
+def test_scores_each_buildings_health_once_a_day(store: SQLiteStore, registry: Registry) -> None:
+    load_portfolio(store, registry)
+    first = run_once(
+        store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=PRICING
+    )
+    assert first.health == 2
+    latest = registry.latest_health()
+    faulty, healthy = latest["skole-a"], latest["skole-b"]
+    assert faulty.day == healthy.day == dt.date(2026, 2, 9)
+    assert faulty.score is not None
+    assert healthy.score is not None
+    # The weekend's ventilation costs the faulty school energy points; the other keeps them.
+    assert faulty.parts["energy"]["score"] < healthy.parts["energy"]["score"]
+    assert faulty.score < healthy.score
+    (reason, *_) = faulty.parts["energy"]["reasons"]
+    assert reason["finding_id"] == registry.findings(building="skole-a")[0].id
+    # The zones' temperatures and CO2 were judged in opening hours.
+    assert healthy.parts["indoor_climate"]["score"] is not None
+    assert healthy.parts["data_quality"]["score"] is not None
+    # The same day again: not scored twice.
+    again = run_once(
+        store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=PRICING
+    )
+    assert again.health == 0
+    assert len(registry.health_days("skole-a")) == 1
+
+
 def test_one_building_failing_does_not_stop_the_others(
     store: SQLiteStore,
     registry: Registry,

@@ -178,6 +178,14 @@ def test_resolved_findings_cost_nothing() -> None:
     assert part(without, Category.EQUIPMENT).score == 100.0
 
 
+def test_a_zone_judged_in_its_own_band_says_so() -> None:
+    gym = ZoneClimate(zone="Gymsal", occupied_hours=100.0, in_band_hours=90.0, low_c=16.0)
+    health = building_health(building=SCHOOL, energy=None, zones=(gym,))
+    (reason,) = part(health, Category.INDOOR_CLIMATE).reasons
+    assert reason.text_nb.startswith("Gymsal: 10 av 100 brukstimer utenfor 16-26 °C")
+    assert "out of 16-26 °C" in reason.text_en
+
+
 def test_parts_do_not_fall_below_0() -> None:
     many = [finding(i, "heating_out_of_line") for i in range(10)]
     health = building_health(building=SCHOOL, energy=YEAR, findings=many)
