@@ -14,6 +14,8 @@ running and the state settled, against the sensors' stated errors.
 - :mod:`~analytics.equipment.supply`: supply air off its setpoint (FC#7, FC#13, persistent).
 - :mod:`~analytics.equipment.mixed_air`: mixed air outside its streams' range (FC#2, FC#3).
 - :mod:`~analytics.equipment.fan_schedule`: supply fan running outside opening hours.
+- :mod:`~analytics.equipment.points`: a building's units and their :class:`AhuSeries` from the
+  points' metadata (Brick classes, SenML units): :func:`ahu_units`, :func:`ahu_series`.
 
 :data:`RULES` lists the rule classes by kind; :func:`default_rules` builds one of each with its
 default tolerances (G36's), the set every unit is judged with.
@@ -28,6 +30,7 @@ from analytics.equipment.coils import SimultaneousHeatingCooling
 from analytics.equipment.damper import DamperOutOfPosition
 from analytics.equipment.fan_schedule import FanOutsideHours
 from analytics.equipment.mixed_air import MixedAirOutOfRange
+from analytics.equipment.points import ahu_series, ahu_units
 from analytics.equipment.rule import AhuEpisode, AhuRule
 from analytics.equipment.supply import SupplyTempOffSetpoint
 
@@ -63,6 +66,8 @@ __all__ = [
     "Mode",
     "SimultaneousHeatingCooling",
     "SupplyTempOffSetpoint",
+    "ahu_series",
+    "ahu_units",
     "default_rules",
     "operating_modes",
     "settled",

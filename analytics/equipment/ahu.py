@@ -87,6 +87,10 @@ class AhuSeries:
     #: Upper end of the supply setpoint where the unit has a heating and a cooling setpoint
     #: (a single-zone unit holds the supply air between them); ``None``: one setpoint.
     supply_setpoint_high_c: FloatArray | None = field(default=None)
+    #: Heat recovery ahead of the mixing box in use, 0-1 (a wheel's speed command, a bypass
+    #: damper's share through the exchanger): zeros for a unit known to have none, ``None``
+    #: when unknown. The outdoor-air fraction from temperatures reads low while it runs.
+    heat_recovery: FloatArray | None = field(default=None)
 
     def __post_init__(self) -> None:
         size = self.times_s.size
@@ -104,6 +108,7 @@ class AhuSeries:
             "airflow_m3_s",
             "occupied",
             "supply_setpoint_high_c",
+            "heat_recovery",
         ):
             values = getattr(self, name)
             if values is not None and values.shape != (size,):
@@ -147,6 +152,7 @@ class AhuSeries:
             airflow_m3_s=floats("airflow_m3_s"),
             occupied=flags("occupied"),
             supply_setpoint_high_c=floats("supply_setpoint_high_c"),
+            heat_recovery=floats("heat_recovery"),
         )
 
     @property

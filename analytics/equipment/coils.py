@@ -12,8 +12,16 @@ meant to be closed:
 - G36 FC#15 / FC#12, heating coil inactive (OS#2, #3, #4): the supply air may be no warmer than
   the mixed air plus the fan's heat; warmer by more than the same error means the heating coil
   heats. (In OS#3/#4 the open cooling coil hides a small leak: what is left over is a large one.)
-- Both valves open at once for the alarm delay (G36 OS#5 held as a steady state): a control
-  sequence with a dead band never does that.
+- The mixed air lies between the return and the outdoor air it is mixed from (whatever the
+  damper does: a leak or a heat-recovery wheel only moves it within that range), so the air
+  entering the coils is no warmer than the warmer of the two and no colder than the colder.
+  Where that bound, read by the return and outdoor sensors (εRAT, εOAT 1.1 K), is tighter
+  than the mixed-air reading with its 2.8 K (stratified air; recirculating, the mixed air is
+  the return air), the same two checks are made against it, with ``sqrt(εSAT² + εRAT²)``
+  (1.6 K); the supply air colder than the colder stream counts without the fan's heat (which
+  may be nil), warmer than the warmer with it (which may be the full 1.1 K).
+- Both valves open at once (each above 2 %) for the alarm delay (G36 OS#5 held as a steady
+  state): a control sequence with a dead band never does that.
 
 Energy: the temperature change beyond the fan's heat, times rho·cp·flow, over the faulty samples
 (kWh) where the unit reports its airflow; ``None`` where it does not. It is a lower bound: the
@@ -33,7 +41,9 @@ from analytics.equipment.ahu import (
     FAN_HEAT_K,
     MIXED_ERROR_K,
     MODE_DELAY_S,
+    RETURN_ERROR_K,
     SUPPLY_ERROR_K,
+    VALVE_OPEN,
     AhuSeries,
     FloatArray,
     Mode,
@@ -44,9 +54,14 @@ from analytics.equipment.rule import AhuRule, beyond
 
 #: Root-sum-square of the supply and mixed air sensors' G36 errors (K).
 COIL_TOLERANCE_K: Final = math.hypot(SUPPLY_ERROR_K, MIXED_ERROR_K)
-#: Both valves count as open together above this (each): 10 % is a valve clearly passing water,
-#: well above a controller's idle output.
-OVERLAP_VALVE: Final = 0.1
+#: Root-sum-square of the supply and the return (or outdoor: G36 gives both 2 °F) air sensors'
+#: errors (K), for the checks against the streams the mixed air comes from.
+STREAM_TOLERANCE_K: Final = math.hypot(SUPPLY_ERROR_K, RETURN_ERROR_K)
+#: Both valves count as open together above this (each): the threshold the operating modes
+#: use. Held settled for the alarm delay, any overlap is a fault (a sequence with a dead band
+#: never opens both), and a stuck cooling valve shows only as a small heating valve where the
+#: heating coil is several times the cooling coil's size.
+OVERLAP_VALVE: Final = VALVE_OPEN
 
 
 class SimultaneousHeatingCooling(AhuRule):
@@ -67,6 +82,7 @@ class SimultaneousHeatingCooling(AhuRule):
         self,
         *,
         tolerance_k: float = COIL_TOLERANCE_K,
+        stream_tolerance_k: float = STREAM_TOLERANCE_K,
         fan_heat_k: float = FAN_HEAT_K,
         overlap_valve: float = OVERLAP_VALVE,
         mode_delay_s: float = MODE_DELAY_S,
@@ -75,6 +91,7 @@ class SimultaneousHeatingCooling(AhuRule):
         min_samples: int = 10,
     ) -> None:
         self.tolerance_k = tolerance_k
+        self.stream_tolerance_k = stream_tolerance_k
         self.fan_heat_k = fan_heat_k
         self.overlap_valve = overlap_valve
         self.mode_delay_s = mode_delay_s
@@ -92,8 +109,20 @@ class SimultaneousHeatingCooling(AhuRule):
             | (modes == Mode.ECONOMISER_COOLING)
             | (modes == Mode.COOLING)
         )
-        drop = np.where(judged & cooling_off, beyond(-change_k, self.tolerance_k), 0.0)
-        rise = np.where(judged & heating_off, beyond(change_k, self.tolerance_k), 0.0)
+        # The air entering the coils, bounded by the streams it is mixed from (NaN: unknown).
+        warmest_c = np.maximum(series.return_c, series.outdoor_c)
+        coldest_c = np.minimum(series.return_c, series.outdoor_c)
+        # No credit for the fan's heat here: it may be nil (a blow-through fan, a slow one).
+        below_k = coldest_c - series.supply_c
+        above_k = series.supply_c - self.fan_heat_k - warmest_c
+        drop_k = np.fmax(
+            beyond(-change_k, self.tolerance_k), beyond(below_k, self.stream_tolerance_k)
+        )
+        rise_k = np.fmax(
+            beyond(change_k, self.tolerance_k), beyond(above_k, self.stream_tolerance_k)
+        )
+        drop = np.where(judged & cooling_off, drop_k, 0.0)
+        rise = np.where(judged & heating_off, rise_k, 0.0)
         both = np.zeros(series.times_s.shape)
         if series.cooling_valve is not None:
             overlap = np.minimum(series.heating_valve, series.cooling_valve)
@@ -109,4 +138,9 @@ class SimultaneousHeatingCooling(AhuRule):
         return change
 
 
-__all__ = ["COIL_TOLERANCE_K", "OVERLAP_VALVE", "SimultaneousHeatingCooling"]
+__all__ = [
+    "COIL_TOLERANCE_K",
+    "OVERLAP_VALVE",
+    "STREAM_TOLERANCE_K",
+    "SimultaneousHeatingCooling",
+]

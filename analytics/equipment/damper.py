@@ -3,8 +3,8 @@
 The outdoor-air fraction the mixing box really delivers follows from three temperatures,
 ``OAF = (MAT - RAT) / (OAT - RAT)``, wherever outdoor and return air differ by at least G36's
 ΔTmin (5.6 K). Its uncertainty is the sensors' stated errors carried through that formula,
-``sqrt(εMAT² + ((1 - OAF)·εRAT)² + (OAF·εOAT)²) / |OAT - RAT|``. Two conditions, judged with the
-supply fan running and the mode settled:
+``sqrt(εMAT² + ((1 - OAF)·εRAT)² + (OAF·εOAT)²) / |OAT - RAT|``. Four conditions, the first
+three judged with the supply fan running and the mode settled:
 
 - The damper does not do what it is told (G36 FC#6 in spirit; FC#10 with the damper fully
   open, OS#3, where the mixed air must be the outdoor air): the fraction differs from the
@@ -19,10 +19,25 @@ supply fan running and the mode settled:
   The minimum position is a parameter or, when ``None``, learnt in ``fit`` as the low
   (5th-percentile) damper command while the supply fan runs with the damper open: the position
   the unit ventilates at (a closed damper with the fan running is a night cycle).
+- A closed damper that lets outdoor air in (OS#2 with the damper commanded closed): with both
+  valves closed the supply air is the mixed air plus the fan's heat (0 to 1.1 K, taken as
+  half of it, the other half an error), read by the supply sensor (εSAT 1.1 K) rather than the
+  stratified mixed-air one (2.8 K), so the fraction from it is the sharper one. A closed
+  damper is closed: beyond its error, a fraction above ``closed_leakage`` (0.1 of the supply
+  air, well above a closed damper's rated leakage) is a leak, a blade or linkage stuck.
+- The damper open with the supply fan stopped (after the mode delay): every sequence closes
+  the outdoor air when the fan stops (against frozen coils and the draught of cold air through
+  a stopped unit), so a damper that reads more than ``position_tolerance`` open then is stuck
+  or overridden. A damper stuck fully open in a unit whose minimum position is already near
+  100 % shows nowhere else.
 
-A unit with heat recovery ahead of the mixing box makes the outdoor air look warmer to the
-mixed-air sensor, so the fraction from temperatures reads low; at minimum position that stays
-within the allowance.
+Heat recovery ahead of the mixing box (a rotary wheel, as in most Nordic units) brings the
+outdoor air towards the return air before the mixed-air sensor sees it, so the fraction from
+temperatures is the damper's share times ``1 - efficiency``: it can read low, never high. A
+fraction above the command is judged always; one below it only where the heat recovery is
+known to be off: its point (``AhuSeries.heat_recovery``) at 0, or, without that point, with
+the economiser open beyond its minimum position (a sequence stops its heat recovery before it
+opens the damper for free cooling, or the two would fight).
 """
 
 from __future__ import annotations
@@ -34,13 +49,16 @@ from sklearn.utils.validation import check_is_fitted
 
 from analytics.equipment.ahu import (
     ALARM_DELAY_S,
+    FAN_HEAT_K,
     MIN_OUTDOOR_RETURN_K,
     MIXED_ERROR_K,
     MODE_DELAY_S,
     OUTDOOR_ERROR_K,
     RETURN_ERROR_K,
+    SUPPLY_ERROR_K,
     VALVE_OPEN,
     AhuSeries,
+    BoolArray,
     FloatArray,
     Mode,
     operating_modes,
@@ -51,6 +69,8 @@ from analytics.equipment.rule import AhuRule, IndexArray, beyond
 
 #: Allowance for a damper's installed characteristic (fraction of outdoor air).
 POSITION_TOLERANCE: Final = 0.3
+#: Outdoor air a damper commanded closed may let in (fraction of the supply air).
+CLOSED_LEAKAGE: Final = 0.1
 #: The damper command's low percentile taken as the unit's minimum position.
 MIN_POSITION_PERCENTILE: Final = 5.0
 
@@ -64,6 +84,22 @@ def outdoor_air_fraction(series: AhuSeries) -> tuple[FloatArray, FloatArray]:
     share = np.clip(fraction, 0.0, 1.0)
     error = np.sqrt(
         MIXED_ERROR_K**2 + ((1.0 - share) * RETURN_ERROR_K) ** 2 + (share * OUTDOOR_ERROR_K) ** 2
+    ) / np.abs(safe)
+    return fraction, error
+
+
+def supply_air_fraction(series: AhuSeries) -> tuple[FloatArray, FloatArray]:
+    """The outdoor-air fraction from the supply air, for samples with both coils inactive:
+    the supply air less half the fan's heat stands for the mixed air (NaN below ΔTmin)."""
+    span_k = series.outdoor_c - series.return_c
+    safe = np.where(np.abs(span_k) >= MIN_OUTDOOR_RETURN_K, span_k, np.nan)
+    fraction = (series.supply_c - FAN_HEAT_K / 2.0 - series.return_c) / safe
+    share = np.clip(fraction, 0.0, 1.0)
+    error = np.sqrt(
+        SUPPLY_ERROR_K**2
+        + (FAN_HEAT_K / 2.0) ** 2
+        + ((1.0 - share) * RETURN_ERROR_K) ** 2
+        + (share * OUTDOOR_ERROR_K) ** 2
     ) / np.abs(safe)
     return fraction, error
 
@@ -85,6 +121,7 @@ class DamperOutOfPosition(AhuRule):
         self,
         *,
         position_tolerance: float = POSITION_TOLERANCE,
+        closed_leakage: float = CLOSED_LEAKAGE,
         min_position: float | None = None,
         mode_delay_s: float = MODE_DELAY_S,
         alarm_delay_s: float = ALARM_DELAY_S,
@@ -92,6 +129,7 @@ class DamperOutOfPosition(AhuRule):
         min_samples: int = 10,
     ) -> None:
         self.position_tolerance = position_tolerance
+        self.closed_leakage = closed_leakage
         self.min_position = min_position
         self.mode_delay_s = mode_delay_s
         self.alarm_delay_s = alarm_delay_s
@@ -119,7 +157,9 @@ class DamperOutOfPosition(AhuRule):
         judged = settled(series.times_s, modes, delay_s=self.mode_delay_s)
         fraction, error = outdoor_air_fraction(series)
         allowed = self.position_tolerance + error
-        stuck = np.where(judged, beyond(np.abs(fraction - series.damper), allowed), 0.0)
+        gap = fraction - series.damper
+        too_little = np.where(self.recovery_off(series), beyond(-gap, allowed), 0.0)
+        stuck = np.where(judged, np.fmax(beyond(gap, allowed), too_little), 0.0)
 
         outdoor_colder = series.outdoor_c < series.return_c
         wasteful = ((modes == Mode.HEATING) & outdoor_colder) | (
@@ -130,8 +170,23 @@ class DamperOutOfPosition(AhuRule):
         fraction_excess = np.fmax(fraction - error, -1.0) - self.min_position_
         excess = np.fmax(command_excess, fraction_excess)
         extra = np.where(judged & wasteful, beyond(excess, self.position_tolerance), 0.0)
-        scores: FloatArray = np.fmax(stuck, extra)
+
+        closed = judged & (modes == Mode.ECONOMISER) & (series.damper <= VALVE_OPEN)
+        through_supply, supply_error = supply_air_fraction(series)
+        leak = np.where(closed, beyond(through_supply, self.closed_leakage + supply_error), 0.0)
+
+        stopped = stopped_for(series.times_s, series.fan_on, delay_s=self.mode_delay_s)
+        open_stopped = np.where(stopped, beyond(series.damper, self.position_tolerance), 0.0)
+        scores: FloatArray = np.fmax(np.fmax(stuck, extra), np.fmax(leak, open_stopped))
         return scores
+
+    def recovery_off(self, series: AhuSeries) -> BoolArray:
+        """Samples where heat recovery ahead of the mixing box is known not to run."""
+        if series.heat_recovery is not None:
+            known: BoolArray = series.heat_recovery <= VALVE_OPEN
+            return known
+        economising: BoolArray = series.damper > self.min_position_ + VALVE_OPEN
+        return economising
 
     def describe(self, series: AhuSeries, members: IndexArray) -> str:
         """Median damper command against the median outdoor-air fraction from temperatures."""
@@ -145,4 +200,21 @@ class DamperOutOfPosition(AhuRule):
         )
 
 
-__all__ = ["DamperOutOfPosition", "outdoor_air_fraction"]
+def stopped_for(times_s: FloatArray, fan_on: BoolArray, *, delay_s: float) -> BoolArray:
+    """Samples with the supply fan stopped for at least ``delay_s`` (a gap restarts the count)."""
+    if times_s.size == 0:
+        return np.zeros(0, dtype=bool)
+    starts = np.ones(times_s.shape, dtype=bool)
+    starts[1:] = (fan_on[1:] != fan_on[:-1]) | ~(np.diff(times_s) <= delay_s)
+    since_s = times_s[np.flatnonzero(starts)][np.cumsum(starts) - 1]
+    stopped: BoolArray = ~fan_on & (times_s - since_s >= delay_s)
+    return stopped
+
+
+__all__ = [
+    "CLOSED_LEAKAGE",
+    "DamperOutOfPosition",
+    "outdoor_air_fraction",
+    "stopped_for",
+    "supply_air_fraction",
+]

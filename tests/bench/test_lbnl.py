@@ -46,7 +46,7 @@ def test_all_rules(result: dict[str, Any], name: str, precision: float, recall: 
 
 @pytest.mark.parametrize(
     ("name", "precision", "recall"),
-    [("SZCAV.csv", 1.0, 0.55), ("MZVAV-2-2.csv", 1.0, 0.65)],
+    [("SZCAV.csv", 1.0, 0.7), ("MZVAV-2-2.csv", 1.0, 0.75)],
 )
 def test_fault_rules_without_the_schedule(
     result: dict[str, Any], name: str, precision: float, recall: float

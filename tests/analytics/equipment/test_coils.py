@@ -69,6 +69,46 @@ def test_fires_on_both_valves_open() -> None:
     assert SimultaneousHeatingCooling().fit(series).episodes(series)
 
 
+def test_fires_on_a_stuck_cooling_valve_that_a_large_heating_coil_hides() -> None:
+    # Cooling valve stuck at 34 %; the heating coil, three times its size, makes up for it at
+    # 7 %: the supply air is on its setpoint, only the overlap of the valves shows the fault.
+    series = unit(
+        heating_valve=np.full(N, 0.07), cooling_valve=np.full(N, 0.34), mixed_c=np.full(N, 18.0)
+    )
+    assert SimultaneousHeatingCooling().fit(series).episodes(series)
+
+
+def test_heat_added_beyond_the_warmer_stream_with_the_valves_closed() -> None:
+    # Economiser, valves closed, damper closed: the air entering the coils is at most the
+    # return air (22 °C). The supply air 1.9 K above that plus the fan's heat: the heating coil
+    # leaks, though against the mixed-air reading (21 °C, within its 2.8 K) it would not show.
+    closed = {"heating_valve": np.zeros(N), "damper": np.zeros(N), "outdoor_c": np.full(N, 15.0)}
+    leak = unit(supply_c=np.full(N, 25.0), mixed_c=np.full(N, 21.0), return_c=np.full(N, 22.0),
+                **closed)  # fmt: skip
+    assert SimultaneousHeatingCooling().fit(leak).episodes(leak)
+    fine = unit(supply_c=np.full(N, 24.3), mixed_c=np.full(N, 21.0), return_c=np.full(N, 22.0),
+                **closed)  # fmt: skip
+    assert SimultaneousHeatingCooling().fit(fine).episodes(fine) == []
+    # Without the return air the bound is unknown: the outdoor air alone bounds nothing.
+    unknown = unit(supply_c=np.full(N, 25.0), mixed_c=np.full(N, 21.0),
+                   return_c=np.full(N, np.nan), **closed)  # fmt: skip
+    assert SimultaneousHeatingCooling().fit(unknown).episodes(unknown) == []
+
+
+def test_supply_slightly_below_the_colder_stream_is_no_fault() -> None:
+    # 100 % outdoor air at 17.7 °C, the supply sensor reading 0.9 K lower: within the sensors'
+    # errors once no fan heat is assumed (a unit may have none to speak of).
+    series = unit(
+        heating_valve=np.zeros(N),
+        damper=np.ones(N),
+        outdoor_c=np.full(N, 17.7),
+        mixed_c=np.full(N, 17.6),
+        supply_c=np.full(N, 16.8),
+        return_c=np.full(N, 23.0),
+    )
+    assert SimultaneousHeatingCooling().fit(series).episodes(series) == []
+
+
 def test_quiet_on_a_healthy_unit() -> None:
     series = unit()
     assert SimultaneousHeatingCooling().fit(series).episodes(series) == []

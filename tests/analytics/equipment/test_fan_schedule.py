@@ -53,3 +53,13 @@ def test_uses_opening_hours_without_an_occupancy_point() -> None:
     assert FanOutsideHours(building_type="office").fit(series).episodes(series)
     nursing = FanOutsideHours(building_type="nursing_home").fit(series)
     assert nursing.episodes(series) == []
+
+
+def test_an_evening_run_that_ends_before_midnight_is_legitimate_use() -> None:
+    # A Wednesday, 18:00-22:00 local (a club's booking): 4 h outside opening hours, no night.
+    evening = dt.datetime(2026, 1, 7, 17, 0, tzinfo=dt.UTC).timestamp()
+    series = unit(times_s=evening + np.arange(N) * 80.0, occupied=None)
+    assert FanOutsideHours(building_type="office").fit(series).episodes(series) == []
+    # Judged without the night gate, the same run is a fault.
+    ungated = FanOutsideHours(building_type="office", night_hours=None).fit(series)
+    assert ungated.episodes(series)
