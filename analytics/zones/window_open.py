@@ -18,7 +18,9 @@ residual's mean over them, and judges it against the zone's own robust spread of
 people is part of normal). A cold snap, a holiday or a night setback moves every zone and
 leaves the residual alone.
 
-Only hours in which the heating still works count: the setpoint is at its usual value for
+Only hours in which the heating works and loses count: the zone is below its setpoint (a
+zone that only cools faster than its neighbours towards a lowered setpoint, having less mass
+or more glass, has heating not yet asked to work), the setpoint is at its usual value for
 that hour (a raised or lowered setpoint is another fault, or a person's choice) and the
 radiator circuit runs (supply water warmer than the room, or, without a water temperature,
 outdoor air below the heating limit).
@@ -79,7 +81,9 @@ class WindowOpenDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
     Parameters: ``building_type`` (opening hours), ``window_hours`` (hours the rate of cooling
     is summed over), ``k_sigma`` (how many robust sds make an hour unusual), ``min_deficit_k``
     (an absolute floor: a sensor's resolution and a person's feel), ``min_hours`` (unusual
-    hours an episode needs), ``join_hours`` (usual hours that may lie inside one episode).
+    hours an episode needs), ``join_hours`` (usual hours that may lie inside one episode),
+    ``below_setpoint_k`` (how far below its setpoint the zone must be for an hour to count: its
+    heating losing, beyond a controller's dead band and a sensor's offset).
     Input, hourly: the zone's air temperature and setpoint (°C), ``reference_c`` (the other
     zones' temperature minus setpoint, :func:`others_offset_c`), outdoor air and, by keyword,
     radiator supply water temperature (°C; NaN or None where unknown).
@@ -99,6 +103,7 @@ class WindowOpenDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         # through (precision 0.3); a window left open makes a night of them.
         min_hours: int = 10,
         join_hours: int = 6,
+        below_setpoint_k: float = 0.3,
     ) -> None:
         self.building_type = building_type
         self.window_hours = window_hours
@@ -106,6 +111,7 @@ class WindowOpenDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         self.min_deficit_k = min_deficit_k
         self.min_hours = min_hours
         self.join_hours = join_hours
+        self.below_setpoint_k = below_setpoint_k
 
     def fit(
         self,
@@ -165,7 +171,11 @@ class WindowOpenDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         """Per hour: the deficit in robust sds where the heating works and it is large, else 0."""
         deficit = self.deficit_k(times_s, zone_temp_c, setpoint_c, reference_c, outdoor_c)
         works = self._heating_works(times_s, zone_temp_c, setpoint_c, outdoor_c, supply_water_c)
-        large = works & np.isfinite(deficit) & (deficit >= self.min_deficit_k)
+        # The heating must be losing: the zone below its setpoint. A zone that merely cools
+        # faster than its neighbours towards a lowered setpoint (less mass, more glass) has
+        # heating that is not asked to work yet.
+        losing = zone_temp_c < setpoint_c - self.below_setpoint_k
+        large = works & losing & np.isfinite(deficit) & (deficit >= self.min_deficit_k)
         scores: FloatArray = np.where(large, deficit / self.deficit_sd_k_, 0.0)
         return scores
 
