@@ -89,7 +89,8 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
 
     ``counter``: the series is an energy counter (kWh), not a power. ``spikes``: whether to
     look for spikes; a sensor (a temperature, a CO2 level) is judged for stuck runs and gaps
-    only, since its readings may cross zero and its peaks are physics, not glitches. Input:
+    only, since its readings may cross zero and its peaks are physics, not glitches, and a run
+    at the lowest or highest reading it has given is saturation, not a stuck sensor. Input:
     UTC epoch seconds and the readings at them, in time order, missing ones simply absent.
     """
 
@@ -125,6 +126,10 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         known = rates[np.isfinite(rates)]
         changes = np.abs(np.diff(known))
         self.typical_change_ = float(np.median(changes)) if changes.size else 0.0
+        finite = values[np.isfinite(values)]
+        self.range_ = (
+            (float(finite.min()), float(finite.max())) if finite.size else (np.nan, np.nan)
+        )
         self.scale_ = _change_scale(changes)
         # Noise grows with the load (a few per cent of it): the quarter of the changes at the
         # meter's lowest levels tell its noise when quiet, which a spike at night must beat.
@@ -231,6 +236,10 @@ class MeterFaultDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
         stops = np.concatenate((change, [values.size]))
         lasted_s = times_s[stops - 1] - times_s[starts]
         stuck = (lasted_s >= self.stuck_hours * SECONDS_PER_HOUR) & np.isfinite(values[starts])
+        if not self.spikes:
+            # A sensor held at the end of its range is saturated (fog holds a humidity sensor
+            # at 100 % for hours), not stuck: a stuck sensor freezes where it happened to be.
+            stuck &= (values[starts] > self.range_[0]) & (values[starts] < self.range_[1])
         return [
             (int(start), int(stop), float(values[start]))
             for start, stop in zip(starts[stuck], stops[stuck], strict=True)

@@ -144,6 +144,16 @@ def test_a_sensor_is_judged_for_stuck_runs_and_gaps_but_not_spikes() -> None:
     assert kinds(MeterFaultDetector(spikes=False), times[keep], temp[keep]) == ["gap"]
 
 
+def test_a_sensor_held_at_the_end_of_its_range_is_saturated_not_stuck() -> None:
+    times = START_S + 900.0 * np.arange(7 * 96)
+    rng = np.random.default_rng(6)
+    humidity = np.clip(90.0 + 8.0 * rng.standard_normal(times.size), 0.0, 100.0)
+    humidity[300:330] = 100.0  # a foggy morning: seven and a half hours at 100 %
+    assert kinds(MeterFaultDetector(spikes=False), times, humidity) == []
+    humidity[400:430] = 93.21  # frozen where it happened to be
+    assert kinds(MeterFaultDetector(spikes=False), times, humidity) == ["stuck"]
+
+
 def test_a_stuck_counter_catching_up_is_stuck_not_a_spike() -> None:
     times, power = district_heat_power()
     counter = counter_of(times, power)
