@@ -26,7 +26,14 @@ import numpy as np
 from analytics.daily_health import health_day
 from analytics.findings import Pricing, finding_of
 from analytics.pipeline import BuildingData, Carrier, Meter, analyse, hour_grid
-from analytics.reading import SENSOR_QUANTITIES, hourly_series, meter_readings
+from analytics.reading import (
+    SENSOR_QUANTITIES,
+    air_handling_units,
+    hourly_series,
+    meter_readings,
+    supply_water_series,
+    zone_series,
+)
 from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
 from analytics.waste import Tariff
@@ -85,7 +92,8 @@ def building_data(
 ) -> BuildingData | None:
     """What :func:`analyse` needs of ``building`` to score from ``score_from_ms``: the history
     its weekly models learn from before that, and the readings of its meters and sensors
-    since a day before it; None when it has no energy meter."""
+    since a day before it; its zones hourly and its air handling units in their own step, over
+    the same history; None when it has no energy meter."""
     start_ms = score_from_ms - (HISTORY_WEEKS + 1) * WEEK_MS
     grid = hour_grid(start_ms / 1000, end_ms / 1000)
     if grid.size == 0:
@@ -133,6 +141,11 @@ def building_data(
         meters=tuple(meters),
         outdoor_c=outdoor_c,
         readings=tuple(readings),
+        zones=zone_series(store, building, points, grid_s=grid),
+        supply_water_c=supply_water_series(store, building, points, grid_s=grid),
+        ahus=air_handling_units(
+            store, building, points, start_s=float(grid[0]), end_s=end_ms / 1000
+        ),
     )
 
 

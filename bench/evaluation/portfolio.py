@@ -21,6 +21,8 @@ from typing import Any, Final
 
 import numpy as np
 
+from analytics.equipment import ahu_series, ahu_units
+from analytics.equipment.run import AhuUnit
 from analytics.pipeline import (
     BASELINE_REVIEW_KIND,
     METER_FAULT_KIND,
@@ -31,6 +33,8 @@ from analytics.pipeline import (
     hour_grid,
     hourly,
 )
+from analytics.zones.checks import ZoneSeries
+from byggpuls.reading import PointInfo
 from simulation.faults import GroundTruthFault
 from simulation.portfolio import Portfolio
 
@@ -77,6 +81,15 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
     ),
     "baseload_drift": frozenset({"baseload_drift"}),
     "unusual_day": frozenset(PHYSICAL_KINDS),
+    # The rooms and the plant (analytics.plant).
+    "window_open": frozenset({"window_open"}),
+    "setpoint_too_high": frozenset({"setpoint_too_high"}),
+    "simultaneous_heating_cooling": frozenset({"simultaneous_heating_cooling"}),
+    "damper_out_of_position": frozenset({"damper_stuck_open"}),
+    # Consequences a stuck valve or damper has on the supply and mixed air.
+    "supply_temp_off_setpoint": frozenset({"simultaneous_heating_cooling", "damper_stuck_open"}),
+    "mixed_air_out_of_range": frozenset({"simultaneous_heating_cooling", "damper_stuck_open"}),
+    "fan_outside_hours": frozenset({"after_hours_ventilation"}),
     METER_FAULT_KIND: frozenset(METER_KINDS),
 }
 WASTE_KINDS: Final = tuple(kind for kind in ACCEPTED if kind != METER_FAULT_KIND)
@@ -85,7 +98,12 @@ PRIMARY: Final[dict[str, str]] = {
     "after_hours_ventilation": "after_hours_operation",
     "after_hours_heating": "after_hours_heating",
     "baseload_drift": "baseload_drift",
-    "setpoint_too_high": "heating_out_of_line",
+    # A raised setpoint is found on the zone's own setpoint; the energy signature
+    # (heating_out_of_line) finds it on the heat meter alone, where a building has no zones.
+    "setpoint_too_high": "setpoint_too_high",
+    "window_open": "window_open",
+    "simultaneous_heating_cooling": "simultaneous_heating_cooling",
+    "damper_stuck_open": "damper_out_of_position",
 }
 METER_POINTS: Final = (
     ("el.power", "electricity", ("el.energy",)),
@@ -115,12 +133,14 @@ def building_data(
     building: str,
     building_type: str,
     times_s: Any,
-    names: Sequence[str],
+    points: Sequence[PointInfo],
     values: Any,
     start_s: float,
     end_s: float,
 ) -> BuildingData:
-    """What the analysis needs of one simulated building, from its readings as stored."""
+    """What the analysis needs of one simulated building, from its readings as stored: its
+    meters and sensors, its zones hourly and its air handling units at the readings' step."""
+    names = [p.point for p in points]
     grid = hour_grid(start_s, end_s)
     times = np.asarray(times_s, dtype=np.float64)
 
@@ -145,7 +165,47 @@ def building_data(
         if point.rsplit(".", 1)[-1] in SENSOR_SUFFIXES
     )
     outdoor = hourly(times, series(OUTDOOR_POINT), hours_s=grid)
-    return BuildingData(building, building_type, grid, meters, outdoor, readings)
+
+    def hours_of(point: str) -> Any:
+        if point not in names:
+            return np.full(grid.shape, np.nan)
+        return hourly(times, series(point), hours_s=grid)
+
+    zone_ids = sorted({n.split(".")[0] for n in names if n.startswith("zone")})
+    zones = tuple(
+        ZoneSeries(
+            zone=z,
+            temperature=f"{z}.air_temp",
+            setpoint=f"{z}.air_temp_setpoint",
+            temp_c=hours_of(f"{z}.air_temp"),
+            setpoint_c=hours_of(f"{z}.air_temp_setpoint"),
+        )
+        for z in zone_ids
+    )
+    ahus = tuple(
+        AhuUnit(
+            unit,
+            tuple(sorted(fields.values())),
+            ahu_series(
+                times_s=times,
+                values={point: series(point) for point in fields.values()},
+                fields=fields,
+                units={p.point: p.unit for p in points},
+            ),
+        )
+        for unit, fields in sorted(ahu_units(points).items())
+    )
+    return BuildingData(
+        building,
+        building_type,
+        grid,
+        meters,
+        outdoor,
+        readings,
+        zones=zones,
+        supply_water_c=hours_of("heating.supply_water_temp"),
+        ahus=ahus,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,7 +238,7 @@ def simulate(
             building=block.building,
             building_type=types[block.building],
             times_s=block.times_s,
-            names=[p.point for p in block.points],
+            points=block.points,
             values=block.values,
             start_s=start_s,
             end_s=end_s,

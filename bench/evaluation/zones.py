@@ -31,10 +31,8 @@ from typing import Any, Final
 import numpy as np
 
 from analytics.pipeline import hour_grid, hourly
-from analytics.scoring import weekly_windows
+from analytics.zones.checks import ZoneSeries, zone_episodes
 from analytics.zones.climate import occupied_climate
-from analytics.zones.setpoint import SetpointTooHighDetector, extra_heat_kwh
-from analytics.zones.window_open import WindowOpenDetector, others_offset_c
 from simulation.faults import GroundTruthFault
 from simulation.portfolio import Portfolio
 
@@ -48,7 +46,7 @@ FloatArray = Any
 
 
 @dataclass(frozen=True, slots=True)
-class ZoneSeries:
+class ZoneHours:
     """One zone's hourly means (NaN where no reading)."""
 
     zone: str
@@ -64,7 +62,7 @@ class BuildingZones:
     building: str
     building_type: str
     times_s: FloatArray
-    zones: tuple[ZoneSeries, ...]
+    zones: tuple[ZoneHours, ...]
     outdoor_c: FloatArray
     supply_water_c: FloatArray
     heat_kwh: FloatArray
@@ -104,7 +102,7 @@ def building_zones(
 
     zone_ids = sorted({n.split(".")[0] for n in names if n.startswith("zone")})
     zones = tuple(
-        ZoneSeries(z, series(f"{z}.air_temp"), series(f"{z}.air_temp_setpoint"), series(f"{z}.co2"))
+        ZoneHours(z, series(f"{z}.air_temp"), series(f"{z}.air_temp_setpoint"), series(f"{z}.co2"))
         for z in zone_ids
     )
     return BuildingZones(
@@ -147,91 +145,42 @@ def simulate_zones(
     return data, portfolio.ground_truth(legitimate_use=True)
 
 
-def _weekly_scores(
-    times_s: Any, known: Any, score_from_s: float, fit_score: Callable[[Any, Any], Any]
-) -> Any:
-    """Scores of the hours from ``score_from_s``, each week by a model of the 8 weeks before."""
-    scores = np.zeros(times_s.shape)
-    for history, week in weekly_windows(times_s, score_from_s=score_from_s, known=known):
-        scores[week] = fit_score(history, week)
-    return scores
-
-
-def find_windows(data: BuildingZones, *, score_from_s: float) -> list[ZoneFinding]:
-    """Window-open episodes of every zone of ``data``."""
-    times = data.times_s
-    temps = np.array([z.temp_c for z in data.zones])
-    setpoints = np.array([z.setpoint_c for z in data.zones])
-    reference = others_offset_c(temps, setpoints)
-    water = data.supply_water_c
-    found = []
-    for row, zone in enumerate(data.zones):
-        columns = (zone.temp_c, zone.setpoint_c, reference[row], data.outdoor_c)
-
-        def fit_score(history: Any, week: Any, columns: Any = columns) -> Any:
-            model = WindowOpenDetector(building_type=data.building_type)
-            model.fit(times[history], *(c[history] for c in columns), supply_water_c=water[history])
-            return model.score_samples(
-                times[week], *(c[week] for c in columns), supply_water_c=water[week]
-            )
-
-        scores = _weekly_scores(times, np.isfinite(zone.temp_c), score_from_s, fit_score)
-        decider = WindowOpenDetector(building_type=data.building_type)
-        for episode in decider.decide(times, scores):
-            found.append(
-                ZoneFinding(
-                    data.building,
-                    zone.zone,
-                    "window_open",
-                    episode.start_s,
-                    episode.end_s,
-                    episode.detail,
-                )
-            )
-    return found
-
-
-def find_setpoints(
+def find_zone_episodes(
     data: BuildingZones, *, score_from_s: float, with_setpoint: bool = True
 ) -> list[ZoneFinding]:
-    """Setpoint-too-high episodes of every zone, with the heat each cost (the zone's share of
-    the heat meter: the zones' areas are not known to the analysis, so an equal share)."""
-    times = data.times_s
-    found = []
-    share = 1.0 / len(data.zones)
-    for zone in data.zones:
-        setpoint = zone.setpoint_c if with_setpoint else np.full(times.shape, np.nan)
-        columns = (setpoint, zone.temp_c, data.outdoor_c)
-        excess = np.zeros(times.shape)
-
-        def fit_score(history: Any, week: Any, columns: Any = columns, excess: Any = excess) -> Any:
-            model = SetpointTooHighDetector(building_type=data.building_type)
-            model.fit(times[history], *(c[history] for c in columns))
-            excess[week] = model.excess_c(times[week], columns[0][week], columns[1][week])
-            return model.score_samples(times[week], *(c[week] for c in columns))
-
-        scores = _weekly_scores(times, np.isfinite(zone.temp_c), score_from_s, fit_score)
-        decider = SetpointTooHighDetector(building_type=data.building_type)
-        cost = extra_heat_kwh(
-            excess_c=excess,
-            indoor_c=zone.temp_c,
-            outdoor_c=data.outdoor_c,
-            space_heat_kwh=share * data.heat_kwh,
+    """Every zone's episodes, by :func:`analytics.zones.checks.zone_episodes` (as the service
+    runs them); ``with_setpoint=False`` hides the setpoint points (held temperature only)."""
+    zones = tuple(
+        ZoneSeries(
+            zone=z.zone,
+            temperature=f"{z.zone}.air_temp",
+            setpoint=f"{z.zone}.air_temp_setpoint" if with_setpoint else None,
+            temp_c=z.temp_c,
+            setpoint_c=z.setpoint_c if with_setpoint else np.full(z.temp_c.shape, np.nan),
         )
-        for episode in decider.decide(times, scores):
-            inside = (times >= episode.start_s) & (times < episode.end_s)
-            found.append(
-                ZoneFinding(
-                    data.building,
-                    zone.zone,
-                    "setpoint_too_high",
-                    episode.start_s,
-                    episode.end_s,
-                    episode.detail,
-                    float(cost[inside].sum()),
-                )
-            )
-    return found
+        for z in data.zones
+    )
+    episodes, _ = zone_episodes(
+        building_type=data.building_type,
+        times_s=data.times_s,
+        zones=zones,
+        outdoor_c=data.outdoor_c,
+        supply_water_c=data.supply_water_c,
+        heat_kwh=data.heat_kwh,
+        score_from_s=score_from_s,
+    )
+    return [
+        ZoneFinding(
+            data.building,
+            found.zone.zone,
+            found.kind,
+            found.episode.start_s,
+            found.episode.end_s,
+            found.episode.detail,
+            float(found.extra_heat_kwh.sum()),
+        )
+        for found in episodes
+    ]
 
 
 def matches(finding: ZoneFinding, record: GroundTruthFault) -> bool:
@@ -356,12 +305,13 @@ def evaluate_zones(
         )
         for building in data:
             tag = f"s{seed}/"
-            for found in find_windows(building, score_from_s=score_from_s) + find_setpoints(
-                building, score_from_s=score_from_s
-            ):
+            for found in find_zone_episodes(building, score_from_s=score_from_s):
                 findings.append(_tagged(found, tag))
-            for found in find_setpoints(building, score_from_s=score_from_s, with_setpoint=False):
-                held.append(_tagged(found, tag))
+            for found in find_zone_episodes(
+                building, score_from_s=score_from_s, with_setpoint=False
+            ):
+                if found.kind == "setpoint_too_high":
+                    held.append(_tagged(found, tag))
         truth += [_retag(r, f"s{seed}/") for r in records]
         climate += data
         say(f"seed {seed}: detected ({time.perf_counter() - began:.0f} s)")

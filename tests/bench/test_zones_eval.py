@@ -6,8 +6,7 @@ import datetime as dt
 
 from bench.evaluation.zones import (
     building_zones,
-    find_setpoints,
-    find_windows,
+    find_zone_episodes,
     matches,
     score_kind,
 )
@@ -51,9 +50,7 @@ def run(
         start_s=START_S,
         end_s=START_S + DAYS * DAY,
     )
-    found = find_windows(data, score_from_s=SCORE_FROM_S) + find_setpoints(
-        data, score_from_s=SCORE_FROM_S
-    )
+    found = find_zone_episodes(data, score_from_s=SCORE_FROM_S)
     return found, building.faults
 
 
