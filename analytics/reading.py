@@ -115,21 +115,26 @@ def meter_readings(
 def zone_series(
     store: ReadingReader, building: BuildingRow, points: list[PointRow], *, grid_s: np.ndarray
 ) -> tuple[ZoneSeries, ...]:
-    """Each zone's hourly air temperature and setpoint on ``grid_s``: a zone is the zone a
-    room-temperature point names (else its id's first part), its setpoint the temperature
-    setpoint of the same zone."""
+    """Each zone's hourly air temperature, setpoint and CO2 on ``grid_s``: a zone is the zone
+    a room-temperature point names (else its id's first part); its setpoint the temperature
+    setpoint of the same zone, its CO2 the CO2 sensor of the same zone; its name what its
+    temperature point's description puts before a colon ("Klasserom 2: air temperature")."""
     setpoints: dict[str, PointRow] = {}
+    co2: dict[str, PointRow] = {}
     for point in points:
         if point.quantity == "temperature_setpoint" and (
             point.brick_class in _SETPOINT_CLASSES or point.brick_class is None
         ):
             setpoints.setdefault(_zone_of(point), point)
+        elif role_of(point) == Role.CO2:
+            co2.setdefault(_zone_of(point), point)
     zones = []
     for point in points:
         if role_of(point) != Role.ZONE_TEMPERATURE:
             continue
         zone = _zone_of(point)
-        setpoint = setpoints.get(zone)
+        setpoint, sensor = setpoints.get(zone), co2.get(zone)
+        name, colon, _ = (point.description or "").partition(":")
         zones.append(
             ZoneSeries(
                 zone=zone,
@@ -140,6 +145,12 @@ def zone_series(
                     np.full(grid_s.shape, np.nan)
                     if setpoint is None
                     else hourly_series(store, building, setpoint, grid_s=grid_s, target_unit="Cel")
+                ),
+                name=name.strip() if colon else "",
+                co2_ppm=(
+                    None
+                    if sensor is None
+                    else hourly_series(store, building, sensor, grid_s=grid_s, target_unit="ppm")
                 ),
             )
         )

@@ -171,7 +171,7 @@ def run_once(
     # Health is scored once a local day per building, after the day's findings are kept.
     today = local_date_of_utc_hour(end_ms // HOUR_MS - 1)
     scored = {b: row.day for b, row in registry.latest_health().items()}
-    health_due: list[tuple[BuildingRow, list[PointRow], BuildingData]] = []
+    health_due: list[tuple[BuildingRow, BuildingData]] = []
     for building in buildings:
         resumed_ms = None if resume is None else resume.get(building.id)
         score_from_ms = start_ms if resumed_ms is None else max(start_ms, resumed_ms)
@@ -203,13 +203,13 @@ def run_once(
             resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
         if scored.get(building.id) != today:
-            health_due.append((building, points, data))
+            health_due.append((building, data))
     if findings:
         registry.upsert_findings(findings)
     registry.close_quiet_findings(
         now=datetime.fromtimestamp(end_ms / 1000, UTC), quiet_days=QUIET_DAYS
     )
-    days = _health_days(store=store, registry=registry, due=health_due, end_s=end_ms / 1000)
+    days = _health_days(registry=registry, due=health_due, end_s=end_ms / 1000)
     if days:
         registry.record_health(days)
     return RunSummary(
@@ -225,32 +225,27 @@ def run_once(
 
 def _health_days(
     *,
-    store: ReadingReader,
     registry: Registry,
-    due: list[tuple[BuildingRow, list[PointRow], BuildingData]],
+    due: list[tuple[BuildingRow, BuildingData]],
     end_s: float,
 ) -> list[HealthDay]:
     """The day's health of each building in ``due`` (one that fails is logged and left for
     the next run)."""
     accounting = Accounting(registry.engine)
     days = []
-    for building, points, data in due:
+    for building, data in due:
         try:
             days.append(
                 health_day(
-                    store=store,
                     accounting=accounting,
                     building=building,
-                    points=points,
                     data=data,
                     findings=registry.findings(building=building.id),
                     end_s=end_s,
                 )
             )
         except Exception:
-            logger.exception(
-                "%s: its health could not be scored; the next run tries again", building.id
-            )
+            logger.exception("%s: health not scored; the next run tries again", building.id)
     return days
 
 

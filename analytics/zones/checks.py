@@ -31,13 +31,16 @@ SETPOINT_KIND: Final = SetpointTooHighDetector.kind
 @dataclass(frozen=True, slots=True)
 class ZoneSeries:
     """One zone's hourly means on the building's hour grid (NaN where no reading), and the
-    points they come from (``setpoint`` None where the zone has no setpoint point)."""
+    points they come from (``setpoint`` None where the zone has no setpoint point); ``name``
+    as people call the zone, ``co2_ppm`` where it has a CO2 sensor."""
 
     zone: str
     temperature: str
     setpoint: str | None
     temp_c: FloatArray
     setpoint_c: FloatArray
+    name: str = ""
+    co2_ppm: FloatArray | None = None
 
 
 @dataclass(frozen=True, slots=True)

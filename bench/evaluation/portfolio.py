@@ -172,6 +172,7 @@ def building_data(
         return hourly(times, series(point), hours_s=grid)
 
     zone_ids = sorted({n.split(".")[0] for n in names if n.startswith("zone")})
+    described = {p.point: p.description or "" for p in points}
     zones = tuple(
         ZoneSeries(
             zone=z,
@@ -179,6 +180,8 @@ def building_data(
             setpoint=f"{z}.air_temp_setpoint",
             temp_c=hours_of(f"{z}.air_temp"),
             setpoint_c=hours_of(f"{z}.air_temp_setpoint"),
+            name=described.get(f"{z}.air_temp", "").partition(":")[0].strip(),
+            co2_ppm=hours_of(f"{z}.co2"),
         )
         for z in zone_ids
     )
