@@ -44,6 +44,7 @@ if sys.path and Path(sys.path[0]).resolve() == Path(__file__).resolve().parent:
 import numpy as np
 
 from analytics.pipeline import Analysis, BuildingData, Detection, Meter, Readings, analyse
+from bench.evaluation.health import Scored, ranking, score_buildings
 from bench.evaluation.portfolio import (
     ACCEPTED,
     METER_KINDS,
@@ -83,6 +84,8 @@ def run_faults(*, seeds: Sequence[int], buildings: int, days: float) -> dict[str
     oos: dict[str, list[bool]] = {"electricity": [], "heat": []}
     analyse_s = 0.0
     score_from_s = START_S + SCORE_FROM_DAYS * SECONDS_PER_DAY
+    health: dict[str, Any] = {}
+    everyone: list[Scored] = []
     for seed in seeds:
         began = time.perf_counter()
         portfolio = simulate(buildings=buildings, days=days, seed=seed, start_s=START_S)
@@ -103,9 +106,19 @@ def run_faults(*, seeds: Sequence[int], buildings: int, days: float) -> dict[str
         truth.extend(
             dataclasses.replace(r, building=f"s{seed}/{r.building}") for r in portfolio.truth
         )
+        scored = score_buildings(
+            data=portfolio.buildings,
+            detections=[a.detections for a in analyses],
+            truth=portfolio.truth,
+            start_s=score_from_s,
+            end_s=portfolio.end_s,
+        )
+        health[f"seed_{seed}"] = ranking(scored)
+        everyone.extend(scored)
     months = len(seeds) * buildings * (days - SCORE_FROM_DAYS) / (365.25 / 12)
     figures = evaluate(detections, truth, score_from_s=score_from_s, building_months=months)
     figures["building_months"] = round(months, 1)
+    figures["health"] = {"all_seeds": ranking(everyone), **health}
     figures["analyse_s"] = round(analyse_s, 1)
     figures["g14"] = {
         carrier: {
@@ -196,6 +209,18 @@ def print_faults(figures: dict[str, Any]) -> None:
             f"{_fmt(row['out_of_sample_pass_share'])}; weekly fits {row['weekly_fits']}, "
             f"pass share {_fmt(row['weekly_pass_share'])}, "
             f"median CV(RMSE) {_fmt(row['weekly_cv_rmse_median'])}"
+        )
+    print("\nHealth over the scored period (every detection an open finding):")
+    print(
+        f"{'seeds':10} {'free':>5} {'faulty':>6} {'lowest free':>11} {'highest faulty':>14} "
+        f"{'separated':>9} {'pairs ordered':>13} {'spearman':>8}"
+    )
+    for name, row in figures["health"].items():
+        print(
+            f"{name:10} {row['fault_free']:>5} {row['faulty']:>6} "
+            f"{_fmt(row['lowest_fault_free']):>11} {_fmt(row['highest_faulty']):>14} "
+            f"{row['separated']!s:>9} {_fmt(row['pairs_ordered_share']):>13} "
+            f"{_fmt(row['spearman_score_vs_injected_kwh']):>8}"
         )
 
 
