@@ -54,6 +54,8 @@ SETPOINT_TOLERANCE_K: Final = 0.25
 #: Huber's constant: residuals beyond 1.345 robust sds weigh less (95 % efficiency).
 HUBER_K: Final = 1.345
 HUBER_ITERATIONS: Final = 20
+#: The reweighting stops once no weight moves by more than this.
+HUBER_SETTLED: Final = 1e-4
 #: Fewer known hours than this give no model: every hour then scores 0.
 MIN_FIT_HOURS: Final = 72
 
@@ -249,16 +251,23 @@ class WindowOpenDetector(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
 def usual_by_hour(times_s: FloatArray, values: FloatArray, building_type: str) -> FloatArray:
     """Median of ``values`` per (opening hours or not, local hour of day): (2, 24), NaN where
     the history has none."""
-    table = np.full((2, 24), np.nan)
     hour = np.floor(local_time(times_s).hour).astype(np.int64)
     opened = in_use(building_type, times_s).astype(np.int64)
     known = np.isfinite(values)
-    for row in (0, 1):
-        for column in range(24):
-            pick = known & (opened == row) & (hour == column)
-            if pick.any():
-                table[row, column] = float(np.median(values[pick]))
-    return table
+    # Sort by (row, hour) and value once; each group's median is then its middle element(s).
+    key, value = (opened * 24 + hour)[known], values[known]
+    order = np.lexsort((value, key))
+    key, value = key[order], value[order]
+    groups = np.arange(48)
+    starts = np.searchsorted(key, groups, side="left")
+    sizes = np.searchsorted(key, groups, side="right") - starts
+    present = sizes > 0
+    low = np.minimum(starts + (sizes - 1) // 2, max(value.size - 1, 0))
+    high = np.minimum(starts + sizes // 2, max(value.size - 1, 0))
+    table = np.full(48, np.nan)
+    if value.size:
+        table[present] = 0.5 * (value[low[present]] + value[high[present]])
+    return table.reshape(2, 24)
 
 
 def usual_at(times_s: FloatArray, table: FloatArray, building_type: str) -> FloatArray:
@@ -285,17 +294,24 @@ def _trailing_mean(values: FloatArray, hours: int) -> FloatArray:
 
 def _huber_fit(features: FloatArray, target: FloatArray) -> FloatArray:
     """Least squares with Huber weights (iteratively reweighted): a fault in the history weighs
-    little, so it does not become normal."""
+    little, so it does not become normal. Each step solves the weighted normal equations (a
+    few columns; their minimum-norm solution is least squares' where a column is constant),
+    until the weights settle."""
     weights = np.ones(target.size)
     coef: FloatArray = np.zeros(features.shape[1])
     for _ in range(HUBER_ITERATIONS):
-        root = np.sqrt(weights)
-        solution = np.linalg.lstsq(features * root[:, None], target * root, rcond=None)[0]
+        weighted = features * weights[:, None]
+        gram = weighted.T @ features
+        solution = np.linalg.lstsq(gram, weighted.T @ target, rcond=None)[0]
         coef = np.asarray(solution, dtype=np.float64)
         residual = target - features @ coef
         scale = max(robust_sd(residual), 1e-3)
         ratio = np.abs(residual) / (HUBER_K * scale)
-        weights = np.where(ratio <= 1.0, 1.0, 1.0 / np.maximum(ratio, 1e-12))
+        new = np.where(ratio <= 1.0, 1.0, 1.0 / np.maximum(ratio, 1e-12))
+        settled = float(np.max(np.abs(new - weights))) < HUBER_SETTLED
+        weights = new
+        if settled:
+            break
     return coef
 
 
