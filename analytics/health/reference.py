@@ -168,7 +168,51 @@ KINDS: Final[dict[str, tuple[Category, Severity, str, str]]] = {
         "oppvarmingen følger ikke været",
         "heating out of line with the weather",
     ),
-    "meter_fault": (Category.DATA_QUALITY, Severity.HIGH, "målerfeil", "meter fault"),
+    # A fault of the data, not of the building: a spike is one bad reading, and what a stuck
+    # or silent meter loses the data-quality part counts again in its completeness.
+    "meter_fault": (Category.DATA_QUALITY, Severity.MEDIUM, "målerfeil", "meter fault"),
+    "window_open": (
+        Category.INDOOR_CLIMATE,
+        Severity.MEDIUM,
+        "vindu åpent mens det varmes",
+        "a window open while heating",
+    ),
+    "setpoint_too_high": (
+        Category.ENERGY,
+        Severity.MEDIUM,
+        "temperaturen i et rom er satt for høyt",
+        "a room's setpoint too high",
+    ),
+    "simultaneous_heating_cooling": (
+        Category.EQUIPMENT,
+        Severity.HIGH,
+        "varme og kjøling samtidig i ventilasjonsaggregatet",
+        "heating and cooling at once in the air handling unit",
+    ),
+    "damper_out_of_position": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "uteluftspjeldet står feil",
+        "outdoor-air damper out of position",
+    ),
+    "supply_temp_off_setpoint": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "tilluften holder ikke settpunktet",
+        "supply air off its setpoint",
+    ),
+    "mixed_air_out_of_range": (
+        Category.EQUIPMENT,
+        Severity.LOW,
+        "blandeluften er utenfor uteluft og avtrekk",
+        "mixed air outside the outdoor and return air",
+    ),
+    "fan_outside_hours": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "viften går utenfor åpningstid",
+        "fan running outside opening hours",
+    ),
     "baseline_review": (
         Category.DATA_QUALITY,
         Severity.LOW,

@@ -105,7 +105,7 @@ def test_the_scale_is_continuous_at_its_corners(building_type: BuildingType) -> 
 
 def test_every_kind_the_analytics_report_is_classified() -> None:
     assert set(KIND_TEXT) <= set(KINDS)
-    assert classify("meter_fault") == (Category.DATA_QUALITY, Severity.HIGH)
+    assert classify("meter_fault") == (Category.DATA_QUALITY, Severity.MEDIUM)
     assert classify("after_hours_operation") == (Category.ENERGY, Severity.MEDIUM)
     # A kind the table does not know yet is a technical fault of medium weight.
     assert classify("ahu_valve_leak") == (Category.EQUIPMENT, Severity.MEDIUM)

@@ -103,12 +103,12 @@ def test_a_school_worked_by_hand() -> None:
     assert equipment.score == 70.0
     assert {r.finding_id for r in equipment.reasons} == {3, 4}
     assert any("acknowledged" in r.text_en for r in equipment.reasons)
-    # 95 % complete: 100 - 10; a meter fault (high): - 30.
+    # 95 % complete: 100 - 10; a meter fault (medium): - 15.
     quality = part(health, Category.DATA_QUALITY)
-    assert quality.score == 60.0
-    assert [(r.points, r.finding_id) for r in quality.reasons] == [(30.0, 5), (10.0, None)]
-    # 0.4 x 53 + 0.3 x 88 + 0.2 x 70 + 0.1 x 60 = 21.2 + 26.4 + 14 + 6.
-    assert health.score == 67.6
+    assert quality.score == 75.0
+    assert [(r.points, r.finding_id) for r in quality.reasons] == [(15.0, 5), (10.0, None)]
+    # 0.4 x 53 + 0.3 x 88 + 0.2 x 70 + 0.1 x 75 = 21.2 + 26.4 + 14 + 7.5.
+    assert health.score == 69.1
     assert health.band == "watch"
 
 
@@ -122,8 +122,8 @@ def test_without_the_floor_area_energy_is_the_waste_alone() -> None:
         data_quality=DataQuality(completeness=0.95),
     )
     assert part(health, Category.ENERGY).score == 66.0
-    # 0.4 x 66 + 26.4 + 14 + 6.
-    assert health.score == 72.8
+    # 0.4 x 66 + 26.4 + 14 + 7.5.
+    assert health.score == 74.3
 
 
 def test_less_than_a_year_has_no_use_per_m2() -> None:
