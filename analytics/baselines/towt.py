@@ -54,6 +54,9 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 HOURS_PER_WEEK: Final = 168
+#: A temperature segment whose hours span less than this (K) has no slope of its own: the
+#: colder segments follow the coldest one the history spans this far (see ``_colder_follow``).
+MIN_SEGMENT_SPAN_K: Final = 2.0
 HOURS_PER_DAY: Final = 24
 #: Levels: one per hour of the week, and one per hour of a closed day.
 _KEYS: Final = HOURS_PER_WEEK + HOURS_PER_DAY
@@ -402,21 +405,28 @@ def _colder_follow(
     losses grow linearly with the indoor-outdoor difference, not with a flat baseline that
     would call the extra heat waste. Warmer segments than the history reached stay flat: heat
     use levels off above the balance temperature, and a flat baseline there errs towards less
-    waste. The fitted hours' baseline does not change (the levels absorb the constant that an
-    unreached segment is), so the fit stays least squares."""
+    waste. A segment counts as reached when the history spans :data:`MIN_SEGMENT_SPAN_K` of
+    it. The fitted hours warmer than the segments that change keep their baseline (the levels
+    absorb the change at the segments' warm end); the few hours inside a barely reached
+    segment move onto the coldest reached slope's line."""
     count, split = sweep.count, sweep.unoccupied_hours
     new = slopes.copy()
     for block, hours in enumerate((slice(0, split), slice(split, None))):
         segments = sweep.rows[1:, hours]
         if segments.shape[1] == 0:
             continue
-        reached = np.flatnonzero(np.ptp(segments, axis=1) > 1e-9)
+        # A segment the history entered by less than MIN_SEGMENT_SPAN_K has a slope the noise
+        # of a few hours decides (a cold night 0.8 K into it gave a heat meter a slope that
+        # sent the baseline to zero in the next cold snap): it is not reached either.
+        reached = np.flatnonzero(np.ptp(segments, axis=1) >= MIN_SEGMENT_SPAN_K)
         if reached.size == 0:
             continue
         coldest = int(reached[0])
         new[block * count : block * count + coldest] = slopes[block * count + coldest]
-        # An unreached segment is constant over the block's hours: its level absorbed it.
-        change = (new - slopes)[block * count : (block + 1) * count] @ segments[:, 0]
+        # A colder segment is at its warm end (its largest value) in every hour warmer than
+        # it, nearly all of the history: shifting the levels by the slope's change there
+        # leaves those hours' baseline as fitted.
+        change = (new - slopes)[block * count : (block + 1) * count] @ segments.max(axis=1)
         keys = np.flatnonzero(sweep.occupied == bool(block))
         levels = levels.copy()
         levels[keys] -= change

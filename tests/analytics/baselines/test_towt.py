@@ -281,3 +281,21 @@ def test_a_cold_snap_below_the_history_follows_the_coldest_slope_it_saw() -> Non
     # Warmer than the history: flat, not extrapolated into less heat.
     warm = model.predict(snap, np.full(snap.size, 20.0))
     assert np.allclose(warm, model.predict(snap, np.full(snap.size, 10.0)), atol=1e-9)
+
+
+def test_a_segment_barely_reached_takes_the_slope_of_the_one_above_it() -> None:
+    """A history that dipped 0.8 K below 0 °C on a few noisy nights knows nothing of the
+    slope below 0 °C: a colder week is met with the slope from 0 to 5 °C, not with whatever
+    those hours' noise made of it (which once sent a heat meter's baseline to zero)."""
+    rng = np.random.default_rng(5)
+    times = hours(56)
+    outdoor = rng.uniform(0.5, 9.0, times.size)
+    dip = rng.choice(times.size, 12, replace=False)
+    outdoor[dip] = rng.uniform(-0.8, 0.0, dip.size)
+    heat = 10.0 + 2.0 * (15.0 - outdoor) + rng.normal(0.0, 3.0, times.size)
+    heat[dip] -= 15.0  # the noise of a few hours, pulling that segment's slope the wrong way
+    model = TOWTBaseline(building_type="nursing_home").fit(times, heat, outdoor)
+    snap = times[-168:] + 7 * DAY_S
+    at_zero = model.predict(snap, np.zeros(snap.size))
+    at_minus_4 = model.predict(snap, np.full(snap.size, -4.0))
+    assert np.allclose(at_minus_4 - at_zero, 2.0 * 4.0, atol=1.0)
