@@ -75,6 +75,9 @@ PRIORITY: Final = (
 )
 BASELINE_REVIEW_KIND: Final = "baseline_review"
 METER_FAULT_KIND: Final = MeterFaultDetector.kind
+#: After a heat episode's last night, the hours whose lower heat (the morning's warm-up that a
+#: building kept warm does not need) is set against its night excess.
+MORNING_S: Final = 8 * SECONDS_PER_HOUR
 #: Waste below this is not worth a facility manager's time (about ten kroner): not a finding.
 MIN_WASTE_KWH: Final = 10.0
 #: Hours this many robust standard deviations off the baseline are left out of its Guideline 14
@@ -378,6 +381,8 @@ def _waste_detection(
     measured = meter.energy_kwh[hours]
     expected = baseline.expected_kwh[hours]
     waste = np.where(np.isfinite(measured), np.maximum(measured - expected, 0.0), 0.0)
+    if meter.carrier == "heat" and cls.waste_hours == "closed" and waste.sum() > 0:
+        waste = waste * _net_share(data, meter, baseline, episode, waste, claimed=claimed)
     claimed |= hours
     fits = [
         fit
@@ -411,6 +416,26 @@ def _waste_detection(
         fit=worst,
         confidence=round(confidence, 3),
     )
+
+
+def _net_share(
+    data: BuildingData,
+    meter: Meter,
+    baseline: MeterBaseline,
+    episode: Episode,
+    waste: FloatArray,
+    *,
+    claimed: BoolArray,
+) -> float:
+    """The share of a heat episode's night excess that is waste once the mornings are counted:
+    a building kept warm at night needs less heat to warm up after it, so the waste of a lost
+    setback is its net excess over the episode's hours and the :data:`MORNING_S` after it
+    (measured less baseline, in the hours no other finding claimed), at most its night excess."""
+    times = data.times_s
+    window = (times >= episode.start_s) & (times < episode.end_s + MORNING_S) & ~claimed
+    residual = meter.energy_kwh[window] - baseline.expected_kwh[window]
+    net = float(np.nansum(residual))
+    return min(max(net, 0.0) / float(waste.sum()), 1.0)
 
 
 def _review_detections(

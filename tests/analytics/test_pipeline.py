@@ -6,11 +6,15 @@ import datetime as dt
 
 import numpy as np
 
+from analytics.baselines.towt import G14
+from analytics.building import MeterBaseline
+from analytics.episodes import Episode
 from analytics.pipeline import (
     METER_FAULT_KIND,
     BuildingData,
     Meter,
     Readings,
+    _net_share,
     analyse,
     hour_grid,
     hourly,
@@ -72,3 +76,23 @@ def test_a_stuck_sensor_is_a_meter_fault_of_its_own_point() -> None:
     assert fault.points == ("zone1.air_temp",)
     assert fault.extra == {"fault": "stuck"}
     assert fault.waste_kwh.sum() == 0.0
+
+
+def test_a_lost_setbacks_waste_is_its_night_excess_less_the_mornings_warm_up_it_spared() -> None:
+    grid = hour_grid(START_S, START_S + DAY_S)
+    expected = np.full(grid.size, 20.0)
+    measured = expected.copy()
+    measured[0:5] += 10.0  # 00-05 UTC: kept warm, 50 kWh more
+    measured[5:9] -= 5.0  # the morning after: 20 kWh less to warm up
+    meter = Meter("dh.power", "heat", measured, ())
+    data = BuildingData("b", "school", grid, (meter,), np.zeros(grid.size))
+    baseline = MeterBaseline(
+        "dh.power", "heat", expected, np.ones(grid.size, dtype=bool), [], G14(0.1, 0.0, 0)
+    )
+    episode = Episode(float(grid[0]), float(grid[5]), 5, 3.0)
+    night = np.full(5, 10.0)
+    claimed = np.zeros(grid.size, dtype=bool)
+    assert _net_share(data, meter, baseline, episode, night, claimed=claimed) == 0.6
+    # What another finding claimed is not set against it.
+    claimed[5:9] = True
+    assert _net_share(data, meter, baseline, episode, night, claimed=claimed) == 1.0
