@@ -105,9 +105,10 @@ def analyse(
     detections: list[Detection] = []
     baselines: dict[str, MeterBaseline] = {}
     resume = [max(score_from_s, end_s - CARRY_S)]
-    for fault_point, found in faults.items():
-        detections.extend(_fault_detections(data.building, fault_point, found, score_from_s))
-        resume.extend(f.start_s for f in found if f.end_s >= end_s - SECONDS_PER_HOUR)
+    detections.extend(_merged_faults(data.building, faults, score_from_s))
+    resume.extend(
+        f.start_s for found in faults.values() for f in found if f.end_s >= end_s - SECONDS_PER_HOUR
+    )
     states: list[_MeterState] = []
     # Electricity first: ventilation left on claims the heat its air heating coil used.
     for meter in sorted(data.meters, key=lambda m: m.carrier != "electricity"):
@@ -505,6 +506,41 @@ def _fault_detections(
         for fault in found
         if fault.start_s >= score_from_s
     ]
+
+
+def _merged_faults(
+    building: str, faults: dict[str, list[MeterFault]], score_from_s: float
+) -> list[Detection]:
+    """The meter faults' findings, one per start: a gateway that fell silent leaves a gap in
+    every point at once, which is one fault to look at, not one per point (and a finding's
+    identity is its building, kind and start)."""
+    by_start: dict[float, list[Detection]] = {}
+    for point, found in faults.items():
+        for detection in _fault_detections(building, point, found, score_from_s):
+            by_start.setdefault(detection.start_s, []).append(detection)
+    merged = []
+    for start_s, same in sorted(by_start.items()):
+        if len(same) == 1:
+            merged.append(same[0])
+            continue
+        points = tuple(sorted({p for d in same for p in d.points}))
+        kinds = sorted({str(d.extra.get("fault")) for d in same})
+        shown = "; ".join(d.detail for d in same[:3])
+        more = f"; and {len(same) - 3} more" if len(same) > 3 else ""
+        merged.append(
+            Detection(
+                building=same[0].building,
+                kind=METER_FAULT_KIND,
+                points=points,
+                carrier=None,
+                start_s=start_s,
+                end_s=max(d.end_s for d in same),
+                score=1.0,
+                detail=f"{len(points)} points at once: {shown}{more}",
+                extra={"fault": ", ".join(kinds)},
+            )
+        )
+    return merged
 
 
 __all__ = [

@@ -96,3 +96,17 @@ def test_a_lost_setbacks_waste_is_its_night_excess_less_the_mornings_warm_up_it_
     # What another finding claimed is not set against it.
     claimed[5:9] = True
     assert _net_share(data, meter, baseline, episode, night, claimed=claimed) == 1.0
+
+
+def test_a_gap_in_every_point_at_once_is_one_finding() -> None:
+    gap = slice(22 * 96 + 40, 22 * 96 + 57)
+    base = office(missing=gap)
+    room_c = np.full(base.readings[0].times_s.size, 21.0) + np.sin(base.readings[0].times_s)
+    room_c[gap] = np.nan
+    room = Readings("zone1.air_temp", base.readings[0].times_s, room_c, counter=False, sensor=True)
+    data = office(missing=gap, sensors=(room,))
+    analysis = analyse(data, score_from_s=START_S + 21 * DAY_S)
+    (fault,) = [d for d in analysis.detections if d.kind == METER_FAULT_KIND]
+    assert fault.points == ("el.power", "zone1.air_temp")
+    assert fault.detail.startswith("2 points at once: ")
+    assert fault.extra == {"fault": "gap"}
