@@ -1,4 +1,4 @@
-"""Each building's health from what its analysis has at hand, scored once a local day.
+"""Each building's health from what its analysis has at hand, kept per local day.
 
 :func:`analytics.health.building_health` is a pure function; this module gathers its inputs:
 

@@ -11,6 +11,9 @@ run makes an episode that goes on grow, never adds another. Between runs the ser
 per building, the hour from which the next run must score again (the start of an episode that
 may still go on, else a little before the end of the last run), so a run reads only what is new
 plus the history its models need.
+
+After the findings are kept, each analysed building's health over the last four weeks is
+scored (:mod:`analytics.daily_health`) and kept as the local day's record.
 """
 
 from __future__ import annotations
@@ -38,7 +41,6 @@ from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
 from analytics.waste import Tariff
 from analytics.waste.sources import price_source_from
-from byggpuls.calendar import local_date_of_utc_hour
 from byggpuls.errors import StoreError
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.health import HealthDay
@@ -71,7 +73,7 @@ class RunSummary:
     analysed: int
     #: Buildings whose analysis raised: logged with the traceback, retried the next run.
     failed: int
-    #: Buildings whose health was scored for the day (once a local day each).
+    #: Buildings whose health was scored (each run replaces the day's record).
     health: int
     findings: int
     waste_kwh: float
@@ -168,9 +170,8 @@ def run_once(
     buildings = registry.buildings()
     analysed = failed = 0
     findings: list[NewFinding] = []
-    # Health is scored once a local day per building, after the day's findings are kept.
-    today = local_date_of_utc_hour(end_ms // HOUR_MS - 1)
-    scored = {b: row.day for b, row in registry.latest_health().items()}
+    # Health is scored after the run's findings are kept; each run replaces the day's record,
+    # so the day keeps the health of its latest data (a first run may see only part of it).
     health_due: list[tuple[BuildingRow, BuildingData]] = []
     for building in buildings:
         resumed_ms = None if resume is None else resume.get(building.id)
@@ -202,8 +203,7 @@ def run_once(
         if resume is not None:
             resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
-        if scored.get(building.id) != today:
-            health_due.append((building, data))
+        health_due.append((building, data))
     if findings:
         registry.upsert_findings(findings)
     registry.close_quiet_findings(

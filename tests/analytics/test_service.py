@@ -131,7 +131,9 @@ def test_too_little_history_gives_no_findings(store: SQLiteStore, registry: Regi
     assert registry.findings() == []
 
 
-def test_scores_each_buildings_health_once_a_day(store: SQLiteStore, registry: Registry) -> None:
+def test_scores_each_buildings_health_and_keeps_a_day_once(
+    store: SQLiteStore, registry: Registry
+) -> None:
     load_portfolio(store, registry)
     first = run_once(
         store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=PRICING
@@ -150,12 +152,13 @@ def test_scores_each_buildings_health_once_a_day(store: SQLiteStore, registry: R
     # The zones' temperatures and CO2 were judged in opening hours.
     assert healthy.parts["indoor_climate"]["score"] is not None
     assert healthy.parts["data_quality"]["score"] is not None
-    # The same day again: not scored twice.
+    # The same day again: scored again, the day's record replaced, not added.
     again = run_once(
         store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=PRICING
     )
-    assert again.health == 0
-    assert len(registry.health_days("skole-a")) == 1
+    assert again.health == 2
+    (day,) = registry.health_days("skole-a")
+    assert day.score == faulty.score
 
 
 def test_one_building_failing_does_not_stop_the_others(
