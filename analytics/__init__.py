@@ -9,6 +9,6 @@ the analysis over stored readings and keeps the findings. Beside the energy anal
 ``equipment`` judges air handling units by ASHRAE Guideline 36's fault conditions; ``zones``
 judges rooms (indoor climate in opening hours, a window open, a setpoint too high);
 ``occupancy`` tells from a zone's CO2 whether anyone is there; ``health`` scores each building
-0-100 with its reasons, and ``daily_health`` gathers its inputs once a day for the service.
+0-100 with its reasons, and ``daily_health`` gathers its inputs from a building's analysis.
 See ``docs/analytics.md``.
 """
