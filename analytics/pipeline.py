@@ -104,7 +104,7 @@ def analyse(
     faults = _meter_faults(data)
     detections: list[Detection] = []
     baselines: dict[str, MeterBaseline] = {}
-    resume = [max(score_from_s, end_s - CARRY_S)]
+    resume = [max(score_from_s, min(end_s, _data_end_s(data, score_from_s)) - CARRY_S)]
     detections.extend(_merged_faults(data.building, faults, score_from_s))
     resume.extend(
         f.start_s for found in faults.values() for f in found if f.end_s >= end_s - SECONDS_PER_HOUR
@@ -506,6 +506,18 @@ def _fault_detections(
         for fault in found
         if fault.start_s >= score_from_s
     ]
+
+
+def _data_end_s(data: BuildingData, score_from_s: float) -> float:
+    """The end of the last hour any meter has a reading in (``score_from_s`` if none). A run
+    resumes no later than a week before it: readings still on their way (a gateway's history
+    being sent, a spool emptying after an outage) must be scored when they arrive."""
+    metered = np.zeros(data.times_s.shape, dtype=np.bool_)
+    for meter in data.meters:
+        metered |= np.isfinite(meter.energy_kwh)
+    if not metered.any():
+        return score_from_s
+    return float(data.times_s[metered][-1] + SECONDS_PER_HOUR)
 
 
 def _merged_faults(

@@ -50,7 +50,9 @@ def store(tmp_path: Path) -> Iterator[SQLiteStore]:
     store.close()
 
 
-def load_portfolio(store: SQLiteStore, registry: Registry) -> tuple[float, float]:
+def load_portfolio(
+    store: SQLiteStore, registry: Registry, *, until_s: float = END_S
+) -> tuple[float, float]:
     """Two schools, one with ventilation left on over a weekend; the fault's true extra kWh of
     electricity and of heat."""
     fault = {
@@ -73,8 +75,11 @@ def load_portfolio(store: SQLiteStore, registry: Registry) -> tuple[float, float
         registry.upsert_points(
             building=building.info.id, gateway="gw", points=building.points(), source="meta"
         )
-        store.write(building.advance(END_S))
-    (truth,) = portfolio.ground_truth()
+        store.write(building.advance(until_s))
+    truths = portfolio.ground_truth()
+    if not truths:  # stored before the fault began
+        return 0.0, 0.0
+    (truth,) = truths
     return truth.extra_electricity_kwh, truth.extra_heat_kwh
 
 
@@ -308,3 +313,48 @@ def test_a_meter_spike_is_a_meter_fault_and_never_priced_as_waste(
     assert finding.start == dt.datetime.fromtimestamp(night, dt.UTC)
     assert (finding.waste_kwh, finding.waste_nok) == (0.0, 0.0)
     assert "spike" in finding.evidence["summary"]
+
+
+def test_readings_that_arrive_late_are_still_scored(store: SQLiteStore, tmp_path: Path) -> None:
+    """A run while the gateways are still sending their history must not resume past what it
+    has seen: the history's later weeks are scored once they arrive, with the findings of one
+    run over all of it. (On SQLite registries only, as above.)"""
+    once_engine = make_engine(f"sqlite:///{tmp_path / 'once.sqlite3'}")
+    migrate(once_engine)
+    once = Registry(once_engine)
+    load_portfolio(store, once)
+    run_once(store=store, registry=once, now_ms=int(END_S * 1000), window_days=35, pricing=PRICING)
+    expected = findings_of(once)
+    assert expected, "the injected fault must be found for the comparison to mean anything"
+
+    partial = SQLiteStore(tmp_path / "partial.sqlite3")
+    engine = make_engine(f"sqlite:///{tmp_path / 'late.sqlite3'}")
+    migrate(engine)
+    late = Registry(engine)
+    try:
+        # The first run sees 23 of the 35 days: the fault's weekend has not arrived yet.
+        load_portfolio(partial, late, until_s=START_S + 23 * DAY_S)
+        resume: dict[str, int] = {}
+        run_once(
+            store=partial,
+            registry=late,
+            now_ms=int(END_S * 1000),
+            window_days=35,
+            pricing=PRICING,
+            resume=resume,
+        )
+        assert late.findings() == []
+        load_portfolio(partial, late)  # the rest of the history arrives
+        run_once(
+            store=partial,
+            registry=late,
+            now_ms=int(END_S * 1000) + 3_600_000,
+            window_days=35,
+            pricing=PRICING,
+            resume=resume,
+        )
+        assert [f[:3] for f in findings_of(late)] == [f[:3] for f in expected]
+    finally:
+        partial.close()
+        engine.dispose()
+        once_engine.dispose()
