@@ -128,11 +128,15 @@ def analyse(
         suppressing = [f for p in (meter.point, *meter.points) for f in faults.get(p, [])]
         states.append(_MeterState(meter, baseline, classes, all_scores, fitted, suppressing))
     heat = next((state for state in states if state.meter.carrier == "heat"), None)
+    # The hours the electricity meter shows use outside hours: a fan running then explains it.
+    ventilation = np.zeros(times.shape, dtype=np.bool_)
     for state in states:
         meter, baseline = state.meter, state.baseline
         found_here: list[Detection] = []
         for cls in state.classes:
             scores, known = state.scores[cls.kind]
+            if cls.kind == VENTILATION_KIND:
+                ventilation |= scores > 0
             resume.extend(open_run_starts(times, scores, end_s))
             if not known.any():
                 continue
@@ -157,24 +161,10 @@ def analyse(
                 found_here.append(detection)
         detections.extend(found_here)
         detections.extend(_review_detections(data, meter, baseline, score_from_s))
-    heat_meter = None
-    if heat is not None:
-        heat_meter = HeatMeter(
-            heat.meter.point,
-            heat.meter.carrier,
-            heat.meter.energy_kwh,
-            heat.claimed,
-            heat.suppressing,
-        )
-    zones, zone_resume = zone_detections(
-        data, heat_meter, score_from_s=score_from_s, resumed=resumed
+    detections, plant_resume = _rooms_and_plant(
+        data, heat, detections, ventilation, score_from_s=score_from_s, resumed=resumed
     )
-    detections.extend(zones)
-    resume.extend(zone_resume)
-    detections, unit_resume = ahu_detections(
-        data, heat_meter, detections, score_from_s=score_from_s, resumed=resumed
-    )
-    resume.extend(unit_resume)
+    resume += plant_resume
     detections.sort(key=lambda d: (d.start_s, d.kind, d.points))
     return Analysis(detections=detections, baselines=baselines, resume_s=min(resume))
 
@@ -506,6 +496,35 @@ def _fault_detections(
         for fault in found
         if fault.start_s >= score_from_s
     ]
+
+
+def _rooms_and_plant(
+    data: BuildingData,
+    heat: _MeterState | None,
+    detections: list[Detection],
+    ventilation: BoolArray,
+    *,
+    score_from_s: float,
+    resumed: bool,
+) -> tuple[list[Detection], list[float]]:
+    """``detections`` with the zones' and the air handling units' findings added, and where
+    a run must resume for theirs (:mod:`analytics.plant`); the heat meter's claims are shared."""
+    heat_meter = None
+    if heat is not None:
+        meter = heat.meter
+        heat_meter = HeatMeter(
+            meter.point, meter.carrier, meter.energy_kwh, heat.claimed, heat.suppressing
+        )
+    zones, resume = zone_detections(data, heat_meter, score_from_s=score_from_s, resumed=resumed)
+    found, unit_resume = ahu_detections(
+        data,
+        heat_meter,
+        [*detections, *zones],
+        score_from_s=score_from_s,
+        resumed=resumed,
+        ventilation=ventilation,
+    )
+    return found, [*resume, *unit_resume]
 
 
 def _data_end_s(data: BuildingData, score_from_s: float) -> float:

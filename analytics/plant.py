@@ -132,12 +132,15 @@ def ahu_detections(
     *,
     score_from_s: float,
     resumed: bool,
+    ventilation: BoolArray | None = None,
 ) -> tuple[list[Detection], list[float]]:
     """``detections`` with the air handling units' findings added, and where a run must resume
-    for an episode that may go on. A fan running outside hours that an ``after_hours_operation``
-    finding already prices is named in that finding's evidence (its cause) instead of being a
-    second finding of the same fault. The heat a coil fighting another moved is its waste on the
-    heat meter, spread over the episode's hours that no other finding claimed."""
+    for an episode that may go on. A fan running outside hours while the electricity meter
+    shows use outside hours (``ventilation``: per hour of the building's grid), which an
+    ``after_hours_operation`` finding prices, is named in that finding's evidence (its cause)
+    instead of being a second finding of the same fault. The heat a coil fighting another
+    moved is its waste on the heat meter, spread over the episode's hours that no other finding
+    claimed."""
     times = data.times_s
     end_s = float(times[-1] + SECONDS_PER_HOUR) if times.size else score_from_s
     kept = list(detections)
@@ -156,7 +159,11 @@ def ahu_detections(
             ):
                 continue  # may have begun before this run could see it
             detail = f"{unit.unit}: {episode.detail}"
-            if episode.kind == FAN_KIND and _annotate_cause(kept, episode, detail):
+            if episode.kind == FAN_KIND and _explains(episode, times, ventilation):
+                # Use outside hours that the electricity meter shows (and an after-hours
+                # finding, of this run or an earlier one, prices): its cause, not a second
+                # finding.
+                _annotate_cause(kept, episode, detail)
                 continue
             detection = Detection(
                 building=data.building,
@@ -176,6 +183,14 @@ def ahu_detections(
                     detection = _heat_waste(detection, data, times[span], share, heat)
             kept.append(detection)
     return kept, resume
+
+
+def _explains(episode: AhuEpisode, times_s: FloatArray, ventilation: BoolArray | None) -> bool:
+    """Whether the electricity meter shows use outside hours in the hours of ``episode``."""
+    if ventilation is None:
+        return False
+    span = (times_s >= episode.start_s - SECONDS_PER_HOUR) & (times_s < episode.end_s)
+    return bool(ventilation[span].any())
 
 
 def _annotate_cause(detections: list[Detection], episode: AhuEpisode, detail: str) -> bool:
