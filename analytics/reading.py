@@ -24,7 +24,9 @@ from byggpuls.units import convert
 logger = logging.getLogger(__name__)
 
 HOUR_MS: Final = 3_600_000
-#: The step an air handling unit is read in when its points do not say their interval.
+#: The step an air handling unit is read in (its points' interval where that is longer): the
+#: rules' delays are 15 minutes and more, and a gateway may send its history at a coarser
+#: interval than its live readings, which a finer step would leave mostly empty.
 AHU_STEP_MS: Final = 900_000
 #: Brick classes of a zone's temperature setpoint, and of a radiator circuit's supply water.
 _SETPOINT_CLASSES: Final = frozenset(
@@ -175,14 +177,14 @@ def air_handling_units(
     start_s: float,
     end_s: float,
 ) -> tuple[AhuUnit, ...]:
-    """The building's air handling units, each point read as means in the unit's step (its
-    points' shortest declared interval, else 15 minutes) from ``start_s`` to ``end_s``."""
+    """The building's air handling units, each point read as means in 15 minutes (or its
+    points' shortest declared interval, where longer) from ``start_s`` to ``end_s``."""
     by_id = {point.point: point for point in points}
     units = []
     for unit, fields in sorted(ahu_units(points).items()):
         members = [by_id[point] for point in fields.values()]
-        intervals = [p.interval_s for p in members if p.interval_s]
-        step_ms = 1000 * min(intervals) if intervals else AHU_STEP_MS
+        intervals = [1000 * p.interval_s for p in members if p.interval_s]
+        step_ms = max(min(intervals), AHU_STEP_MS) if intervals else AHU_STEP_MS
         grid = np.arange(np.floor(start_s * 1000 / step_ms) * step_ms / 1000, end_s, step_ms / 1000)
         if grid.size < 2:
             continue
