@@ -186,11 +186,12 @@ def ahu_detections(
 
 
 def _explains(episode: AhuEpisode, times_s: FloatArray, ventilation: BoolArray | None) -> bool:
-    """Whether the electricity meter shows use outside hours in the hours of ``episode``."""
+    """Whether the electricity meter shows use outside hours in at least half the hours of
+    ``episode``: the fan's run is then what the after-hours finding prices."""
     if ventilation is None:
         return False
     span = (times_s >= episode.start_s - SECONDS_PER_HOUR) & (times_s < episode.end_s)
-    return bool(ventilation[span].any())
+    return bool(span.any()) and float(np.mean(ventilation[span])) >= 0.5
 
 
 def _annotate_cause(detections: list[Detection], episode: AhuEpisode, detail: str) -> bool:
