@@ -84,7 +84,7 @@ def zone_detections(
             start_s=episode.start_s,
             end_s=episode.end_s,
             score=episode.peak_score,
-            detail=f"{zone.zone}: {episode.detail}",
+            detail=f"{zone.name or zone.zone}: {episode.detail}",
             extra={"zone": zone.zone},
         )
         if zone_episode.kind == SETPOINT_KIND and heat is not None:

@@ -55,6 +55,7 @@ def test_a_raised_setpoint_is_found_on_its_zone_with_its_heat_as_waste() -> None
     assert setpoint.points == ("dh.power", "zone1.air_temp", "zone1.air_temp_setpoint")
     assert setpoint.carrier == "heat"
     assert setpoint.extra["zone"] == "zone1"
+    assert setpoint.detail.startswith("Avdeling Blåbær: ")  # the zone as people call it
     assert fault["start"] <= setpoint.start_s < fault["end"]
     assert setpoint.own_waste_kwh > 0
     np.testing.assert_allclose(
