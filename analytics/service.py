@@ -94,7 +94,7 @@ def building_data(
 ) -> BuildingData | None:
     """What :func:`analyse` needs of ``building`` to score from ``score_from_ms``: the history
     its weekly models learn from before that, and the readings of its meters and sensors
-    since a day before it; its zones hourly and its air handling units in their own step, over
+    since a day before it; its zones hourly and its air handling units in 15-minute means, over
     the same history; None when it has no energy meter."""
     start_ms = score_from_ms - (HISTORY_WEEKS + 1) * WEEK_MS
     grid = hour_grid(start_ms / 1000, end_ms / 1000)
