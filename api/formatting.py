@@ -213,6 +213,20 @@ def evidence(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
+#: The parts of a building's health, in a word each.
+_PARTS: Final = {
+    "energy": "Energy",
+    "indoor_climate": "Climate",
+    "equipment": "Equipment",
+    "data_quality": "Data",
+}
+
+
+def part_short(name: str) -> str:
+    """A part of the health in one word: ``indoor_climate`` -> ``Climate``."""
+    return _PARTS.get(name) or label(name)
+
+
 FILTERS: Final = {
     "number": number,
     "reading": reading,
@@ -226,4 +240,5 @@ FILTERS: Final = {
     "age": age,
     "label": label,
     "evidence": evidence,
+    "part_short": part_short,
 }

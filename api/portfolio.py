@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
 
 from api.keypoints import LABELS, KeyKind, classify, out_of_band, sort_key
 from api.workers import Workers
 from byggpuls.errors import ByggpulsError
 from byggpuls.reading import Reading
+from byggpuls.registry.health import HealthDayRow
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, FindingRow, FindingStatus, PointRow
 from byggpuls.storage.port import ReadingReader
@@ -23,6 +26,8 @@ from byggpuls.storage.port import ReadingReader
 logger = logging.getLogger(__name__)
 
 UNRESOLVED = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
+#: Days of a building's health trend shown with the building.
+TREND_DAYS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,13 +101,17 @@ class BuildingState:
     """A building, its points with their newest readings, and its unresolved findings.
 
     ``readings_failed`` is set when the reading store did not answer and the caller chose to
-    show the building without readings rather than fail.
+    show the building without readings rather than fail. ``health`` is the newest day the
+    analytics scored (None: never scored); ``health_trend`` its recorded days, oldest first, for
+    one building read alone (empty in the list).
     """
 
     row: BuildingRow
     points: list[PointState]
     tally: Tally = field(default_factory=Tally)
     readings_failed: bool = False
+    health: HealthDayRow | None = None
+    health_trend: list[HealthDayRow] = field(default_factory=list)
 
     @property
     def last_reading_ms(self) -> int | None:
@@ -157,8 +166,10 @@ class Portfolio:
         With ``tolerate_store_errors``, a building whose readings cannot be read is returned
         without them (``readings_failed``) instead of failing the whole list.
         """
-        rows, findings = await asyncio.gather(
-            self.workers.run(self.registry.buildings), self._unresolved_findings()
+        rows, findings, health = await asyncio.gather(
+            self.workers.run(self.registry.buildings),
+            self._unresolved_findings(),
+            self.workers.run(self.registry.latest_health),
         )
         states = await asyncio.gather(
             *(
@@ -167,6 +178,8 @@ class Portfolio:
             )
         )
         _add_findings(states, findings)
+        for state in states:
+            state.health = health.get(state.row.id)
         return list(states)
 
     async def building(
@@ -176,12 +189,23 @@ class Portfolio:
         row = await self.workers.run(self.registry.building, building_id)
         if row is None:
             return None
-        state, findings = await asyncio.gather(
+        state, findings, trend = await asyncio.gather(
             self._state(row, latest=True, tolerate_store_errors=tolerate_store_errors),
             self._unresolved_findings(building_id),
+            self.workers.run(self._health_trend, building_id),
         )
         _add_findings([state], findings)
+        state.health_trend = trend
+        state.health = trend[-1] if trend else None
         return state
+
+    def _health_trend(self, building_id: str) -> list[HealthDayRow]:
+        """The building's last :data:`TREND_DAYS` recorded days, counted back from its newest."""
+        days = self.registry.health_days(building_id)
+        if not days:
+            return []
+        first = days[-1].day - timedelta(days=TREND_DAYS - 1)
+        return [day for day in days if day.day >= first]
 
     async def _unresolved_findings(self, building: str | None = None) -> list[FindingRow]:
         batches = await asyncio.gather(
@@ -229,3 +253,30 @@ def _add_findings(states: Sequence[BuildingState], findings: Iterable[FindingRow
         state = by_building.get(finding.building)
         if state is not None:
             state.tally.add(finding)
+
+
+class Order(StrEnum):
+    """How the building list is sorted."""
+
+    ID = "id"
+    NAME = "name"
+    HEALTH = "health"
+    WASTE = "waste"
+
+
+def order_key(order: Order) -> Callable[[BuildingState], tuple[object, ...]]:
+    """The list's order: by id or name; by health, worst first and never-scored or unknown
+    last; by the unresolved findings' waste in NOK, largest first. Ties go by id."""
+    if order is Order.NAME:
+        return lambda state: (state.row.name.casefold(), state.row.id)
+    if order is Order.HEALTH:
+        return lambda state: (*_health_key(state.health), state.row.id)
+    if order is Order.WASTE:
+        return lambda state: (-state.tally.waste_nok, state.row.id)
+    return lambda state: (state.row.id,)
+
+
+def _health_key(health: HealthDayRow | None) -> tuple[bool, float]:
+    if health is None or health.score is None:
+        return (True, 0.0)
+    return (False, health.score)

@@ -31,6 +31,72 @@ class FindingTally(BaseModel):
     )
 
 
+HealthBand = Literal["good", "watch", "act"]
+
+
+class HealthReason(BaseModel):
+    """A fact that cost a part of the health points."""
+
+    text_nb: str = Field(
+        description="In bokmål.", examples=["Ventilasjon utenom åpningstid: 412 kWh"]
+    )
+    text_en: str = Field(description="In English.", examples=["After-hours ventilation: 412 kWh"])
+    points: float = Field(description="Points it cost the part, out of 100.", examples=[18.0])
+    finding_id: int | None = Field(
+        description="The finding it is, if it is one (GET /api/v1/findings/{id})."
+    )
+
+
+class HealthPart(BaseModel):
+    """One part of the health: its own 0-100, its weight, and what cost it the most points."""
+
+    score: float | None = Field(description="0-100; null while unknown.", examples=[82.0])
+    weight: float = Field(description="Its weight in the overall score.", examples=[0.4])
+    reasons: list[HealthReason] = Field(
+        description="The facts that cost it the most points, largest first (for an unknown part,"
+        " why it is unknown)."
+    )
+
+
+class HealthSummary(BaseModel):
+    """A building's health in brief, as the list shows it: the score and each part's score."""
+
+    score: float | None = Field(
+        description="0-100; null while unknown (too little data to judge).", examples=[74.5]
+    )
+    band: HealthBand | None = Field(
+        description="good (80 and up), watch (60 and up) or act; null while unknown."
+    )
+    day: date = Field(description="The local day (Europe/Oslo) it was scored for.")
+    parts: dict[str, float | None] = Field(
+        description="Each part's score: energy, indoor_climate, equipment, data_quality.",
+        examples=[
+            {"energy": 62.0, "indoor_climate": 91.0, "equipment": 85.0, "data_quality": 99.0}
+        ],
+    )
+
+
+class BuildingHealth(BaseModel):
+    """A building's health with its breakdown and reasons (see docs/health.md)."""
+
+    score: float | None = Field(description="0-100; null while unknown.", examples=[74.5])
+    band: HealthBand | None = Field(
+        description="good (80 and up), watch (60 and up) or act; null while unknown."
+    )
+    day: date = Field(description="The local day (Europe/Oslo) it was scored for.")
+    parts: dict[str, HealthPart] = Field(
+        description="energy, indoor_climate, equipment and data_quality."
+    )
+
+
+class HealthTrendDay(BaseModel):
+    """The score of one day, for the trend."""
+
+    day: date
+    score: float | None
+    band: HealthBand | None
+
+
 class BuildingSummary(BaseModel):
     """A building of the portfolio, as the building list shows it."""
 
@@ -51,6 +117,17 @@ class BuildingSummary(BaseModel):
                         "waste_kwh": 412.5,
                         "waste_nok": 536.25,
                     },
+                    "health": {
+                        "score": 74.5,
+                        "band": "watch",
+                        "day": "2025-01-31",
+                        "parts": {
+                            "energy": 62.0,
+                            "indoor_climate": 91.0,
+                            "equipment": 85.0,
+                            "data_quality": 99.0,
+                        },
+                    },
                 }
             ]
         }
@@ -67,6 +144,9 @@ class BuildingSummary(BaseModel):
         " the list was asked for with latest=false."
     )
     findings: FindingTally
+    health: HealthSummary | None = Field(
+        description="The newest day's health; null if the building was never scored."
+    )
 
 
 class BuildingList(BaseModel):
@@ -127,6 +207,12 @@ class Building(BaseModel):
     address: str | None
     last_reading_at: datetime | None = Field(description="Time of the newest reading of any point.")
     findings: FindingTally
+    health: BuildingHealth | None = Field(
+        description="The newest day's health with its breakdown; null if never scored."
+    )
+    health_trend: list[HealthTrendDay] = Field(
+        description="The scores of the last 30 recorded days, oldest first."
+    )
     points: list[Point] = Field(
         description="The building's points: electricity and district heating power first, then"
         " zone temperatures, CO₂, and the rest by id."

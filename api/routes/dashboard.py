@@ -18,7 +18,7 @@ from api import problems
 from api.deps import PortfolioDep, RegistryDep, TemplatesDep, WorkersDep
 from api.formatting import decimals_for
 from api.keypoints import KeyKind
-from api.portfolio import BuildingState, PointState
+from api.portfolio import BuildingState, Order, PointState, order_key
 from api.routes.findings import actions
 from api.timeutil import now_ms
 from api.web import render
@@ -44,8 +44,10 @@ RESOLVED_SHOWN: Final = 20
 
 @router.get("/")
 async def index(request: Request, portfolio: PortfolioDep, templates: TemplatesDep) -> Response:
-    """Every building with its key readings and unresolved findings."""
+    """Every building with its health, key readings and unresolved findings, worst health
+    first."""
     states = await portfolio.buildings(latest=True, tolerate_store_errors=True)
+    states.sort(key=order_key(Order.HEALTH))
     totals = {
         "buildings": len(states),
         "points": sum(len(state.points) for state in states),

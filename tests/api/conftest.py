@@ -21,6 +21,7 @@ from api.settings import ApiSettings
 from byggpuls.reading import BuildingInfo, PointInfo, Reading
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.db import make_engine, migrate
+from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import NewFinding
 from byggpuls.storage.port import ReadingReader, ReadingWriter
@@ -67,6 +68,25 @@ SCHOOL_LATEST = {
     "room-101.temp": 21.4,
     "room-102.co2": 1040.0,
     "room-102.temp": 22.8,
+}
+
+#: The breakdown recorded as the school's health (the kindergarten was never scored).
+SCHOOL_HEALTH_PARTS = {
+    "energy": {
+        "score": 62.0,
+        "weight": 0.4,
+        "reasons": [
+            {
+                "text_nb": "Ventilasjon utenom åpningstid: 100 kWh",
+                "text_en": "After-hours ventilation: 100 kWh",
+                "points": 38.0,
+                "finding_id": None,
+            }
+        ],
+    },
+    "indoor_climate": {"score": 91.0, "weight": 0.3, "reasons": []},
+    "equipment": {"score": 85.0, "weight": 0.2, "reasons": []},
+    "data_quality": {"score": None, "weight": 0.1, "reasons": []},
 }
 
 
@@ -145,6 +165,13 @@ def seed_portfolio(
     registry.set_finding_status(acknowledged, "acknowledged")
     registry.set_finding_status(resolved, "acknowledged")
     registry.set_finding_status(resolved, "resolved")
+    today = now.date()
+    registry.record_health(
+        [
+            HealthDay(SCHOOL, today - timedelta(days=1), 81.0, "good", SCHOOL_HEALTH_PARTS),
+            HealthDay(SCHOOL, today, 74.5, "watch", SCHOOL_HEALTH_PARTS),
+        ]
+    )
     return {"open": ids[kinds["open"]], "acknowledged": acknowledged, "resolved": resolved}
 
 

@@ -7,9 +7,12 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from byggpuls.registry.health import HealthDay
+from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
 
 SCHOOL = "nordnes-skole"
+KINDERGARTEN = "solheim-bhg"
 
 
 def test_list_buildings_on_each_registry_database(
@@ -43,6 +46,17 @@ def test_list_buildings_on_each_registry_database(
         "point_count": 7,
         "last_reading_at": newest.replace("+00:00", "Z"),
         "findings": {"open": 1, "acknowledged": 1, "waste_kwh": 300.0, "waste_nok": 390.0},
+        "health": {
+            "score": 74.5,
+            "band": "watch",
+            "day": now.date().isoformat(),
+            "parts": {
+                "energy": 62.0,
+                "indoor_climate": 91.0,
+                "equipment": 85.0,
+                "data_quality": None,
+            },
+        },
     }
     assert kindergarten["id"] == "solheim-bhg"
     assert kindergarten["type"] == "kindergarten"
@@ -54,6 +68,72 @@ def test_list_buildings_on_each_registry_database(
         "waste_kwh": 0.0,
         "waste_nok": 0.0,
     }
+    assert kindergarten["health"] is None
+
+
+def _ids(client: TestClient, sort: str) -> list[str]:
+    response = client.get("/api/v1/buildings", params={"sort": sort, "latest": "false"})
+    assert response.status_code == 200, response.text
+    return [item["id"] for item in response.json()["items"]]
+
+
+def test_list_sorts_by_health_worst_first_and_unscored_last(
+    *, registry: Registry, store: SQLiteStore, now: datetime, make_client, seed
+) -> None:
+    seed(registry, store, school_name="Åsane skole")
+    client = make_client(store=store, registry=registry)
+    assert _ids(client, "health") == [SCHOOL, KINDERGARTEN]  # never scored: last
+
+    # Scored worse than the school: first. Unknown (too little data): last, as never scored.
+    registry.record_health([HealthDay(KINDERGARTEN, now.date(), 41.0, "act", {})])
+    assert _ids(client, "health") == [KINDERGARTEN, SCHOOL]
+    registry.record_health([HealthDay(KINDERGARTEN, now.date(), None, None, {})])
+    assert _ids(client, "health") == [SCHOOL, KINDERGARTEN]
+
+    assert _ids(client, "id") == [SCHOOL, KINDERGARTEN]
+    # "Å" sorts after "S" in Norwegian, and in Unicode.
+    assert _ids(client, "name") == [KINDERGARTEN, SCHOOL]
+    assert _ids(client, "waste") == [SCHOOL, KINDERGARTEN]
+
+
+def test_list_rejects_an_unknown_order(client: TestClient, assert_problem) -> None:
+    problem = assert_problem(
+        client.get("/api/v1/buildings", params={"sort": "colour"}), 422, "invalid-parameters"
+    )
+    assert problem["errors"][0]["parameter"] == "sort"
+
+
+def test_building_carries_its_health_breakdown_and_trend(client: TestClient, now: datetime) -> None:
+    body = client.get(f"/api/v1/buildings/{SCHOOL}").json()
+
+    health = body["health"]
+    assert health["score"] == 74.5
+    assert health["band"] == "watch"
+    assert health["day"] == now.date().isoformat()
+    assert set(health["parts"]) == {"energy", "indoor_climate", "equipment", "data_quality"}
+    energy = health["parts"]["energy"]
+    assert energy["score"] == 62.0
+    assert energy["weight"] == 0.4
+    assert energy["reasons"] == [
+        {
+            "text_nb": "Ventilasjon utenom åpningstid: 100 kWh",
+            "text_en": "After-hours ventilation: 100 kWh",
+            "points": 38.0,
+            "finding_id": None,
+        }
+    ]
+    assert health["parts"]["data_quality"]["score"] is None
+    yesterday = (now.date() - timedelta(days=1)).isoformat()
+    assert body["health_trend"] == [
+        {"day": yesterday, "score": 81.0, "band": "good"},
+        {"day": now.date().isoformat(), "score": 74.5, "band": "watch"},
+    ]
+
+
+def test_building_never_scored_has_no_health(client: TestClient) -> None:
+    body = client.get(f"/api/v1/buildings/{KINDERGARTEN}").json()
+    assert body["health"] is None
+    assert body["health_trend"] == []
 
 
 def test_list_without_latest_answers_from_the_registry_alone(client: TestClient) -> None:

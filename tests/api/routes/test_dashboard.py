@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from byggpuls.reading import PointInfo
+from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import NewFinding
 from byggpuls.storage.influx import InfluxStore
@@ -45,6 +46,37 @@ def test_index_lists_every_building_with_key_readings_and_findings(client: TestC
     assert 'href="/buildings/nordnes-skole"' in page
     assert "/static/dashboard.js?v=" in page
     assert "cdn" not in page.lower()
+
+
+def test_index_ranks_buildings_worst_health_first_with_a_compact_breakdown(
+    client: TestClient, registry: Registry
+) -> None:
+    page = client.get("/", headers=HTML).text
+    # The school (74.5, watch) before the kindergarten, which was never scored.
+    assert page.index("Nordnes skole") < page.index("Solheim barnehage")
+    assert re.search(r'<span class="health watch"[^>]*>75</span>', page)
+    assert re.search(r'<span class="part-name">Energy</span> 62<', page)
+    assert re.search('<span class="part-name">Data</span> \u2013<', page)
+
+    today = datetime.now(UTC).date()
+    registry.record_health([HealthDay("solheim-bhg", today, 41.0, "act", {})])
+    page = client.get("/", headers=HTML).text
+    assert page.index("Solheim barnehage") < page.index("Nordnes skole")
+    assert re.search(r'<span class="health act"[^>]*>41</span>', page)
+
+
+def test_building_page_shows_the_health_breakdown_with_reasons(client: TestClient) -> None:
+    page = client.get(f"/buildings/{SCHOOL}").text
+    assert '<section id="health">' in page
+    assert re.search(r'<span class="health watch">75</span> of 100 \(watch\)', page)
+    assert "After-hours ventilation: 100 kWh" in page
+    assert re.search(r"<span>Indoor climate</span>\s*<span>91", page)
+    assert page.index('id="health"') < page.index('id="findings"')
+
+
+def test_building_never_scored_says_so(client: TestClient) -> None:
+    page = client.get("/buildings/solheim-bhg").text
+    assert "Not scored yet" in page
 
 
 def test_building_page_shows_points_findings_and_the_chart(
