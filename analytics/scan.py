@@ -278,16 +278,18 @@ def parse_times(
     header: str,
     lines: Sequence[int] = (),
     found_by_name: bool = True,
+    timezone: dt.tzinfo = TIMEZONE,
     progress: Callable[[str], None] = lambda line: None,
 ) -> FloatArray:
     """UTC epoch seconds of each cell of the time column, on ``lines`` of the file (default:
-    from line 2 on); a time without an offset is local time in Europe/Oslo."""
+    from line 2 on); a time without an offset is wall time in ``timezone`` (Europe/Oslo
+    unless another zone is given)."""
     lines = lines or range(2, len(cells) + 2)
     times = np.empty(len(cells))
     previous_s = -np.inf
     for row, cell in enumerate(cells):
         try:
-            times[row] = previous_s = _moment(cell.strip(), previous_s)
+            times[row] = previous_s = _moment(cell.strip(), previous_s, timezone)
         except ValueError:
             if row == 0 and not found_by_name:
                 raise ScanError(
@@ -304,7 +306,7 @@ def parse_times(
     return times
 
 
-def _moment(text: str, previous_s: float) -> float:
+def _moment(text: str, previous_s: float, timezone: dt.tzinfo) -> float:
     """One cell as UTC epoch seconds; ValueError if it is no time."""
     if _EPOCH.match(text):
         value = float(text)
@@ -317,8 +319,8 @@ def _moment(text: str, previous_s: float) -> float:
         moment = dt.datetime.fromisoformat(text)
     if moment.tzinfo is not None:
         return moment.timestamp()
-    first_s = moment.replace(tzinfo=TIMEZONE, fold=0).timestamp()
-    second_s = moment.replace(tzinfo=TIMEZONE, fold=1).timestamp()
+    first_s = moment.replace(tzinfo=timezone, fold=0).timestamp()
+    second_s = moment.replace(tzinfo=timezone, fold=1).timestamp()
     # October's repeated hour: its second pass comes after the file has been through the first.
     return second_s if first_s < second_s and previous_s >= first_s else first_s
 

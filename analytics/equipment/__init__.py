@@ -16,6 +16,10 @@ running and the state settled, against the sensors' stated errors.
 - :mod:`~analytics.equipment.fan_schedule`: supply fan running outside opening hours.
 - :mod:`~analytics.equipment.points`: a building's units and their :class:`AhuSeries` from the
   points' metadata (Brick classes, SenML units): :func:`ahu_units`, :func:`ahu_series`.
+- :mod:`~analytics.equipment.export`: a unit's trend export (CSV: a BMS's, LBNL's) read into
+  an :class:`AhuSeries` for ``byggpuls analytics scan``. Imported from there, not here: it
+  reads the file as :mod:`analytics.scan` does, which needs the pipeline that imports this
+  package.
 
 :data:`RULES` lists the rule classes by kind; :func:`default_rules` builds one of each with its
 default tolerances (G36's), the set every unit is judged with.

@@ -1,13 +1,14 @@
 """Day-level evaluation of the AHU rules on LBNL's labelled AHU data.
 
 Granderson et al. (2020) label each day of their AHU trends faulted or fault-free
-(``Fault Detection Ground Truth``, constant over a day). This module reads such a file (°F →
-°C; the columns differ per unit: a single-zone unit has a heating and a cooling supply
-setpoint, a multi-zone unit one; some names carry trailing spaces; ``Datetime`` is
-``M/D/YYYY H:MM`` local time, read as if it were UTC so that days stay local days), runs every
-rule of :func:`analytics.equipment.default_rules` with its default tolerances (one set for all
-files) and counts a day as flagged when any rule raises an episode overlapping it. The file's
-``Occupancy Mode Indicator`` is the unit's schedule.
+(``Fault Detection Ground Truth``, constant over a day). This module reads such a file with
+the product's reader, :func:`analytics.equipment.export.read_ahu_export` (°F → °C; the
+columns differ per unit: a single-zone unit has a heating and a cooling supply setpoint, a
+multi-zone unit one; ``Datetime`` is ``M/D/YYYY H:MM`` local time, read as if it were UTC so
+that days stay local days), runs every rule of :func:`analytics.equipment.default_rules` with
+its default tolerances (one set for all files) and counts a day as flagged when any rule
+raises an episode overlapping it. The file's ``Occupancy Mode Indicator`` is the unit's
+schedule.
 
 ``python -m bench.evaluation.lbnl [DATA_DIR]`` prints a table and, as its last line, the
 result of :func:`evaluate_lbnl` as one JSON object.
@@ -15,7 +16,6 @@ result of :func:`evaluate_lbnl` as one JSON object.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import json
 import sys
@@ -28,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.equipment import AhuEpisode, AhuSeries, default_rules
+from analytics.equipment.export import read_ahu_export
 
 FloatArray = npt.NDArray[np.float64]
 SECONDS_PER_DAY: Final = 86_400.0
@@ -35,61 +36,18 @@ FILES: Final = ("SZCAV.csv", "MZVAV-2-2.csv")
 #: The rule whose finding (a fan running outside the schedule) is not the labelled fault: the
 #: figures are given with and without it.
 SCHEDULE_KIND: Final = "fan_outside_hours"
-
-#: AhuSeries field → the LBNL column(s) it is read from, first found wins.
-COLUMNS: Final[dict[str, tuple[str, ...]]] = {
-    "supply_c": ("AHU: Supply Air Temperature",),
-    "supply_setpoint_c": (
-        "AHU: Supply Air Temperature Heating Set Point",
-        "AHU: Supply Air Temperature Set Point",
-    ),
-    "supply_setpoint_high_c": ("AHU: Supply Air Temperature Cooling Set Point",),
-    "mixed_c": ("AHU: Mixed Air Temperature",),
-    "return_c": ("AHU: Return Air Temperature",),
-    "outdoor_c": ("AHU: Outdoor Air Temperature",),
-    "heating_valve": ("AHU: Heating Coil Valve Control Signal",),
-    "cooling_valve": ("AHU: Cooling Coil Valve Control Signal",),
-    "damper": ("AHU: Outdoor Air Damper Control Signal",),
-    "fan_on": ("AHU: Supply Air Fan Status",),
-    "fan_speed": ("AHU: Supply Air Fan Speed Control Signal",),
-    "occupied": ("Occupancy Mode Indicator",),
-}
-FAHRENHEIT: Final = frozenset(
-    {"supply_c", "supply_setpoint_c", "supply_setpoint_high_c", "mixed_c", "return_c", "outdoor_c"}
-)
+#: The column of LBNL's day label.
 LABEL: Final = "Fault Detection Ground Truth"
 
 
-def _number(text: str) -> float:
-    """A cell as a float; spreadsheet errors (``#VALUE!``) and blanks are missing."""
-    try:
-        return float(text)
-    except ValueError:
-        return float("nan")
-
-
 def read_lbnl(path: Path) -> tuple[AhuSeries, FloatArray]:
-    """One LBNL AHU file as an :class:`AhuSeries` (SI units) and its per-sample fault label."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.reader(handle)
-        header = [name.strip() for name in next(reader)]
-        rows = [row for row in reader if row]
-    columns = {name: [row[i] for row in rows] for i, name in enumerate(header)}
-    times_s = np.array(
-        [
-            dt.datetime.strptime(text.strip(), "%m/%d/%Y %H:%M").replace(tzinfo=dt.UTC).timestamp()
-            for text in columns["Datetime"]
-        ]
-    )
-    points: dict[str, Any] = {"times_s": times_s}
-    for field, names in COLUMNS.items():
-        name = next((n for n in names if n in columns), None)
-        if name is None:
-            continue
-        values = np.array([_number(text) for text in columns[name]])
-        points[field] = (values - 32.0) / 1.8 if field in FAHRENHEIT else values
-    label = np.array([_number(text) for text in columns[LABEL]])
-    return AhuSeries.from_points(points), label
+    """One LBNL AHU file as an :class:`AhuSeries` (SI units) and its per-sample fault label.
+
+    Read as ``byggpuls analytics scan`` reads it (:func:`read_ahu_export`), but with the times
+    read as UTC: the day numbers below are then the file's own days.
+    """
+    export = read_ahu_export(path, timezone=dt.UTC, extra_columns=(LABEL,))
+    return export.series, export.extra[LABEL]
 
 
 def days_of(episodes: Iterable[AhuEpisode]) -> set[int]:

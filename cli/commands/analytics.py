@@ -1,5 +1,6 @@
 """``byggpuls analytics``: run the detectors now and then, and keep their findings; or, with
-``scan FILE.csv``, run them once over a building's own export and print what they find.
+``scan FILE.csv``, run them once over a building's own export and print what they find (the
+AHU rules over an air handling unit's export: :mod:`cli.commands.ahu_report`).
 
 This module is imported to build the command line of every ``byggpuls analytics`` command, so
 it imports nothing heavy at the top; :func:`run` does.
@@ -34,11 +35,17 @@ DESCRIPTION = (
     "and keep their findings in the registry. `byggpuls analytics scan FILE.csv` runs them "
     "once over one building's CSV export instead, with no services (see scan --help)."
 )
-SCAN_HELP = "run the detectors once over a building's CSV export and print what they find"
+SCAN_HELP = (
+    "run the detectors once over a building's CSV export (or the AHU rules over an air "
+    "handling unit's) and print what they find"
+)
 SCAN_DESCRIPTION = """\
 Run the detectors once over a building's own hourly export (an energy portal's or a BMS's) and
 print what they find, with no services running. The first two weeks of the file are the
-baselines' history; findings are judged from the first Monday after them."""
+baselines' history; findings are judged from the first Monday after them.
+
+An air handling unit's trend export (a supply air temperature column with valve, damper or
+mixed air columns, and no meter) is judged by every AHU rule instead (see --ahu)."""
 SCAN_EPILOG = """\
 the file:
   A time column (named time, timestamp, datetime, tid, tidspunkt, dato or date, else the first):
@@ -49,9 +56,21 @@ the file:
   its name says counter, cumulative, akkumulert or maalerstand), 'fjernvarme [kWh]',
   'utetemp [°C]'. Separators ';', tab or ','; decimal comma or point. At least 3 weeks.
 
+an AHU export:
+  The same time column (or M/D/YYYY H:MM), then the unit's points by name, English or
+  Norwegian: 'Supply Air Temperature' / 'tilluft', 'Mixed Air Temperature' / 'blandeluft',
+  'Return Air Temperature' / 'avtrekk', 'Outdoor Air Temperature' / 'uteluft', 'Supply Air
+  Temperature Set Point' / 'settpunkt tilluft', 'Heating Coil Valve' / 'varmeventil',
+  'Cooling Coil Valve' / 'kjøleventil', 'Outdoor Air Damper' / 'spjeld', 'Supply Air Fan
+  Status' / 'vifte drift', 'Supply Air Fan Speed' / 'viftehastighet', 'Occupancy Mode
+  Indicator' / 'driftstid'. Units in brackets; without them temperatures with a median above
+  40 are read as °F and commands above 1.5 as %, with a note.
+
 examples:
   byggpuls analytics scan skole.csv --type school
-  byggpuls analytics scan export.csv --electricity Forbruk --building "Minde skole" --json"""
+  byggpuls analytics scan export.csv --electricity Forbruk --building "Minde skole" --json
+  byggpuls analytics scan SZCAV.csv
+  byggpuls analytics scan aggregat.csv --ahu --column damper="Spjeld inntak" --celsius"""
 
 #: Finding kinds in the words of a facility manager.
 KIND_WORDS: Final = {
@@ -123,8 +142,32 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     scan.add_argument(
         "--json",
         action="store_true",
-        help="print one JSON object per finding instead of the table",
+        help="print one JSON object per finding (AHU: per episode) instead of the table",
     )
+    ahu = scan.add_argument_group("an air handling unit's export")
+    ahu.add_argument(
+        "--ahu",
+        action="store_true",
+        help="read FILE.csv as an AHU's trend export (default: when its columns say so)",
+    )
+    ahu.add_argument(
+        "--column",
+        action="append",
+        metavar="FIELD=HEADER",
+        help="the column of an AHU point, over what the names say (fields: supply_c, mixed_c, "
+        "return_c, outdoor_c, supply_setpoint_c, supply_setpoint_high_c, heating_valve, "
+        "cooling_valve, damper, fan_on, fan_speed, occupied, airflow_m3_s); implies --ahu",
+    )
+    units = ahu.add_mutually_exclusive_group()
+    for flag, unit in (("--fahrenheit", "F"), ("--celsius", "C")):
+        units.add_argument(
+            flag,
+            dest="temperature_unit",
+            action="store_const",
+            const=unit,
+            help=f"temperatures without a unit in their header are °{unit} (default: °F where "
+            "their median is above 40); implies --ahu",
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -165,7 +208,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def scan(args: argparse.Namespace) -> int:
-    """``byggpuls analytics scan``: the findings on stdout, what was read on stderr."""
+    """``byggpuls analytics scan``: the findings on stdout, what was read on stderr. An AHU's
+    export (as its columns or the options say) is judged by the AHU rules instead."""
+    from analytics.equipment.export import looks_like_ahu
+
+    ahu_options = args.ahu or args.column or args.temperature_unit
+    if ahu_options or looks_like_ahu(args.file):
+        from cli.commands.ahu_report import scan_ahu
+
+        return scan_ahu(args)
     from analytics.pipeline import analyse
     from analytics.scan import read_export
 

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import csv
+import datetime as dt
 import json
 import logging
 import os
@@ -196,3 +198,127 @@ def test_the_help_says_how_to_scan_a_file(capsys: pytest.CaptureFixture[str]) ->
     usage = capsys.readouterr().out
     for words in ("FILE.csv", "el_counter [kWh]", "--electricity COLUMN", "--json", "--type"):
         assert words in usage
+    for words in ("--ahu", "--column FIELD=HEADER", "--fahrenheit", "--celsius", "'tilluft'"):
+        assert words in usage
+
+
+AHU_HEADER = (
+    "Datetime,AHU: Supply Air Temperature [°C],AHU: Supply Air Temperature Set Point [°C],"
+    "AHU: Mixed Air Temperature [°C],AHU: Return Air Temperature [°C],"
+    "AHU: Outdoor Air Temperature [°C],AHU: Heating Coil Valve Control Signal [%],"
+    "AHU: Cooling Coil Valve Control Signal [%],AHU: Outdoor Air Damper Control Signal [%],"
+    "AHU: Supply Air Fan Status,Occupancy Mode Indicator"
+)
+
+
+def write_ahu_export(path: Path) -> Path:
+    """Three hours of a unit heating on a winter morning, 1-minute rows, with both valves 30 %
+    open throughout: the heating and the cooling coil fight each other."""
+    start = dt.datetime(2026, 1, 5, 8, 0)
+    rows = [
+        f"{(start + dt.timedelta(minutes=m)).strftime('%Y-%m-%d %H:%M')},16,16,15,21,0,30,30,20,1,1"
+        for m in range(180)
+    ]
+    path.write_text("\n".join([AHU_HEADER, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_an_ahu_export_gets_the_ahu_rules_and_a_table_of_episodes(run: Run, tmp_path: Path) -> None:
+    path = write_ahu_export(tmp_path / "aggregat.csv")
+    code, out, err = run("analytics", "scan", str(path), "--building", "Minde skole")
+
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == (
+        "Minde skole (air handling unit), 2026-01-05 08:00 to 2026-01-05 11:00: 0.1 days of data"
+    )
+    header = next(line for line in lines if line.startswith("rule"))
+    for title in ("fault condition", "start", "end", "hours", "energy kWh", "detail"):
+        assert title in header
+    (row,) = [line for line in lines if line.startswith("simultaneous_heating_cooling ")]
+    assert "G36 FC#14/FC#15 (FC#5, FC#12)" in row
+    # Judged once the mode has held for G36's 15 minutes, to the end of the file.
+    assert "2026-01-05 08:15  2026-01-05 11:00" in row
+    assert "2.8" in row.split()
+    summary = lines[lines.index("per rule:") + 1 :]
+    assert summary[0] == (
+        "  simultaneous_heating_cooling (G36 FC#14/FC#15 (FC#5, FC#12)): 1 episode, 2.8 h, "
+        "energy unknown (no supply airflow column)"
+    )
+    for kind in ("damper_out_of_position", "supply_temp_off_setpoint", "mixed_air_out_of_range"):
+        assert any(line.startswith(f"  {kind} (") and "nothing found" in line for line in summary)
+    assert "  fan_outside_hours (no G36 number): nothing found" in summary
+    # What was read goes to stderr, for the person to check.
+    assert "an air handling unit's trend export, 180 rows, one every 1 min" in err
+    assert (
+        "heating coil valve: AHU: Heating Coil Valve Control Signal [%] (%, converted to 0-1)"
+        in err
+    )
+    assert "supply air temperature: AHU: Supply Air Temperature [°C] (°C)" in err
+
+
+def test_an_ahu_scan_prints_json_lines_one_episode_each(run: Run, tmp_path: Path) -> None:
+    path = write_ahu_export(tmp_path / "aggregat.csv")
+    code, out, err = run("analytics", "scan", str(path), "--json")
+
+    assert code == 0, err
+    (episode,) = [json.loads(line) for line in out.splitlines()]
+    assert episode["building"] == "aggregat"
+    assert episode["kind"] == "simultaneous_heating_cooling"
+    assert episode["fault_condition"] == "G36 FC#14/FC#15 (FC#5, FC#12)"
+    assert (episode["start"], episode["end"]) == (
+        "2026-01-05T08:15:00+01:00",
+        "2026-01-05T11:00:00+01:00",
+    )
+    assert episode["hours"] == 2.75
+    assert episode["faulty_hours"] == 2.75
+    assert episode["energy_kwh"] is None
+    assert episode["peak_score"] > 0
+
+
+def test_ahu_options_on_a_file_without_a_supply_air_column_exit_2(run: Run, tmp_path: Path) -> None:
+    path = tmp_path / "aggregat.csv"
+    path.write_text("time;blandeluft [°C];varmeventil [%];vifte\n2026-01-05 07:00;12;40;1\n")
+    assert_refused(
+        run("analytics", "scan", str(path), "--ahu"),
+        "no supply air temperature column",
+        "the file has: 'time', 'blandeluft [°C]', 'varmeventil [%]', 'vifte'",
+    )
+    assert_refused(
+        run("analytics", "scan", str(path), "--column", "supply_c"), "--column supply_c: write"
+    )
+
+
+def test_a_file_with_a_supply_air_column_alone_is_read_as_a_meter_export(
+    run: Run, tmp_path: Path
+) -> None:
+    path = tmp_path / "export.csv"
+    path.write_text("time;tilluft [°C];utetemp [°C]\n2026-01-05 07:00;20;-3\n")
+    assert_refused(run("analytics", "scan", str(path)), "no energy column found")
+
+
+def test_the_lbnl_single_zone_unit_is_flagged_on_the_days_lbnl_labels_faulty(
+    run: Run, shared_data: Path
+) -> None:
+    path = shared_data / "lbnl_ahu" / "SZCAV.csv"
+    faulty: dict[str, bool] = {}
+    with path.open(newline="", encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            day = dt.datetime.strptime(row["Datetime"], "%m/%d/%Y %H:%M").date().isoformat()
+            faulty[day] = faulty.get(day, False) or float(row["Fault Detection Ground Truth"]) > 0
+
+    code, out, err = run("analytics", "scan", str(path), "--json")
+
+    assert code == 0, err
+    episodes = [json.loads(line) for line in out.splitlines()]
+    # The fan-schedule rule reports the unit's schedule, not LBNL's faults: judge the others.
+    days = {e["start"][:10] for e in episodes if e["kind"] != "fan_outside_hours"}
+    assert days <= {day for day, fault in faulty.items() if fault}
+    assert len(days) >= 9, days
+    assert {e["kind"] for e in episodes} >= {
+        "simultaneous_heating_cooling",
+        "damper_out_of_position",
+        "supply_temp_off_setpoint",
+    }
+    assert "SZCAV.csv: an air handling unit's trend export, 21600 rows" in err
+    assert "read as °F" in err
