@@ -54,6 +54,9 @@ DESPIKE_S: Final = 300.0
 #: Below this many falling pairs the decay rate is not learnt: a ventilated room's typical rate.
 MIN_DECAY_PAIRS: Final = 10
 DEFAULT_AIR_CHANGES_PER_H: Final = 0.5
+#: Falls slower than this (air changes per hour) are a steady level's noise, not a decay: a
+#: room with its ventilation off still changes its air a few tenths of a time an hour.
+MIN_DECAY_PER_H: Final = 0.05
 #: The share of the time nearest the floor whose generation is taken as the sensor's noise.
 QUIET_SHARE: Final = 0.25
 #: The features of the supervised model, in column order.
@@ -129,6 +132,8 @@ class OccupancyEstimator(BaseEstimator):  # type: ignore[misc]  # scikit-learn i
             & (after > 0) & (after < before)
         )  # fmt: skip
         rates = np.log(before[falling] / after[falling]) / hours
+        # A steady level's noise falls too, at rates no ventilation has: not a decay.
+        rates = rates[rates >= MIN_DECAY_PER_H]
         self.air_changes_per_h_ = (
             float(np.quantile(rates, self.decay_quantile))
             if rates.size >= MIN_DECAY_PAIRS
@@ -274,6 +279,32 @@ def empty_hours(
     return hours_s, empty
 
 
+def occupied_hours(
+    times_s: FloatArray,
+    zones: Mapping[str, tuple[FloatArray, FloatArray]],
+    *,
+    estimator: OccupancyEstimator | None = None,
+) -> BoolArray:
+    """Per hour of an hourly grid ``times_s``, whether any zone is judged occupied: people
+    are there, so energy used then is use, not waste, whatever the timetable says.
+
+    ``zones`` maps a zone to its hourly (CO2 ppm, air temperature degC) means on the grid; each
+    zone gets its own unsupervised estimator fitted on its own series. An hour without CO2 is
+    not occupied (unknown: the timetable decides).
+    """
+    times = np.asarray(times_s, dtype=np.float64)
+    occupied = np.zeros(times.shape, dtype=bool)
+    template = estimator if estimator is not None else OccupancyEstimator()
+    for co2_ppm, air_temp_c in zones.values():
+        co2 = np.asarray(co2_ppm, dtype=np.float64)
+        if np.count_nonzero(np.isfinite(co2)) < MIN_DECAY_PAIRS:
+            continue
+        zone_estimator = OccupancyEstimator(**template.get_params())
+        zone_estimator.fit(times, co2, air_temp_c)
+        occupied |= zone_estimator.predict(times, co2, air_temp_c)
+    return occupied
+
+
 def _checked(
     times_s: FloatArray, co2_ppm: FloatArray, air_temp_c: FloatArray
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
@@ -323,4 +354,5 @@ __all__ = [
     "OccupancyEstimator",
     "empty_hours",
     "hysteresis",
+    "occupied_hours",
 ]

@@ -52,12 +52,15 @@ from analytics.building import (
     open_run_starts,
 )
 from analytics.detectors import WASTE_DETECTORS
+from analytics.detectors.after_hours import NIGHT_HOURS
 from analytics.detectors.meter_faults import MeterFault, MeterFaultDetector
 from analytics.episodes import Episode
 from analytics.hours import in_use
+from analytics.occupancy import occupied_hours
 from analytics.plant import VENTILATION_KIND, HeatMeter, ahu_detections, zone_detections
 from analytics.robust import robust_sd
 from analytics.scoring import HISTORY_WEEKS, MIN_HISTORY_HOURS, weekly_windows
+from byggpuls.calendar import local_time
 from byggpuls.roles import Role
 
 CARRIER_OF_ROLE: Final[dict[Role, Carrier]] = {
@@ -110,6 +113,7 @@ def analyse(
         f.start_s for found in faults.values() for f in found if f.end_s >= end_s - SECONDS_PER_HOUR
     )
     states: list[_MeterState] = []
+    occupied = _building_occupied(data)
     # Electricity first: ventilation left on claims the heat its air heating coil used.
     for meter in sorted(data.meters, key=lambda m: m.carrier != "electricity"):
         classes = sorted(_detectors_for(meter).values(), key=lambda cls: _priority(cls.kind))
@@ -152,7 +156,7 @@ def analyse(
                     continue  # the meter's figures are wrong, not the building
                 described = _described(episode, state.fitted[cls.kind], data, meter, cls)
                 detection = _waste_detection(
-                    data, meter, baseline, cls, described, claimed=state.claimed
+                    data, meter, baseline, cls, described, claimed=state.claimed, occupied=occupied
                 )
                 if detection is None:
                     continue
@@ -339,12 +343,16 @@ def _calibration(
     return g14(load[keep], predicted[keep], parameters=model.parameters_)
 
 
-def _counted_hours(cls: Any, building_type: str, times_s: FloatArray) -> BoolArray:
-    """The hours whose waste a finding of ``cls`` counts: the closed hours for after-hours
-    operation, the opening hours for heating out of line, every hour otherwise."""
+def _counted_hours(
+    cls: Any, building_type: str, times_s: FloatArray, occupied: BoolArray
+) -> BoolArray:
+    """The hours whose waste a finding of ``cls`` counts: the closed hours in which no zone's
+    CO2 shows people for after-hours operation (energy used for people is use, not waste,
+    whatever the timetable says), the opening hours for heating out of line, every hour
+    otherwise."""
     which = getattr(cls, "waste_hours", "all")
     if which == "closed":
-        closed: BoolArray = ~in_use(building_type, times_s)
+        closed: BoolArray = ~in_use(building_type, times_s) & ~occupied
         return closed
     if which == "open":
         used: BoolArray = in_use(building_type, times_s)
@@ -360,14 +368,17 @@ def _waste_detection(
     episode: Episode,
     *,
     claimed: BoolArray,
+    occupied: BoolArray,
 ) -> Detection | None:
     """The detection of ``episode``, its waste net of what earlier findings claimed (and
-    claiming its own hours); None when the baseline cannot be trusted there."""
+    claiming its own hours); None when the baseline cannot be trusted there. ``occupied``:
+    the hours in which a zone's CO2 shows people."""
     times = data.times_s
     span = (times >= episode.start_s) & (times < episode.end_s)
     if not baseline.trusted[span].all():
         return None  # reported as baseline_review instead
-    hours = span & _counted_hours(cls, data.building_type, times) & ~claimed
+    counted = _counted_hours(cls, data.building_type, times, occupied)
+    hours = span & counted & ~claimed
     hours &= np.isfinite(baseline.expected_kwh)  # an hour the baseline does not know is not judged
     measured = meter.energy_kwh[hours]
     expected = baseline.expected_kwh[hours]
@@ -406,7 +417,39 @@ def _waste_detection(
         waste_kwh=waste,
         fit=worst,
         confidence=round(confidence, 3),
+        extra=_occupied_evidence(cls, data.building_type, times, span & occupied),
     )
+
+
+def _occupied_evidence(
+    cls: Any, building_type: str, times_s: FloatArray, occupied: BoolArray
+) -> dict[str, Any]:
+    """For an after-hours finding, how many of its closed hours were left out because a
+    zone's CO2 showed people then (nothing when none were)."""
+    if getattr(cls, "waste_hours", "all") != "closed":
+        return {}
+    hours = int(np.count_nonzero(occupied & ~in_use(building_type, times_s)))
+    return {"occupied_hours": hours} if hours else {}
+
+
+def _building_occupied(data: BuildingData) -> BoolArray:
+    """Per hour, whether any zone's CO2 shows people (:func:`analytics.occupancy.occupied_hours`);
+    False throughout for a building without CO2 sensors.
+
+    Never in the night hours (:data:`~analytics.detectors.after_hours.NIGHT_HOURS`): the
+    after-hours detectors take a building other than a nursing home as empty then, and a
+    zone whose ventilation is off at night clears its CO2 more slowly than the rate learnt
+    from its days, so the estimate reads people where there are none (its documented limit).
+    """
+    zones = {
+        zone.zone: (zone.co2_ppm, zone.temp_c) for zone in data.zones if zone.co2_ppm is not None
+    }
+    if not zones or data.times_s.size == 0:
+        return np.zeros(data.times_s.shape, dtype=np.bool_)
+    hour = local_time(data.times_s).hour
+    night = (hour >= NIGHT_HOURS[0]) & (hour < NIGHT_HOURS[1])
+    occupied: BoolArray = occupied_hours(data.times_s, zones) & ~night
+    return occupied
 
 
 def _net_share(

@@ -19,6 +19,7 @@ from analytics.pipeline import (
     hour_grid,
     hourly,
 )
+from analytics.zones.checks import ZoneSeries
 
 START_S = dt.datetime(2026, 1, 5, tzinfo=dt.UTC).timestamp()  # a Monday
 DAY_S = 86_400.0
@@ -110,3 +111,73 @@ def test_a_gap_in_every_point_at_once_is_one_finding() -> None:
     assert fault.points == ("el.power", "zone1.air_temp")
     assert fault.detail.startswith("2 points at once: ")
     assert fault.extra == {"fault": "gap"}
+
+
+def _co2_of(people: np.ndarray, *, air_changes_per_h: float = 1.5) -> np.ndarray:
+    """Hourly CO2 of a ventilated room with ``people`` (0/1 per hour) generating 600 ppm/h."""
+    kept = np.exp(-air_changes_per_h)
+    level = np.empty(people.size)
+    excess = 0.0
+    for hour, present in enumerate(people):
+        excess = excess * kept + 600.0 * present * (1.0 - kept) / air_changes_per_h
+        level[hour] = 420.0 + excess
+    return level
+
+
+def _office_left_on(*, evening_meetings: bool) -> BuildingData:
+    """Four weeks of an office whose electricity stays at its daytime level through three
+    nights of the last week; with ``evening_meetings``, people stay in its meeting room until
+    20:00 on those evenings, as its CO2 shows."""
+    rng = np.random.default_rng(7)
+    grid = hour_grid(START_S, START_S + 28 * DAY_S)
+    local = (grid / 3600.0 + 1.0) % 24.0
+    day = ((grid - START_S) // DAY_S).astype(int)
+    weekday = day % 7 < 5
+    open_hours = weekday & (local >= 7) & (local < 17)
+    power = np.where(open_hours, 40.0, 12.0) * (1.0 + 0.03 * rng.standard_normal(grid.size))
+    left_on = (day >= 22) & (day < 25) & ~open_hours & ((local >= 17) | (local < 7))
+    left_on &= ~((day == 22) & (local < 7))  # from the evening of day 22
+    power[left_on] = 40.0
+    people = open_hours.astype(float)
+    if evening_meetings:
+        people[(day >= 22) & (day < 25) & (local >= 17) & (local < 20)] = 1.0
+    zone = ZoneSeries(
+        zone="meeting",
+        temperature="meeting.temp",
+        setpoint=None,
+        temp_c=np.full(grid.size, 21.0),
+        setpoint_c=np.full(grid.size, np.nan),
+        name="Møterom",
+        co2_ppm=_co2_of(people) + 5.0 * rng.standard_normal(grid.size),
+    )
+    meter = Meter("el.power", "electricity", power, ())
+    return BuildingData(
+        building="kontor",
+        building_type="office",
+        times_s=grid,
+        meters=(meter,),
+        outdoor_c=np.full(grid.size, 2.0),
+        zones=(zone,),
+    )
+
+
+def test_hours_with_people_in_them_are_use_not_after_hours_waste() -> None:
+    score_from_s = START_S + 21 * DAY_S
+    alone = analyse(_office_left_on(evening_meetings=False), score_from_s=score_from_s)
+    met = analyse(_office_left_on(evening_meetings=True), score_from_s=score_from_s)
+    (empty,) = [d for d in alone.detections if d.kind == "after_hours_operation"]
+    (occupied,) = [d for d in met.detections if d.kind == "after_hours_operation"]
+
+    # Without a meeting, at most the hour after closing on each evening reads as occupied
+    # (the day's CO2 still falling); with one, the meeting's hours (until 20:00) too.
+    before = empty.extra.get("occupied_hours", 0)
+    assert before <= 3
+    assert occupied.extra["occupied_hours"] >= before + 6
+    left_out = set(empty.hours_s.tolist()) - set(occupied.hours_s.tolist())
+    assert len(left_out) == occupied.extra["occupied_hours"] - before
+    for hour_s in left_out:
+        assert 17 <= (hour_s / 3600.0 + 1.0) % 24.0 < 20
+    assert occupied.waste_kwh.sum() < empty.waste_kwh.sum()
+    # The night is still waste: nobody is there.
+    nights = [h for h in occupied.hours_s if (h / 3600.0 + 1.0) % 24.0 < 5]
+    assert len(nights) >= 10
