@@ -28,6 +28,7 @@ COMMANDS = {
     "ingest": ("cli.commands.ingest", "run an ingest worker: MQTT -> reading store"),
     "analytics": ("cli.commands.analytics", "run the detectors over stored readings"),
     "api": ("cli.commands.api", "serve the HTTP API and the dashboard"),
+    "admin": ("cli.commands.admin", "manage users and API keys (the first admin too)"),
 }
 
 

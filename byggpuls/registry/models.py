@@ -1,5 +1,5 @@
 """Every table of the registry: buildings, points, dead letters, findings (with their audit trail),
-the buildings' daily health and accounting.
+the buildings' daily health, accounting, and users with their API keys, sessions and audit trail.
 
 All of them are here, so that importing this module puts the whole schema on
 ``Base.metadata`` (what migrations and the schema test compare against). A change to any table
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from byggpuls.auth import USERNAME_LENGTH, Role
 from byggpuls.reading import BuildingType
 from byggpuls.registry.rows import FindingAction, FindingStatus, PointSource
 
@@ -56,7 +57,7 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
 
 
 def _one_of(
-    column: str, values: type[BuildingType | PointSource | FindingStatus | FindingAction]
+    column: str, values: type[BuildingType | PointSource | FindingStatus | FindingAction | Role]
 ) -> str:
     quoted = ", ".join(f"'{member.value}'" for member in values)
     return f"{column} IN ({quoted})"
@@ -253,6 +254,88 @@ class BuildingHealthDay(Base):
     computed_at: Mapped[datetime]
 
 
+# -- users, their keys and sessions, and the audit trail (see :mod:`byggpuls.registry.users`) ------
+
+
+class User(Base):
+    """A person or a system that signs in: an admin, a facility manager or a partner."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("role", Role), name="role"),
+        # Stored lower-case, so that "Kari" and "kari" cannot be two users.
+        sa.CheckConstraint("username = lower(username)", name="username_lower"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(sa.String(USERNAME_LENGTH), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.Text)
+    role: Mapped[str] = mapped_column(sa.String(16))
+    #: Argon2id, PHC string; NULL for a user who signs in with API keys only.
+    password_hash: Mapped[str | None] = mapped_column(sa.Text)
+    disabled: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime]
+
+
+class UserBuilding(Base):
+    """A building in a facility manager's scope."""
+
+    __tablename__ = "user_buildings"
+
+    user_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH), sa.ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class ApiKey(Base):
+    """A user's API key: its public id, and the SHA-256 of its secret."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(sa.String(32), unique=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.Text)
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class UserSession(Base):
+    """A signed-in session of the dashboard, kept server-side so that it can be ended at once."""
+
+    __tablename__ = "sessions"
+
+    #: SHA-256 of the session cookie's token.
+    token_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    csrf_token: Mapped[str] = mapped_column(sa.String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+
+
+class AuditEvent(Base):
+    """Something an admin may want to know happened: who did what to what, and when.
+
+    Actions are ``noun.verb`` (``user.create``, ``key.revoke``, ``session.login_failed``); the
+    set grows with the platform (grants), so the database does not restrict it.
+    """
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(sa.Text)
+    action: Mapped[str] = mapped_column(sa.String(ID_LENGTH), index=True)
+    target: Mapped[str | None] = mapped_column(sa.Text)
+    detail: Mapped[dict[str, Any]]
+
+
 # The tables themselves, for the Core statements (upserts, increments) the repositories write.
 BUILDINGS: Final = cast(sa.Table, Building.__table__)
 POINTS: Final = cast(sa.Table, Point.__table__)
@@ -264,3 +347,8 @@ SEQUENCES: Final = cast(sa.Table, GatewaySequence.__table__)
 DAY_READINGS: Final = cast(sa.Table, PointDayReadings.__table__)
 STATES: Final = cast(sa.Table, GatewayState.__table__)
 HEALTH: Final = cast(sa.Table, BuildingHealthDay.__table__)
+USERS: Final = cast(sa.Table, User.__table__)
+USER_BUILDINGS: Final = cast(sa.Table, UserBuilding.__table__)
+API_KEYS: Final = cast(sa.Table, ApiKey.__table__)
+SESSIONS: Final = cast(sa.Table, UserSession.__table__)
+AUDIT_EVENTS: Final = cast(sa.Table, AuditEvent.__table__)

@@ -2,7 +2,8 @@
 
 Rows are detached from any session, so services can keep, compare and pass them across threads.
 The repositories (:mod:`~byggpuls.registry.buildings`, ``points``, ``dead_letters``,
-``findings``, ``accounting``) turn them into SQL and back; nothing here knows the database.
+``findings``, ``accounting``, ``users``) turn them into SQL and back; nothing here knows the
+database.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any, Final, Protocol, TypeVar
 
+from byggpuls.auth import Role
 from byggpuls.calendar import TIMEZONE, local_date_of_utc_hour
 from byggpuls.reading import BuildingInfo, PointInfo
 
@@ -339,3 +341,55 @@ class GatewayStateRow:
     spool_dropped: int | None
     reported_at: datetime | None
     updated_at: datetime
+
+
+# -- users, API keys and the audit trail ----------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class UserRow:
+    """A user: who they are and what they may do. Never the password's hash."""
+
+    id: int
+    #: Lower-case, unique.
+    username: str
+    display_name: str
+    role: Role
+    #: Whether the user can sign in with a password (a partner may have API keys only).
+    has_password: bool
+    #: A disabled user can neither sign in nor use a key; their sessions ended when disabled.
+    disabled: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKeyRow:
+    """An API key, without its secret (the registry keeps only the secret's hash)."""
+
+    id: int
+    #: The public part of the token ``bpk_<key id>_<secret>``.
+    key_id: str
+    username: str
+    name: str
+    created_at: datetime
+    expires_at: datetime | None
+    #: When it was last used, to the minute.
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+    def usable_at(self, now: datetime) -> bool:
+        """Whether the key is neither revoked nor expired at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEventRow:
+    """One entry of the audit trail: when, who, what (``noun.verb``), to what, and the details."""
+
+    id: int
+    at: datetime
+    #: A username, ``cli:<system user>`` for the admin command, or ``anonymous``.
+    actor: str
+    action: str
+    target: str | None
+    detail: Mapping[str, Any]

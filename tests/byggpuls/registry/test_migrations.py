@@ -280,3 +280,27 @@ def test_upgrading_keeps_the_findings_and_starts_their_audit_trail(database_url:
         assert len(registry.findings()) == 2
     finally:
         engine.dispose()
+
+
+USER_TABLES = {"users", "user_buildings", "api_keys", "sessions", "audit_events"}
+
+
+def test_users_come_with_0005_and_go_without_touching_the_rest(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0004")
+        assert _tables(engine) == TABLES - USER_TABLES
+        Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
+
+        migrate(engine)
+        registry = Registry(engine)
+        registry.create_user("kari", role="manager", buildings=["b1"], actor="cli:root")
+        assert registry.building_scope(registry.user("kari")) == {"b1"}  # type: ignore[arg-type]
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0004")
+        assert _tables(engine) == TABLES - USER_TABLES
+        assert [row.id for row in Registry(engine).buildings()] == ["b1"]
+    finally:
+        engine.dispose()
