@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
+from urllib.parse import urlencode
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
 
 from api import docs, errors, openapi, web
+from api.auth import LoginRequired, authorize
 from api.deps import Services
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import api_router, dashboard, health
+from api.routes import api_router, dashboard, health, login
 from api.routes import metrics as metrics_route
 from api.settings import ApiSettings
 from api.workers import Workers
@@ -44,12 +47,23 @@ def create_app(
     errors.install(app, render_html=web.problem_renderer(templates))
     openapi.install(app)
 
-    app.include_router(api_router, prefix="/api/v1")
+    # Every /api/v1 route signs the request in and checks its scope (api.auth).
+    app.include_router(api_router, prefix="/api/v1", dependencies=[Depends(authorize)])
+    app.include_router(login.api, prefix="/api/v1")
+    app.include_router(login.pages)
+    app.add_exception_handler(LoginRequired, _to_login)
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(dashboard.router)
     app.mount("/static", web.static_files(), name="static")
     return app
+
+
+async def _to_login(request: Request, exc: Exception) -> Response:
+    """A page asked for without a session: the login page, then back."""
+    assert isinstance(exc, LoginRequired)
+    root = request.scope.get("root_path", "")
+    return RedirectResponse(f"{root}/login?{urlencode({'next': exc.next_path})}", status_code=303)
 
 
 def _version() -> str:

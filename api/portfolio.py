@@ -160,8 +160,11 @@ class Portfolio:
         self.registry = registry
         self.workers = workers
 
-    async def buildings(self, *, latest: bool, tolerate_store_errors: bool) -> list[BuildingState]:
-        """Every building, by id, with its points, findings tally and (if ``latest``) readings.
+    async def buildings(
+        self, *, latest: bool, tolerate_store_errors: bool, scope: frozenset[str] | None = None
+    ) -> list[BuildingState]:
+        """Every building (of ``scope``, None: all), by id, with its points, findings tally and
+        (if ``latest``) readings.
 
         With ``tolerate_store_errors``, a building whose readings cannot be read is returned
         without them (``readings_failed``) instead of failing the whole list.
@@ -171,6 +174,8 @@ class Portfolio:
             self._unresolved_findings(),
             self.workers.run(self.registry.latest_health),
         )
+        if scope is not None:
+            rows = [row for row in rows if row.id in scope]
         states = await asyncio.gather(
             *(
                 self._state(row, latest=latest, tolerate_store_errors=tolerate_store_errors)

@@ -78,8 +78,23 @@ CROSS_SITE: Final = ProblemKind(
     "cross-site-request",
     "Cross-site request refused",
     403,
-    "A browser sent this change from another site. Changes are accepted from the dashboard"
-    " itself and from programs (which send no Sec-Fetch-Site header).",
+    "A browser sent this change from another site, or without the dashboard session's CSRF"
+    " token. Changes are accepted from the dashboard itself (which sends its X-CSRF-Token) and"
+    " from programs with an API key.",
+)
+UNAUTHENTICATED: Final = ProblemKind(
+    "unauthenticated",
+    "Authentication required",
+    401,
+    "The request carried no valid credentials. Programs send an API key as 'Authorization:"
+    " Bearer bpk_...' (an admin creates one with `byggpuls admin create-key`); people log in on"
+    " the dashboard.",
+)
+FORBIDDEN: Final = ProblemKind(
+    "forbidden",
+    "Forbidden",
+    403,
+    "The credentials are valid but do not allow this: a partner's access is read-only.",
 )
 SERVICE_UNAVAILABLE: Final = ProblemKind(
     "service-unavailable",
@@ -110,6 +125,8 @@ KINDS: Final[Mapping[str, ProblemKind]] = {
         INVALID_RANGE,
         TOO_MANY_POINTS,
         INVALID_TRANSITION,
+        UNAUTHENTICATED,
+        FORBIDDEN,
         CROSS_SITE,
         SERVICE_UNAVAILABLE,
         UNHEALTHY,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 from pydantic import Field, model_validator
 
@@ -14,9 +15,13 @@ logger = logging.getLogger(__name__)
 class ApiSettings(CommonSettings):
     """``BYGGPULS_API_*``: the HTTP server, on top of the settings every service shares."""
 
-    #: Loopback by default: the API has no authentication yet, so it is not offered to the
-    #: network unless someone decides to (``--host 0.0.0.0`` behind a proxy that authenticates).
+    #: Loopback by default: the network is offered the API only when someone decides to
+    #: (``--host 0.0.0.0``, behind a proxy that terminates TLS).
     api_host: str = "127.0.0.1"
+    #: ``required``: every request signs in (a session from the login page, or an API key).
+    #: ``demo``: a request without credentials is the demo user's, an admin, and the pages say
+    #: so; ``byggpuls demo`` sets it. Production refuses ``demo``.
+    api_auth: Literal["required", "demo"] = "required"
     api_port: int = Field(default=8000, ge=0, le=65535)
     #: The most samples one series response carries; a larger request is refused with a hint
     #: to use a larger ``every``. 10 000 is ~400 kB of JSON and more than any chart can show.
@@ -26,11 +31,17 @@ class ApiSettings(CommonSettings):
     api_workers: int = Field(default=8, ge=1, le=64)
 
     @model_validator(mode="after")
-    def _warn_open_production(self) -> ApiSettings:
+    def _refuse_demo_in_production(self) -> ApiSettings:
+        if self.environment is Environment.PRODUCTION and self.api_auth != "required":
+            raise ValueError(
+                "BYGGPULS_API_AUTH=demo lets anyone in as an admin: production needs"
+                " BYGGPULS_API_AUTH=required (the default); create the first admin with"
+                " `byggpuls admin create-user NAME --role admin`"
+            )
         if self.environment is Environment.PRODUCTION and not is_loopback(self.api_host):
-            logger.warning(
-                "the API listens on %s without authentication: put it behind a proxy that"
-                " authenticates facility managers and partners",
+            logger.info(
+                "the API listens on %s: serve it behind a proxy that terminates TLS, so that"
+                " passwords, keys and session cookies never cross the network in clear",
                 self.api_host,
             )
         return self

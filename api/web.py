@@ -79,7 +79,12 @@ def render(
 ) -> Response:
     """A page, with the security headers every page carries."""
     merged = {**SECURITY_HEADERS, **(headers or {})}
-    page_context = {"root": request.scope.get("root_path", ""), **context}
+    page_context = {
+        "root": request.scope.get("root_path", ""),
+        # Who is logged in, where the page's route asked (None on public pages).
+        "principal": getattr(request.state, "principal", None),
+        **context,
+    }
     return templates.TemplateResponse(
         request, name, page_context, status_code=status_code, headers=merged
     )

@@ -126,11 +126,14 @@ def build_api(settings: ApiSettings) -> Built[FastAPI]:
 
     with ExitStack() as resources:
         store, engine = _open_stores(settings, resources)
+        registry = Registry(engine)
+        if settings.api_auth == "required" and not registry.users():
+            logger.warning(
+                "nobody can log in yet: create the first admin with"
+                " `byggpuls admin create-user NAME --role admin`"
+            )
         app = create_app(
-            store=store,
-            registry=Registry(engine),
-            accounting=Accounting(engine),
-            settings=settings,
+            store=store, registry=registry, accounting=Accounting(engine), settings=settings
         )
         return Built(app, resources.pop_all())
 

@@ -194,6 +194,12 @@ def run(args: argparse.Namespace) -> int:
     env = dict(os.environ)
     env["BYGGPULS_DATA_DIR"] = str(data_dir)
     env["PYTHONUNBUFFERED"] = "1"
+    # The demo's dashboard opens without a login: every visitor is the demo user, an admin.
+    env["BYGGPULS_API_AUTH"] = "demo"
+    print(
+        "demo: no login: everyone is the demo user (an admin); production needs logins"
+        " (byggpuls admin create-user)"
+    )
     for name in ("BYGGPULS_INFLUX_URL", "BYGGPULS_DATABASE_URL"):
         where = "set: using it" if name in os.environ else "unset: embedded SQLite"
         print(f"demo: {name} {where}")

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 
 from api import problems, schemas
+from api.auth import PrincipalDep
 from api.deps import PortfolioDep
 from api.openapi import responses
 from api.portfolio import BuildingState, Order, Tally, order_key
@@ -30,6 +31,7 @@ BuildingId = Annotated[
 )
 async def list_buildings(
     portfolio: PortfolioDep,
+    principal: PrincipalDep,
     latest: Annotated[
         bool,
         Query(
@@ -45,9 +47,12 @@ async def list_buildings(
         ),
     ] = Order.ID,
 ) -> schemas.BuildingList:
-    """Every building: its description, how many points it has, when it last sent a reading,
-    its unresolved findings with the waste they add up to, and its newest health score."""
-    states = await portfolio.buildings(latest=latest, tolerate_store_errors=False)
+    """Every building the caller may see: its description, how many points it has, when it
+    last sent a reading, its unresolved findings with the waste they add up to, and its newest
+    health score."""
+    states = await portfolio.buildings(
+        latest=latest, tolerate_store_errors=False, scope=principal.scope
+    )
     items = [summary(state) for state in sorted(states, key=order_key(sort))]
     return schemas.BuildingList(items=items, count=len(items))
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from api import problems
+from api.auth import PagePrincipalDep
 from api.deps import PortfolioDep, RegistryDep, TemplatesDep, WorkersDep
 from api.formatting import decimals_for
 from api.keypoints import KeyKind
@@ -43,10 +44,14 @@ RESOLVED_SHOWN: Final = 20
 
 
 @router.get("/")
-async def index(request: Request, portfolio: PortfolioDep, templates: TemplatesDep) -> Response:
-    """Every building with its health, key readings and unresolved findings, worst health
-    first."""
-    states = await portfolio.buildings(latest=True, tolerate_store_errors=True)
+async def index(
+    request: Request, portfolio: PortfolioDep, templates: TemplatesDep, principal: PagePrincipalDep
+) -> Response:
+    """Every building the person may see, with its health, key readings and unresolved
+    findings, worst health first."""
+    states = await portfolio.buildings(
+        latest=True, tolerate_store_errors=True, scope=principal.scope
+    )
     states.sort(key=order_key(Order.HEALTH))
     totals = {
         "buildings": len(states),
@@ -87,6 +92,7 @@ async def building_page(
     registry: RegistryDep,
     workers: WorkersDep,
     templates: TemplatesDep,
+    principal: PagePrincipalDep,
     point: Annotated[str | None, Query()] = None,
     range_: Annotated[str, Query(alias="range")] = DEFAULT_RANGE,
 ) -> Response:

@@ -177,7 +177,9 @@ def seed_portfolio(
 
 @pytest.fixture
 def settings(tmp_path: Path) -> ApiSettings:
-    return ApiSettings(data_dir=tmp_path, api_workers=4)
+    """Requests without credentials act as the demo admin: the route tests test the routes;
+    tests/api/test_auth.py tests signing in and scopes with ``api_auth = required``."""
+    return ApiSettings(data_dir=tmp_path, api_workers=4, api_auth="demo")
 
 
 @pytest.fixture

@@ -72,13 +72,15 @@ def ingest(env: dict[str, str]) -> Iterator[Service]:
 def api(env: dict[str, str], influx_url: str, postgres_url: str) -> Iterator[TestClient]:
     store = InfluxStore.from_url(influx_url)
     engine = make_engine(postgres_url)
+    registry = Registry(engine)
+    # A program reads the API with a key of its own, as in production.
+    if registry.user("pipeline-reader") is None:
+        registry.create_user("pipeline-reader", role="admin", actor="test")
+    _key, token = registry.create_api_key("pipeline-reader", name="pipeline test", actor="test")
     app = create_app(
-        store=store,
-        registry=Registry(engine),
-        accounting=Accounting(engine),
-        settings=ApiSettings(),
+        store=store, registry=registry, accounting=Accounting(engine), settings=ApiSettings()
     )
-    with TestClient(app) as client:
+    with TestClient(app, headers={"Authorization": f"Bearer {token}"}) as client:
         yield client
     store.close()
     engine.dispose()
