@@ -12,6 +12,11 @@ Read the buildings of the portfolio, their points (sensors and meters) with the 
 readings, one point's series over time, and the findings the analytics raise about energy
 waste and faults, with their lifecycle.
 
+**Authentication**: send an API key as `Authorization: Bearer bpk_...` (an admin creates one
+with `byggpuls admin create-key`); the dashboard uses a login session instead. `GET /api/v1/me`
+says who the key is. A facility manager sees the buildings of their scope only: any other
+building answers 404, as one that does not exist. Without credentials: 401.
+
 **Times** in responses are RFC 3339 in UTC (`2025-01-31T06:00:00Z`). Parameters take RFC 3339
 with a time zone (`2025-01-31T07:00:00+01:00`) or seconds since the Unix epoch
 (`1738303200`); a time without a zone is refused, since Norway changes between UTC+1 and
@@ -40,5 +45,6 @@ TAGS: Final[list[dict[str, Any]]] = [
         "description": "Waste and faults the analytics found: evidence, waste in kWh and NOK,"
         " and the lifecycle open → acknowledged → resolved.",
     },
+    {"name": "auth", "description": "Who the credentials are."},
     {"name": "operations", "description": "Health check and metrics for operators."},
 ]

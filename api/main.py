@@ -6,6 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from urllib.parse import urlencode
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import RedirectResponse, Response
 
 from api import docs, errors, openapi, web
@@ -33,6 +34,9 @@ def create_app(
         version=_version(),
         openapi_tags=docs.TAGS,
         lifespan=web.lifespan,
+        # Served from the vendored assets instead (docs_page): /docs works offline.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.byggpuls = Services(
         store=store,
@@ -55,8 +59,21 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(dashboard.router)
+    app.add_api_route("/docs", docs_page, include_in_schema=False)
     app.mount("/static", web.static_files(), name="static")
     return app
+
+
+async def docs_page(request: Request) -> Response:
+    """Swagger UI over the OpenAPI document, from the vendored assets (no CDN)."""
+    root = request.scope.get("root_path", "")
+    return get_swagger_ui_html(
+        openapi_url=f"{root}/openapi.json",
+        title=f"{docs.TITLE} · Swagger UI",
+        swagger_js_url=f"{root}{web.SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{root}{web.SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{root}/static/favicon.svg",
+    )
 
 
 async def _to_login(request: Request, exc: Exception) -> Response:

@@ -21,6 +21,8 @@ from api.errors import HtmlRenderer
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
 TEMPLATES_DIR: Final = PACKAGE_DIR / "templates"
 STATIC_DIR: Final = PACKAGE_DIR / "static"
+#: Where the vendored Swagger UI is served (static/vendor/README.md says which release).
+SWAGGER_UI: Final = "/static/vendor/swagger-ui"
 
 #: Scripts, styles, images and API calls from this server only: an injected script or a
 #: script from elsewhere does not run, whatever a building's name contains.

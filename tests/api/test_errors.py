@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from fastapi.testclient import TestClient
@@ -101,7 +102,17 @@ def test_openapi_documents_problems(client: TestClient) -> None:
         assert name in text
 
 
-def test_docs_page(client: TestClient) -> None:
+def test_docs_page_works_offline(client: TestClient) -> None:
     response = client.get("/docs")
     assert response.status_code == 200
-    assert "/openapi.json" in response.text
+    page = response.text
+    assert "/openapi.json" in page
+    # Swagger UI from this server, not a CDN.
+    assert "cdn" not in page.lower()
+    for asset in re.findall(r'(?:src|href)="(/static/[^"]+)"', page):
+        fetched = client.get(asset)
+        assert fetched.status_code == 200, asset
+        assert fetched.content, asset
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert len(client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").content) > 1_000_000
+    assert client.get("/redoc").status_code == 404
