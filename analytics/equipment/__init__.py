@@ -13,6 +13,10 @@ running and the state settled, against the sensors' stated errors.
 - :mod:`~analytics.equipment.damper`: outdoor-air damper stuck or out of position (FC#6, FC#10).
 - :mod:`~analytics.equipment.supply`: supply air off its setpoint (FC#7, FC#13, persistent).
 - :mod:`~analytics.equipment.mixed_air`: mixed air outside its streams' range (FC#2, FC#3).
+- :mod:`~analytics.equipment.economiser`: mechanical cooling at 100 % outdoor air cold enough
+  on its own (FC#11).
+- :mod:`~analytics.equipment.duct_pressure`: duct static pressure off its setpoint with the
+  supply fan at full speed (FC#1 and its converse).
 - :mod:`~analytics.equipment.fan_schedule`: supply fan running outside opening hours.
 - :mod:`~analytics.equipment.points`: a building's units and their :class:`AhuSeries` from the
   points' metadata (Brick classes, SenML units): :func:`ahu_units`, :func:`ahu_series`.
@@ -32,6 +36,8 @@ from typing import Final
 from analytics.equipment.ahu import AhuSeries, Mode, operating_modes, settled
 from analytics.equipment.coils import SimultaneousHeatingCooling
 from analytics.equipment.damper import DamperOutOfPosition
+from analytics.equipment.duct_pressure import DuctPressureOffSetpoint
+from analytics.equipment.economiser import CoolingWithColdOutdoorAir
 from analytics.equipment.fan_schedule import FanOutsideHours
 from analytics.equipment.mixed_air import MixedAirOutOfRange
 from analytics.equipment.points import ahu_series, ahu_units
@@ -46,6 +52,8 @@ RULES: Final[dict[str, type[AhuRule]]] = {
         DamperOutOfPosition,
         SupplyTempOffSetpoint,
         MixedAirOutOfRange,
+        CoolingWithColdOutdoorAir,
+        DuctPressureOffSetpoint,
         FanOutsideHours,
     )
 }
@@ -64,7 +72,9 @@ __all__ = [
     "AhuEpisode",
     "AhuRule",
     "AhuSeries",
+    "CoolingWithColdOutdoorAir",
     "DamperOutOfPosition",
+    "DuctPressureOffSetpoint",
     "FanOutsideHours",
     "MixedAirOutOfRange",
     "Mode",

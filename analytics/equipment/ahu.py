@@ -46,6 +46,12 @@ VALVE_OPEN: Final = 0.02
 VALVE_FULL: Final = 0.99
 #: A damper command at or above this is 100 % outdoor air (economiser fully open, G36 OS#3).
 DAMPER_OPEN: Final = 0.9
+#: G36 Table 5.16.14.3 defaults for the supply fan (FC#1): the duct static pressure sensor's
+#: error (0.1 inch of water, in Pa) and the VFD speed tolerance (5 %): a fan at or above
+#: ``VALVE_FULL - FAN_SPEED_TOLERANCE`` of its speed runs at full speed.
+PA_PER_INCH_WATER: Final = 249.0889
+DUCT_PRESSURE_ERROR_PA: Final = 0.1 * PA_PER_INCH_WATER
+FAN_SPEED_TOLERANCE: Final = 0.05
 #: Air density (kg/m³) and specific heat (kJ/kg K): 1.2 x 1.006 kJ per m³ and kelvin.
 AIR_KJ_PER_M3_K: Final = 1.2 * 1.006
 SECONDS_PER_HOUR: Final = 3600.0
@@ -91,6 +97,10 @@ class AhuSeries:
     #: damper's share through the exchanger): zeros for a unit known to have none, ``None``
     #: when unknown. The outdoor-air fraction from temperatures reads low while it runs.
     heat_recovery: FloatArray | None = field(default=None)
+    #: Supply duct static pressure and its setpoint (Pa) on a variable-volume unit; ``None``
+    #: where the unit has no such point.
+    duct_pressure_pa: FloatArray | None = field(default=None)
+    duct_pressure_setpoint_pa: FloatArray | None = field(default=None)
 
     def __post_init__(self) -> None:
         size = self.times_s.size
@@ -109,6 +119,8 @@ class AhuSeries:
             "occupied",
             "supply_setpoint_high_c",
             "heat_recovery",
+            "duct_pressure_pa",
+            "duct_pressure_setpoint_pa",
         ):
             values = getattr(self, name)
             if values is not None and values.shape != (size,):
@@ -153,6 +165,8 @@ class AhuSeries:
             occupied=flags("occupied"),
             supply_setpoint_high_c=floats("supply_setpoint_high_c"),
             heat_recovery=floats("heat_recovery"),
+            duct_pressure_pa=floats("duct_pressure_pa"),
+            duct_pressure_setpoint_pa=floats("duct_pressure_setpoint_pa"),
         )
 
     @property
@@ -228,11 +242,14 @@ __all__ = [
     "AIR_KJ_PER_M3_K",
     "ALARM_DELAY_S",
     "DAMPER_OPEN",
+    "DUCT_PRESSURE_ERROR_PA",
     "FAN_HEAT_K",
+    "FAN_SPEED_TOLERANCE",
     "MIN_OUTDOOR_RETURN_K",
     "MIXED_ERROR_K",
     "MODE_DELAY_S",
     "OUTDOOR_ERROR_K",
+    "PA_PER_INCH_WATER",
     "RETURN_ERROR_K",
     "SUPPLY_ERROR_K",
     "VALVE_FULL",

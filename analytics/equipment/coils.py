@@ -20,6 +20,12 @@ meant to be closed:
   the return air), the same two checks are made against it, with ``sqrt(εSAT² + εRAT²)``
   (1.6 K); the supply air colder than the colder stream counts without the fan's heat (which
   may be nil), warmer than the warmer with it (which may be the full 1.1 K).
+- In OS#3 (economiser fully open, cooling coil open) the air entering the coils is the outdoor
+  air: where the mixed-air sensor agrees with the outdoor one within G36 FC#10's tolerance
+  (``sqrt(εMAT² + εOAT²)``, 3.0 K: the damper really is open), the supply air warmer than the
+  outdoor air plus the fan's heat by more than ``sqrt(εSAT² + εOAT²)`` (1.6 K) is a heating
+  coil that heats: the rise a leaking heating valve leaves while the cooling coil works
+  against it, which the mixed-air reading's 3.0 K hides.
 - Both valves open at once (each above 2 %) for the alarm delay (G36 OS#5 held as a steady
   state): a control sequence with a dead band never does that.
 
@@ -120,6 +126,17 @@ class SimultaneousHeatingCooling(AhuRule):
         )
         rise_k = np.fmax(
             beyond(change_k, self.tolerance_k), beyond(above_k, self.stream_tolerance_k)
+        )
+        # OS#3: with the economiser fully open the air entering the coils is the outdoor air
+        # (G36 FC#10), read by its sharper sensor where the mixed-air sensor agrees with it.
+        outdoor_only = (modes == Mode.ECONOMISER_COOLING) & (
+            np.abs(series.mixed_c - series.outdoor_c) <= self.tolerance_k
+        )
+        outdoor_rise_k = series.supply_c - self.fan_heat_k - series.outdoor_c
+        rise_k = np.where(
+            outdoor_only,
+            np.fmax(rise_k, beyond(outdoor_rise_k, self.stream_tolerance_k)),
+            rise_k,
         )
         drop = np.where(judged & cooling_off, drop_k, 0.0)
         rise = np.where(judged & heating_off, rise_k, 0.0)

@@ -119,3 +119,44 @@ def test_unit_without_cooling_coil_is_judged_on_the_heating_side_only() -> None:
 def test_unfitted_rule_refuses() -> None:
     with pytest.raises(NotFittedError):
         SimultaneousHeatingCooling().score_samples(unit())
+
+
+def economiser_cooling(**overrides: object) -> AhuSeries:
+    """OS#3: damper fully open, cooling valve at 25 %, outdoor air 12 °C, mixed air 13 °C."""
+    base: dict[str, object] = {
+        "heating_valve": np.zeros(N),
+        "cooling_valve": np.full(N, 0.25),
+        "damper": np.ones(N),
+        "outdoor_c": np.full(N, 12.0),
+        "mixed_c": np.full(N, 13.0),
+        "return_c": np.full(N, 21.0),
+        "supply_setpoint_c": np.full(N, 16.0),
+    }
+    base.update(overrides)
+    return unit(**base)
+
+
+def test_os3_judges_the_rise_against_the_outdoor_air() -> None:
+    # 16.5 °C supply: 3.5 K above the mixed air (within its 3.0 K + fan heat), but 3.4 K above
+    # the outdoor air plus the fan's heat: a heating coil heats behind the cooling coil.
+    leaking = economiser_cooling(supply_c=np.full(N, 16.5))
+    (episode,) = SimultaneousHeatingCooling().fit(leaking).episodes(leaking)
+    assert episode.start_s == 15 * MINUTE
+    healthy = economiser_cooling(supply_c=np.full(N, 11.0))
+    assert SimultaneousHeatingCooling().fit(healthy).episodes(healthy) == []
+
+
+def test_os3_outdoor_check_needs_the_mixed_air_to_agree() -> None:
+    # Mixed air 6 K above the outdoor air: the damper does not give 100 % outdoor air (the
+    # damper rule's business), so the outdoor air is not the air entering the coils.
+    series = economiser_cooling(mixed_c=np.full(N, 18.0), supply_c=np.full(N, 17.0))
+    assert SimultaneousHeatingCooling().fit(series).episodes(series) == []
+
+
+def test_os3_outdoor_check_stays_quiet_outside_os3() -> None:
+    # The same temperatures with the damper at its minimum (OS#4): judged against the mixed
+    # and return air only, within tolerance.
+    series = economiser_cooling(damper=np.full(N, 0.2), supply_c=np.full(N, 16.5))
+    assert SimultaneousHeatingCooling().fit(series).episodes(series) == []
+    off = economiser_cooling(supply_c=np.full(N, 16.5), fan_on=np.zeros(N))
+    assert SimultaneousHeatingCooling().fit(off).episodes(off) == []
