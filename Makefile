@@ -33,12 +33,15 @@ $(VENV)/.synced: pyproject.toml uv.lock
 	touch $@
 
 # The tests start their own Mosquitto, InfluxDB and NATS Server; they only need the binaries.
+# The dashboard's browser test drives Debian's Chromium through its ChromeDriver.
 services:
 	@command -v mosquitto >/dev/null && command -v influxd >/dev/null && \
-	  command -v nats-server >/dev/null || { \
-	  echo "Installing Mosquitto, InfluxDB and NATS Server from Debian's packages"; \
+	  command -v nats-server >/dev/null && command -v chromium >/dev/null && \
+	  command -v chromedriver >/dev/null || { \
+	  echo "Installing Mosquitto, InfluxDB, NATS Server and Chromium from Debian's packages"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq mosquitto influxdb nats-server; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    mosquitto influxdb nats-server chromium chromium-driver; }
 
 bench: setup services
 	for b in bench/*.py; do $(VENV)/bin/python $$b || exit 1; done
