@@ -90,6 +90,10 @@ ACCEPTED: Final[dict[str, frozenset[str]]] = {
     "supply_temp_off_setpoint": frozenset({"simultaneous_heating_cooling", "damper_stuck_open"}),
     "mixed_air_out_of_range": frozenset({"simultaneous_heating_cooling", "damper_stuck_open"}),
     "fan_outside_hours": frozenset({"after_hours_ventilation"}),
+    # Cooling where outdoor air would do: a coil fighting heat, as a leaking valve makes it.
+    "cooling_with_cold_outdoor_air": frozenset({"simultaneous_heating_cooling"}),
+    # The simulated units have no duct pressure: any such finding is a false alarm.
+    "duct_pressure_off_setpoint": frozenset(),
     METER_FAULT_KIND: frozenset(METER_KINDS),
 }
 WASTE_KINDS: Final = tuple(kind for kind in ACCEPTED if kind != METER_FAULT_KIND)
