@@ -14,6 +14,12 @@ plus the history its models need.
 
 After the findings are kept, each analysed building's health over the last four weeks is
 scored (:mod:`analytics.daily_health`) and kept as the local day's record.
+
+Each analysed building's main meters go into the energy ledger
+(:mod:`byggpuls.registry.energy`) for the hours the run scored: the measured kWh, the
+baseline's expected kWh where it is trusted, and what the measured energy cost, priced as the
+findings are but for the energy part only (a month's capacity part belongs to the month's
+peak, not to any one hour).
 """
 
 from __future__ import annotations
@@ -28,7 +34,7 @@ import numpy as np
 
 from analytics.daily_health import health_day
 from analytics.findings import Pricing, finding_of
-from analytics.pipeline import BuildingData, Carrier, Meter, analyse, hour_grid
+from analytics.pipeline import Analysis, BuildingData, Carrier, Meter, analyse, hour_grid
 from analytics.reading import (
     SENSOR_QUANTITIES,
     air_handling_units,
@@ -39,10 +45,11 @@ from analytics.reading import (
 )
 from analytics.scoring import HISTORY_WEEKS
 from analytics.settings import AnalyticsSettings
-from analytics.waste import Tariff
+from analytics.waste import Tariff, electricity_prices
 from analytics.waste.sources import price_source_from
 from byggpuls.errors import StoreError
 from byggpuls.registry.accounting import Accounting
+from byggpuls.registry.energy import EnergyHour
 from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BuildingRow, NewFinding, PointRow
@@ -78,6 +85,8 @@ class RunSummary:
     findings: int
     waste_kwh: float
     waste_nok: float
+    #: Hours of main meters recorded in the energy ledger.
+    energy_hours: int = 0
 
 
 #: Per building: the hour (epoch ms) from which the next run scores again.
@@ -168,7 +177,7 @@ def run_once(
     end_ms = now_ms - now_ms % HOUR_MS  # whole hours only: the current one is still filling
     start_ms = end_ms - window_days * DAY_MS
     buildings = registry.buildings()
-    analysed = failed = 0
+    analysed = failed = ledger = 0
     findings: list[NewFinding] = []
     # Health is scored after the run's findings are kept; each run replaces the day's record,
     # so the day keeps the health of its latest data (a first run may see only part of it).
@@ -204,6 +213,9 @@ def run_once(
             resume[building.id] = int(analysis.resume_s * 1000)
         analysed += 1
         health_due.append((building, data))
+        ledger += _record_ledger(
+            registry=registry, data=data, analysis=analysis, since_ms=score_from_ms, pricing=pricing
+        )
     if findings:
         registry.upsert_findings(findings)
     registry.close_quiet_findings(
@@ -220,7 +232,72 @@ def run_once(
         findings=len(findings),
         waste_kwh=sum(f.waste_kwh for f in findings),
         waste_nok=sum(f.waste_nok for f in findings),
+        energy_hours=ledger,
     )
+
+
+def _record_ledger(
+    *, registry: Registry, data: BuildingData, analysis: Analysis, since_ms: int, pricing: Pricing
+) -> int:
+    """Record the hours from ``since_ms`` of each main meter of ``data`` in the energy ledger,
+    in one statement; returns how many. Hours the meter said nothing about are left out. A
+    failure is logged: the next run that scores these hours records them."""
+    scored = data.times_s >= since_ms / 1000
+    rows: list[EnergyHour] = []
+    try:
+        for meter in data.meters:
+            measured_kwh = meter.energy_kwh
+            hours = scored & np.isfinite(measured_kwh)
+            if not hours.any():
+                continue
+            hours_s, measured = data.times_s[hours], measured_kwh[hours]
+            baseline = analysis.baselines.get(meter.point)
+            expected = np.full(measured.shape, np.nan)
+            if baseline is not None:
+                trusted = baseline.trusted[hours]
+                expected[trusted] = baseline.expected_kwh[hours][trusted]
+            costs = _energy_costs(meter.carrier, hours_s, measured, pricing)
+            rows.extend(
+                EnergyHour(
+                    building=data.building,
+                    carrier=meter.carrier,
+                    hour=datetime.fromtimestamp(float(time_s), UTC),
+                    point=meter.point,
+                    measured_kwh=float(kwh),
+                    baseline_kwh=None if np.isnan(base) else float(base),
+                    cost_nok=float(nok),
+                )
+                for time_s, kwh, base, nok in zip(hours_s, measured, expected, costs, strict=True)
+            )
+        return registry.record_energy_hours(rows)
+    except (StoreError, ValueError) as exc:
+        logger.warning("%s: energy ledger not recorded: %s", data.building, exc)
+        return 0
+
+
+def _energy_costs(
+    carrier: Carrier, hours_s: np.ndarray, measured_kwh: np.ndarray, pricing: Pricing
+) -> np.ndarray:
+    """What ``measured_kwh`` cost in each hour, NOK ex. VAT, priced as the findings are, the
+    energy part only: district heat at its price; electricity at the hour's spot price plus the
+    grid tariff's energy part, or at the flat all-in price where there are no spot prices."""
+    tariff = pricing.tariff
+    if carrier == "heat":
+        heat: np.ndarray = measured_kwh * tariff.district_heat_nok_per_kwh
+        return heat
+    used = measured_kwh > 0
+    priced = electricity_prices(
+        pricing.source,
+        area=pricing.area,
+        times_s=hours_s,
+        waste_kwh=np.where(used, measured_kwh, 0),
+    )
+    if priced.spot is None:
+        flat: np.ndarray = measured_kwh * tariff.flat_electricity_nok_per_kwh
+        return flat
+    costs: np.ndarray = measured_kwh * tariff.grid_energy_nok_per_kwh
+    costs[used] += measured_kwh[used] * priced.spot.at(hours_s[used])
+    return costs
 
 
 def _health_days(

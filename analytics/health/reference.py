@@ -1,29 +1,12 @@
 """What the health is judged against: energy references per building type, finding kinds.
 
 Each finding kind's category (the part of the health it costs points in) and severity are in
-:data:`KINDS`. The rest of this module is the energy references.
+:data:`KINDS`. The rest of this module is the scale the energy references set.
 
-A metered building is compared with two references for its category, because neither alone
-answers the question "is this much?":
-
-* **TEK17 § 14-2 (1), the energy frame** (energiramme): the total *net* energy need, in kWh per
-  m² heated floor area (oppvarmet BRA) per year, that a new building of the category may not
-  exceed. Byggteknisk forskrift (TEK17) § 14-2, table "Energirammer", as published by
-  Direktoratet for byggkvalitet, https://www.dibk.no/regelverk/byggteknisk-forskrift-tek17/14/14-2
-  (the values have been unchanged since TEK10 as amended 1 January 2016). Net need is a
-  *calculated* figure (NS 3031:2014, standard use, Oslo climate) before the losses of the
-  heating system and without the efficiency of heat pumps: not what a meter shows. Nursing
-  homes: 195; the frame's 230 applies only to areas where heat recovery risks spreading
-  infection.
-* **Delivered energy of the existing stock**: what buildings of the category use, metered, in
-  kWh per m² heated floor area per year, all carriers (electricity, district heat, oil, gas,
-  bio). Statistics Norway (SSB), "Energibruk i tjenesteytende næringer", table 1 "Energibruk,
-  etter bygningstype og energivare, kWh/m2", year 2011 (the survey's last year; it has since
-  been discontinued), https://statbank.ssb.no/a/kortnavn/entjeneste/tab-2012-12-19-01.html.
-  Not temperature-corrected (2011 was 1.8 °C warmer than the 1961-1990 normal; SSB gives
-  244 kWh/m² corrected against 230 uncorrected over all types, 6.3 % more). Building types are
-  NS 3457 groups: kindergartens have no line of their own and fall in group 61 "Skolebygning"
-  (type 612 Barnehage), so they share the schools' figure.
+A metered building is compared with two references for its category, TEK17's energy frame
+(net need of a new building) and SSB's delivered energy of the existing stock: the table,
+with its sources, is :mod:`byggpuls.energy_reference` (the API shows it too), re-exported
+here.
 
 The bridge between them is the scale of :func:`intensity_score`: a building that delivers no
 more per m² than a new building of its category needs (net) scores 100; one that delivers what
@@ -32,19 +15,21 @@ energy can be below the net need (a heat pump delivers a third of the heat it gi
 scale counts as full marks rather than as an error. The stock figure is the one a measured
 figure is comparable with; the frame says what is possible today.
 
-``other`` buildings have no reference (TEK17 would have one pick the most similar category,
-which the platform cannot know): their energy use per m² is unknown to the score.
+``other`` buildings have no reference: their energy use per m² is unknown to the score.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
 from enum import StrEnum
-from types import MappingProxyType
 from typing import Final
 
-from byggpuls.reading import BuildingType
+from byggpuls.energy_reference import (
+    REFERENCES,
+    SSB_SOURCE,
+    TEK17_SOURCE,
+    EnergyReference,
+    reference_for,
+)
 
 #: An energy use per m² and year needs a whole year: heating in Norway varies about tenfold
 #: between January and July, so scaling a shorter period up to a year errs by more than the
@@ -54,63 +39,6 @@ DAYS_PER_YEAR: Final = 365.0
 #: Score at the stock's average delivered energy, and the multiple of it that scores 0.
 STOCK_SCORE: Final = 50.0
 ZERO_AT_STOCK_MULTIPLE: Final = 2.0
-TEK17_SOURCE: Final = (
-    "TEK17 § 14-2 (1), table Energirammer: total net energy need, kWh/m² heated BRA per year "
-    "(https://www.dibk.no/regelverk/byggteknisk-forskrift-tek17/14/14-2)"
-)
-SSB_SOURCE: Final = (
-    "SSB, Energibruk i tjenesteytende næringer, 2011, table 1: delivered energy, kWh/m², "
-    "not temperature-corrected (https://statbank.ssb.no/a/kortnavn/entjeneste/tab-2012-12-19-01.html)"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class EnergyReference:
-    """The two energy references of one building type, each with the category it is taken from.
-
-    ``frame_kwh_m2``: TEK17's net energy need for a new building (kWh/m²·year);
-    ``stock_kwh_m2``: the existing stock's delivered energy (kWh/m²·year).
-    """
-
-    building_type: BuildingType
-    frame_kwh_m2: float
-    frame_category: str
-    stock_kwh_m2: float
-    stock_category: str
-
-    def __post_init__(self) -> None:
-        if not 0.0 < self.frame_kwh_m2 < self.stock_kwh_m2:
-            msg = (
-                f"{self.building_type}: the frame ({self.frame_kwh_m2}) must be positive and "
-                f"below the stock's delivered energy ({self.stock_kwh_m2})"
-            )
-            raise ValueError(msg)
-
-
-#: The references per building type (see the module's docstring for the sources).
-REFERENCES: Final[Mapping[BuildingType, EnergyReference]] = MappingProxyType(
-    {
-        BuildingType.SCHOOL: EnergyReference(
-            BuildingType.SCHOOL, 110.0, "Skolebygning", 163.0, "61 Skolebygning"
-        ),
-        BuildingType.KINDERGARTEN: EnergyReference(
-            BuildingType.KINDERGARTEN,
-            135.0,
-            "Barnehage",
-            163.0,
-            "61 Skolebygning (with 612 Barnehage)",
-        ),
-        BuildingType.NURSING_HOME: EnergyReference(
-            BuildingType.NURSING_HOME, 195.0, "Sykehjem", 256.0, "72 Sykehjem"
-        ),
-        BuildingType.OFFICE: EnergyReference(
-            BuildingType.OFFICE, 115.0, "Kontorbygning", 229.0, "31 Kontorbygning"
-        ),
-        BuildingType.SPORTS_HALL: EnergyReference(
-            BuildingType.SPORTS_HALL, 145.0, "Idrettsbygning", 232.0, "65 Idrettsbygning"
-        ),
-    }
-)
 
 
 class Category(StrEnum):
@@ -226,15 +154,6 @@ def classify(kind: str) -> tuple[Category, Severity]:
     """The category and severity of a finding of ``kind`` (see :data:`KINDS`)."""
     category, severity, _, _ = KINDS.get(kind, (Category.EQUIPMENT, Severity.MEDIUM, "", ""))
     return category, severity
-
-
-def reference_for(building_type: str) -> EnergyReference | None:
-    """The energy references of ``building_type`` (a :class:`BuildingType` value), or None for
-    ``other`` and for a type the platform does not know."""
-    try:
-        return REFERENCES.get(BuildingType(building_type))
-    except ValueError:
-        return None
 
 
 def annual_intensity_kwh_m2(

@@ -1,5 +1,6 @@
 """Every table of the registry: buildings, points, dead letters, findings (with their audit trail),
-the buildings' daily health, accounting, and users with their API keys, sessions and audit trail.
+the buildings' daily health, accounting, users with their API keys, sessions and audit trail,
+and the energy ledger.
 
 All of them are here, so that importing this module puts the whole schema on
 ``Base.metadata`` (what migrations and the schema test compare against). A change to any table
@@ -352,3 +353,35 @@ USER_BUILDINGS: Final = cast(sa.Table, UserBuilding.__table__)
 API_KEYS: Final = cast(sa.Table, ApiKey.__table__)
 SESSIONS: Final = cast(sa.Table, UserSession.__table__)
 AUDIT_EVENTS: Final = cast(sa.Table, AuditEvent.__table__)
+
+
+# -- the energy ledger (see :mod:`byggpuls.registry.energy`) ---------------------------------------
+
+#: The carriers a building's main meters measure.
+ENERGY_CARRIERS: Final = ("electricity", "heat")
+
+
+class BuildingEnergyHour(Base):
+    """One hour of a building's main meter of one carrier, as the analytics read it: the
+    measured kWh, the baseline's expected kWh (NULL where no trusted baseline) and the cost
+    of the measured energy (NULL where it could not be priced). ``hour`` is the UTC start."""
+
+    __tablename__ = "energy_hours"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "carrier IN (" + ", ".join(f"'{c}'" for c in ENERGY_CARRIERS) + ")", name="carrier"
+        ),
+    )
+
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH), sa.ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True
+    )
+    carrier: Mapped[str] = mapped_column(sa.String(16), primary_key=True)
+    hour: Mapped[datetime] = mapped_column(primary_key=True)
+    point: Mapped[str] = mapped_column(sa.String(POINT_ID_LENGTH))
+    measured_kwh: Mapped[float | None]
+    baseline_kwh: Mapped[float | None]
+    cost_nok: Mapped[float | None]
+
+
+ENERGY_HOURS: Final = cast(sa.Table, BuildingEnergyHour.__table__)

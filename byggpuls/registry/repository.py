@@ -1,10 +1,11 @@
 """The registry: one object with the repositories of buildings, points, dead letters, findings,
-daily health, and users (with their API keys, sessions and the audit trail).
+daily health, users (with their API keys, sessions and the audit trail), and the energy ledger.
 
 Each aggregate has a repository module of its own (:mod:`~byggpuls.registry.buildings`,
 :mod:`~byggpuls.registry.points`, :mod:`~byggpuls.registry.dead_letters`,
 :mod:`~byggpuls.registry.findings`, :mod:`~byggpuls.registry.health`,
-:mod:`~byggpuls.registry.users` on :mod:`~byggpuls.registry.credentials`); a service that needs
+:mod:`~byggpuls.registry.users` on :mod:`~byggpuls.registry.credentials`,
+:mod:`~byggpuls.registry.energy`); a service that needs
 one of them may take that class alone. :class:`Registry` puts them on one engine for the services
 that use several. Completeness accounting, which only ingest writes, is
 :class:`~byggpuls.registry.accounting.Accounting`, on the same engine
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from byggpuls.registry.buildings import Buildings
 from byggpuls.registry.dead_letters import DeadLetters
+from byggpuls.registry.energy import EnergyHours
 from byggpuls.registry.findings import Findings
 from byggpuls.registry.health import HealthDays
 from byggpuls.registry.models import Base
@@ -24,9 +26,9 @@ from byggpuls.registry.points import Points
 from byggpuls.registry.users import Users
 
 
-class Registry(Buildings, Points, DeadLetters, Findings, HealthDays, Users):
-    """Buildings, points, dead letters, findings, daily health and users in the registry
-    database.
+class Registry(Buildings, Points, DeadLetters, Findings, HealthDays, Users, EnergyHours):
+    """Buildings, points, dead letters, findings, daily health, users and the energy ledger in
+    the registry database.
 
     ``Registry(engine)`` or ``Registry(sessionmaker)``; see
     :class:`~byggpuls.registry._sql.Repository` for threads and errors.

@@ -7,14 +7,16 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 from analytics import service
 from analytics.findings import Pricing
 from analytics.pipeline import Analysis, BuildingData
+from analytics.reading import hourly_series
 from analytics.service import AFTER_HOURS_KIND, METER_FAULT_KIND, run_once
 from analytics.settings import AnalyticsSettings
-from analytics.waste import Tariff
+from analytics.waste import FilePrices, Tariff
 from byggpuls.registry.db import make_engine, migrate
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
@@ -358,3 +360,61 @@ def test_readings_that_arrive_late_are_still_scored(store: SQLiteStore, tmp_path
         partial.close()
         engine.dispose()
         once_engine.dispose()
+
+
+def test_records_each_main_meters_hours_in_the_ledger_and_a_rerun_replaces_them(
+    store: SQLiteStore, registry: Registry, tmp_path: Path
+) -> None:
+    load_portfolio(store, registry)
+    window_start = dt.datetime.fromtimestamp(END_S - 21 * DAY_S, dt.UTC)
+    end = dt.datetime.fromtimestamp(END_S, dt.UTC)
+    summary = run_once(
+        store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=PRICING
+    )
+    rows = registry.energy_hours("skole-b", since=window_start - dt.timedelta(days=7), until=end)
+    assert summary.energy_hours == 2 * len(rows)  # both schools, alike in shape
+    by_carrier = {c: [r for r in rows if r.carrier == c] for c in ("electricity", "heat")}
+    # Every hour of the window, nothing before it; each carrier its main meter.
+    for carrier, point in (("electricity", "el.power"), ("heat", "dh.power")):
+        hours = by_carrier[carrier]
+        assert [r.hour for r in hours] == [
+            window_start + dt.timedelta(hours=h) for h in range(21 * 24)
+        ]
+        assert {r.point for r in hours} == {point}
+    electricity = by_carrier["electricity"]
+    # The hours' kWh are the meter's hourly mean kW, as the analysis read them.
+    (point,) = [p for p in registry.points("skole-b") if p.point == "el.power"]
+    grid = np.array([r.hour.timestamp() for r in electricity])
+    means = hourly_series(store, registry.building("skole-b"), point, grid_s=grid, target_unit="kW")  # type: ignore[arg-type]
+    assert [r.measured_kwh for r in electricity] == pytest.approx(list(means))
+    # Flat all in for electricity, the district-heat price for heat: the energy part alone.
+    assert [r.cost_nok for r in electricity] == pytest.approx(
+        [r.measured_kwh * PRICE for r in electricity]  # type: ignore[operator]
+    )
+    assert [r.cost_nok for r in by_carrier["heat"]] == pytest.approx(
+        [r.measured_kwh * 1.00 for r in by_carrier["heat"]]  # type: ignore[operator]
+    )
+    # A trusted baseline of the school without faults comes close to what it used.
+    baselined = [r for r in electricity if r.baseline_kwh is not None]
+    assert len(baselined) > len(electricity) / 2
+    used = sum(r.measured_kwh for r in baselined)  # type: ignore[misc]
+    assert sum(r.baseline_kwh for r in baselined) == pytest.approx(used, rel=0.1)  # type: ignore[misc]
+
+    # Again with spot prices: the same hours, replaced, now at spot plus the grid energy part.
+    prices = tmp_path / "spot.csv"
+    hours = [window_start + dt.timedelta(hours=h) for h in range(21 * 24)]
+    prices.write_text(
+        "time,area,nok_per_kwh\n" + "".join(f"{h.isoformat()},NO5,0.80\n" for h in hours)
+    )
+    spot = Pricing(tariff=PRICING.tariff, source=FilePrices(prices), area="NO5")
+    again = run_once(
+        store=store, registry=registry, now_ms=int(END_S * 1000), window_days=21, pricing=spot
+    )
+    assert again.energy_hours == summary.energy_hours
+    rerun = registry.energy_hours("skole-b", since=window_start, until=end, carrier="electricity")
+    assert [(r.hour, r.measured_kwh, r.baseline_kwh) for r in rerun] == [
+        (r.hour, r.measured_kwh, r.baseline_kwh) for r in electricity
+    ]
+    assert [r.cost_nok for r in rerun] == pytest.approx(
+        [r.measured_kwh * (0.80 + 0.05) for r in rerun]  # type: ignore[operator]
+    )

@@ -20,6 +20,7 @@ from byggpuls.errors import ConfigError
 from byggpuls.reading import BuildingInfo
 from byggpuls.registry import NewFinding, Registry, make_engine, migrate
 from byggpuls.registry.db import alembic_config, current_revision
+from byggpuls.registry.energy import EnergyHour
 from byggpuls.registry.models import Base, UtcDateTime
 from byggpuls.registry.rows import FindingEventRow
 
@@ -283,6 +284,8 @@ def test_upgrading_keeps_the_findings_and_starts_their_audit_trail(database_url:
 
 
 USER_TABLES = {"users", "user_buildings", "api_keys", "sessions", "audit_events"}
+#: Tables of the revisions after 0005.
+LATER_TABLES = {"energy_hours"}
 
 
 def test_users_come_with_0005_and_go_without_touching_the_rest(database_url: str) -> None:
@@ -290,7 +293,7 @@ def test_users_come_with_0005_and_go_without_touching_the_rest(database_url: str
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0004")
-        assert _tables(engine) == TABLES - USER_TABLES
+        assert _tables(engine) == TABLES - USER_TABLES - LATER_TABLES
         Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
 
         migrate(engine)
@@ -300,7 +303,34 @@ def test_users_come_with_0005_and_go_without_touching_the_rest(database_url: str
 
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0004")
-        assert _tables(engine) == TABLES - USER_TABLES
+        assert _tables(engine) == TABLES - USER_TABLES - LATER_TABLES
+        assert [row.id for row in Registry(engine).buildings()] == ["b1"]
+    finally:
+        engine.dispose()
+
+
+def test_the_energy_ledger_comes_with_0006_and_goes_without_touching_the_rest(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0005")
+        assert _tables(engine) == TABLES - {"energy_hours"}
+        Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
+
+        migrate(engine)
+        registry = Registry(engine)
+        hour = datetime(2025, 3, 30, 0, tzinfo=UTC)
+        registry.record_energy_hours([EnergyHour("b1", "heat", hour, "dh.power", 12.0, None, 12.0)])
+        assert [
+            row.measured_kwh
+            for row in registry.energy_hours("b1", since=hour, until=hour + timedelta(hours=1))
+        ] == [12.0]
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0005")
+        assert _tables(engine) == TABLES - {"energy_hours"}
         assert [row.id for row in Registry(engine).buildings()] == ["b1"]
     finally:
         engine.dispose()
