@@ -1,13 +1,20 @@
-"""Prometheus metrics of the API: requests and their latency per route template.
+"""Prometheus metrics of the API: requests and their latency per route template, and the
+portfolio's state per building.
 
 Each app has a registry of its own (several apps live in one test process). Routes are labelled
 by their template (``/api/v1/buildings/{building_id}``), never the raw path, so a scan of
 random URLs cannot blow up the number of series; unmatched paths share one label.
+
+The per-building gauges (:class:`PortfolioCollector`) are computed when Prometheus scrapes, from
+:class:`BuildingFigures` the route reads just before: nothing to keep in step between scrapes.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Final
 
 from prometheus_client import (
@@ -19,6 +26,8 @@ from prometheus_client import (
     PlatformCollector,
     ProcessCollector,
 )
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -111,3 +120,87 @@ def route_template(scope: Scope) -> str:
         return UNMATCHED
     prefix = "/".join(segments[: len(segments) - own])
     return f"{prefix}{template}" if template else prefix or "/"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingFigures:
+    """What the gauges say about one building."""
+
+    building: str
+    open_findings: int
+    acknowledged_findings: int
+    #: Waste of the unresolved (open and acknowledged) findings.
+    waste_kwh: float
+    waste_nok: float
+    #: Time of the newest reading of any point; None without readings, or when the reading
+    #: store did not answer for it.
+    newest_reading_at: datetime | None
+
+
+class PortfolioCollector(Collector):
+    """Per-building gauges of a moment: unresolved findings, their waste, the data's age.
+
+    ``complete`` is False when the registry or the reading store did not answer for all
+    buildings: ``byggpuls_portfolio_metrics_complete`` then says 0, so an alert can tell a
+    quiet portfolio from one it cannot see.
+    """
+
+    def __init__(
+        self, figures: Sequence[BuildingFigures], *, now: datetime, complete: bool = True
+    ) -> None:
+        self.figures = figures
+        self.now = now
+        self.complete = complete
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        families = self._families()
+        opened, acknowledged, kwh, nok, age, complete = families
+        for row in self.figures:
+            labels = [row.building]
+            opened.add_metric(labels, row.open_findings)
+            acknowledged.add_metric(labels, row.acknowledged_findings)
+            kwh.add_metric(labels, row.waste_kwh)
+            nok.add_metric(labels, row.waste_nok)
+            if row.newest_reading_at is not None:
+                age.add_metric(labels, (self.now - row.newest_reading_at).total_seconds())
+        complete.add_metric([], 1.0 if self.complete else 0.0)
+        yield from families
+
+    @staticmethod
+    def _families() -> list[GaugeMetricFamily]:
+        by_building = ["building"]
+        return [
+            GaugeMetricFamily(
+                "byggpuls_open_findings",
+                "Findings nobody has acknowledged yet, per building.",
+                labels=by_building,
+            ),
+            GaugeMetricFamily(
+                "byggpuls_acknowledged_findings",
+                "Findings acknowledged but not resolved, per building.",
+                labels=by_building,
+            ),
+            GaugeMetricFamily(
+                "byggpuls_waste_kwh",
+                "Energy wasted according to the unresolved findings, kWh, per building.",
+                labels=by_building,
+            ),
+            GaugeMetricFamily(
+                "byggpuls_waste_nok",
+                "The unresolved findings' waste in NOK, per building.",
+                labels=by_building,
+            ),
+            GaugeMetricFamily(
+                "byggpuls_newest_reading_age_seconds",
+                "Seconds since the newest reading of any of the building's points; absent for a"
+                " building without readings.",
+                labels=by_building,
+            ),
+            GaugeMetricFamily(
+                "byggpuls_portfolio_metrics_complete",
+                "1 when the registry and the reading store answered for every building, else 0.",
+            ),
+        ]

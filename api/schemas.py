@@ -6,12 +6,15 @@ reports (RFC 8428/8798: ``Cel``, ``kW``, ``kWh``, ``ppm``, ``%RH``), named in ``
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.advice import ADVICE
 from byggpuls.reading import BuildingType
+from byggpuls.registry.rows import FindingAction as EventAction
 from byggpuls.registry.rows import FindingStatus
 from byggpuls.storage.port import Aggregation
 
@@ -272,8 +275,23 @@ class Series(BaseModel):
     )
 
 
+class LocalText(BaseModel):
+    """A text in bokmål and in English."""
+
+    nb: str = Field(description="In bokmål.")
+    en: str = Field(description="In English.")
+
+
+#: The advice on the example finding's kind, as the API shows it.
+_AFTER_HOURS_ADVICE: Final = {
+    part: asdict(getattr(ADVICE["after_hours_operation"], part))
+    for part in ("title", "cause", "check")
+}
+
+
 class Finding(BaseModel):
-    """Something the analytics flagged: waste or a fault, the evidence, and its status."""
+    """Something the analytics flagged: waste or a fault, the evidence, the likely cause, what
+    to check, and its status."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -290,9 +308,12 @@ class Finding(BaseModel):
                     "waste_nok": 304.2,
                     "score": 0.81,
                     "status": "open",
-                    "actions": ["acknowledge"],
+                    "actions": ["acknowledge", "resolve"],
                     "created_at": "2025-01-26T07:05:00Z",
                     "updated_at": "2025-01-26T07:05:00Z",
+                    "resolved_at": None,
+                    "resolved_by": None,
+                    **_AFTER_HOURS_ADVICE,
                 }
             ]
         }
@@ -313,21 +334,179 @@ class Finding(BaseModel):
     waste_kwh: float = Field(description="Energy wasted, kWh.")
     waste_nok: float = Field(description="The waste in Norwegian kroner (NOK).")
     score: float = Field(description="How wasteful, relative to other findings: higher is worse.")
-    status: FindingStatus = Field(description="open → acknowledged → resolved (→ open again).")
+    status: FindingStatus = Field(
+        description="open → acknowledged → resolved; open → resolved at once; resolved → open."
+    )
     actions: list[FindingAction] = Field(
         description="The lifecycle actions the finding accepts now (POST .../{action})."
     )
     created_at: datetime
     updated_at: datetime
+    resolved_at: datetime | None = Field(description="When it was resolved, while it is.")
+    resolved_by: str | None = Field(
+        description="Who resolved it, while it is resolved; analytics when it closed itself."
+    )
+    title: LocalText | None = Field(description="What the kind of finding is called.")
+    cause: LocalText | None = Field(
+        description="The likely cause, for the kind of finding; null for a kind without advice."
+    )
+    check: LocalText | None = Field(
+        description="What to check on site or in the building management system."
+    )
 
 
 class FindingList(BaseModel):
-    """Findings, latest start first, with the waste they add up to."""
+    """One page of the findings that match the filters, with the count and waste of all."""
 
     items: list[Finding]
+    count: int = Field(description="How many findings match the filters, on every page.")
+    limit: int = Field(description="The most findings one page holds.", examples=[100])
+    offset: int = Field(description="Matching findings skipped before this page.", examples=[0])
+    waste_kwh: float = Field(description="Sum of the matching findings' waste, kWh.")
+    waste_nok: float = Field(description="Sum of the matching findings' waste, NOK.")
+
+
+class FindingChange(BaseModel):
+    """The body of a lifecycle action (optional): why, for the audit trail."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"comment": "Tidsprogrammet rettet i SD-anlegget."}]},
+    )
+
+    comment: str | None = Field(
+        default=None, max_length=1000, description="Why, in up to 1000 characters."
+    )
+
+
+class FindingEvent(BaseModel):
+    """One step of a finding's audit trail."""
+
+    occurred_at: datetime
+    actor: str = Field(
+        description="Who: a person's name, dashboard or api (changes through the API before"
+        " sign-in), system, or analytics (the analytics detected, closed or reopened it).",
+        examples=["dashboard"],
+    )
+    action: EventAction = Field(
+        description="detect (the analytics found it), acknowledge, resolve or reopen."
+    )
+    from_status: FindingStatus | None = Field(description="Null when the finding was detected.")
+    to_status: FindingStatus
+    comment: str | None = Field(description="Why, if someone said.")
+
+
+class FindingEvents(BaseModel):
+    """A finding's audit trail, first event first."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "finding": 17,
+                    "count": 2,
+                    "items": [
+                        {
+                            "occurred_at": "2025-01-26T07:05:00Z",
+                            "actor": "analytics",
+                            "action": "detect",
+                            "from_status": None,
+                            "to_status": "open",
+                            "comment": None,
+                        },
+                        {
+                            "occurred_at": "2025-01-27T08:12:00Z",
+                            "actor": "dashboard",
+                            "action": "acknowledge",
+                            "from_status": "open",
+                            "to_status": "acknowledged",
+                            "comment": "Driftsoperatør sjekker tidsprogrammet.",
+                        },
+                    ],
+                }
+            ]
+        }
+    )
+
+    finding: int = Field(description="The finding id.")
     count: int
-    waste_kwh: float = Field(description="Sum of the listed findings' waste, kWh.")
-    waste_nok: float = Field(description="Sum of the listed findings' waste, NOK.")
+    items: list[FindingEvent]
+
+
+class FindingKind(BaseModel):
+    """A kind of finding the analytics report, with what to tell about it."""
+
+    kind: str = Field(examples=["after_hours_operation"])
+    title: LocalText
+    cause: LocalText
+    check: LocalText
+
+
+class FindingKinds(BaseModel):
+    """Every kind of finding with advice."""
+
+    items: list[FindingKind]
+
+
+class Gateway(BaseModel):
+    """A building's gateway: its last status report and what its sequence numbers tell."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "building": "nordnes-skole",
+                    "gateway": "gw-skole-01",
+                    "state": "online",
+                    "last_seen": "2025-01-31T06:59:02Z",
+                    "last_pack_at": "2025-01-31T06:59:02Z",
+                    "reported_at": "2025-01-31T06:55:00Z",
+                    "spool_depth": 12,
+                    "spool_dropped": 0,
+                    "packs": 43190,
+                    "missing_packs": 3,
+                    "duplicates": 17,
+                }
+            ]
+        }
+    )
+
+    building: str
+    gateway: str
+    state: str | None = Field(
+        description="online or offline, as the gateway last reported (offline is its MQTT last"
+        " will, sent by the broker when the connection is lost); null without a report."
+    )
+    last_seen: datetime | None = Field(
+        description="When ingest last heard from it: a telemetry pack or a status report."
+    )
+    last_pack_at: datetime | None = Field(description="When its newest pack was received.")
+    reported_at: datetime | None = Field(
+        description="The time the gateway put in its last status report."
+    )
+    spool_depth: int | None = Field(
+        description="Readings waiting in its disk spool for ingest's acknowledgement; a growing"
+        " backlog means they do not get through."
+    )
+    spool_dropped: int | None = Field(
+        description="Readings its spool dropped (oldest first) because it was full: lost."
+    )
+    packs: int | None = Field(description="Distinct packs received; null if none yet.")
+    missing_packs: int | None = Field(
+        description="Sequence numbers between the lowest and highest seen that never arrived."
+    )
+    duplicates: int | None = Field(
+        description="Packs received more than once (resent or redelivered): harmless."
+    )
+
+
+class GatewayList(BaseModel):
+    """Gateways by building and id."""
+
+    items: list[Gateway]
+    count: int
+    online: int = Field(description="How many last reported online.")
+    offline: int = Field(description="How many last reported offline.")
 
 
 class Check(BaseModel):

@@ -2,10 +2,13 @@
 
 from fastapi import APIRouter
 
-from api.routes import buildings, completeness, findings, series
+from api.routes import buildings, completeness, energy, findings, gateways, series
 
 api_router = APIRouter()
 api_router.include_router(buildings.router)
 api_router.include_router(series.router)
 api_router.include_router(completeness.router)
 api_router.include_router(findings.router)
+api_router.include_router(findings.building_router)
+api_router.include_router(gateways.router)
+api_router.include_router(energy.router)

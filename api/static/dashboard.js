@@ -1,4 +1,5 @@
-// Byggpuls dashboard: draws a point's series as SVG and sends finding lifecycle actions.
+// Byggpuls dashboard: draws a point's series as SVG, shows the advice on each finding and
+// sends finding lifecycle actions with their comment.
 // Plain JavaScript, no libraries: the page must work on networks that block CDNs. Text from
 // the server is only ever set with textContent, never parsed as HTML.
 "use strict";
@@ -226,16 +227,54 @@
     }
   }
 
+  // The likely cause and what to check, per kind of finding: one request for the page.
+  async function loadAdvice() {
+    const boxes = document.querySelectorAll(".advice[data-kind]");
+    if (!boxes.length) return;
+    try {
+      const root = document.body.dataset.root || "";
+      const response = await fetch(`${root}/api/v1/findings/kinds`, {
+        headers: { Accept: "application/json" },
+      });
+      if (!response.ok) return;
+      const byKind = new Map((await response.json()).items.map((item) => [item.kind, item]));
+      for (const box of boxes) {
+        const advice = byKind.get(box.dataset.kind);
+        if (!advice) continue;
+        for (const part of ["cause", "check"]) {
+          const slot = box.querySelector(`[data-advice="${part}"]`);
+          if (slot) slot.textContent = advice[part].en;
+        }
+        box.hidden = false;
+      }
+    } catch (error) {
+      // Without the advice the card still shows the finding and its evidence.
+    }
+  }
+
+  // The request of a lifecycle action: the comment typed beside its buttons, if any, and the
+  // session's CSRF token where the page carries one.
+  function actionRequest(button) {
+    const headers = { Accept: "application/json" };
+    const token = document.querySelector('meta[name="csrf-token"]');
+    if (token) headers["X-CSRF-Token"] = token.content;
+    const request = { method: "POST", headers };
+    const field = document.querySelector(`input[data-comment-for="${button.dataset.findingId}"]`);
+    const comment = field ? field.value.trim() : "";
+    if (comment) {
+      headers["Content-Type"] = "application/json";
+      request.body = JSON.stringify({ comment });
+    }
+    return request;
+  }
+
   function setUpFindingActions() {
     const errorLine = document.querySelector(".action-error");
     for (const button of document.querySelectorAll("button[data-action]")) {
       button.addEventListener("click", async () => {
         button.disabled = true;
         try {
-          const response = await fetch(button.dataset.url, {
-            method: "POST",
-            headers: { Accept: "application/json" },
-          });
+          const response = await fetch(button.dataset.url, actionRequest(button));
           if (response.ok) {
             window.location.reload();
             return;
@@ -260,6 +299,7 @@
       select.addEventListener("change", () => select.form.submit());
     }
     setUpFindingActions();
+    loadAdvice();
     const figure = document.getElementById("chart");
     if (figure) loadChart(figure);
     const refreshS = Number(document.body.dataset.refreshS || "0");

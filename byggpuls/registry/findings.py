@@ -4,8 +4,9 @@
 (:data:`UPDATED`) rather than adding another, so no hour's waste is counted twice. Episodes of
 one building, kind and set of points are one *problem*, which may recur as several findings.
 
-The status (open → acknowledged → resolved, and resolved → open again) is the people's: they move
-it with :meth:`Findings.set_finding_status`, and a rerun leaves it alone. The analytics (actor
+The status (open → acknowledged → resolved, open → resolved at once, and resolved → open again:
+``rows.FINDING_TRANSITIONS``) is the people's: they move it with
+:meth:`Findings.set_finding_status`, and a rerun leaves it alone. The analytics (actor
 ``analytics``) change it on their own in two cases only:
 
 - **It closes itself** (:meth:`Findings.close_quiet_findings`): an open or acknowledged finding
@@ -26,6 +27,11 @@ who (a person's name, ``system`` when nobody is named, or ``analytics``), what (
 carries ``resolved_at`` and ``resolved_by``, so a list tells one that closed itself
 (``resolved_by == "analytics"``) from one a person resolved without reading the trail.
 
+Lists are filtered, sorted and paged in the database (:meth:`Findings.finding_page`): by
+building, kind, status and the period an episode overlaps, newest start or largest waste first,
+with the count and waste of everything that matches, so a portfolio's years of findings never
+pass through Python to show a page of them.
+
 Writers hold the rows they may change from the first read to the commit (row locks on
 PostgreSQL, taken in key order; SQLite's write lock), so two runs and a person at once neither
 skip a step nor record a change twice.
@@ -33,10 +39,10 @@ skip a step nor record a change twice.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -79,6 +85,66 @@ _ACTION_TO: Final = {
 _MOVED: Final = ("status", "resolved_at", "resolved_by")
 _UNRESOLVED: Final = (FindingStatus.OPEN.value, FindingStatus.ACKNOWLEDGED.value)
 _F = FINDINGS.c
+
+#: How a list of findings is ordered: ``start``, the latest first; ``waste``, the most NOK first.
+FindingSort = Literal["start", "waste"]
+_ORDER: Final = {
+    "start": (_F.start.desc(), _F.id.desc()),
+    "waste": (_F.waste_nok.desc(), _F.start.desc(), _F.id.desc()),
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FindingFilter:
+    """Which findings a list is of. A criterion left None lets every finding pass; an empty
+    one none (an empty set of buildings is a scope without buildings, not the whole portfolio).
+
+    ``start`` and ``end`` select the episodes that overlap ``[start, end)``: those that start
+    before ``end`` and end after ``start``, or go on.
+    """
+
+    buildings: Collection[str] | None = None
+    kinds: Collection[str] | None = None
+    statuses: Collection[str] | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def where(self) -> list[sa.ColumnElement[bool]]:
+        """The conditions in SQL; the values checked."""
+        conditions: list[sa.ColumnElement[bool]] = []
+        if self.buildings is not None:
+            conditions.append(_F.building_id.in_(sorted(set(self.buildings))))
+        if self.kinds is not None:
+            conditions.append(_F.kind.in_(sorted(set(self.kinds))))
+        if self.statuses is not None:
+            conditions.append(_F.status.in_(sorted({check.status(s).value for s in self.statuses})))
+        if self.end is not None:
+            conditions.append(_F.start < check.aware(self.end, what="end"))
+        if self.start is not None:
+            start = check.aware(self.start, what="start")
+            conditions.append(sa.or_(_F.end.is_(None), _F.end > start))
+        return conditions
+
+
+@dataclass(frozen=True, slots=True)
+class FindingPage:
+    """One page of a list of findings, and what all that match the filter add up to."""
+
+    items: list[FindingRow]
+    count: int
+    waste_kwh: float
+    waste_nok: float
+
+
+@dataclass(frozen=True, slots=True)
+class UnresolvedTally:
+    """A building's open and acknowledged findings, and the waste they add up to."""
+
+    building: str
+    open: int
+    acknowledged: int
+    waste_kwh: float
+    waste_nok: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,13 +216,70 @@ class Findings(sql.Repository):
         self, *, building: str | None = None, status: str | None = None
     ) -> list[FindingRow]:
         """Findings, latest start first, optionally of one building and in one status."""
-        query = sa.select(Finding).order_by(Finding.start.desc(), Finding.id.desc())
-        if building is not None:
-            query = query.where(Finding.building_id == building)
-        if status is not None:
-            query = query.where(Finding.status == check.status(status).value)
+        where = FindingFilter(
+            buildings=None if building is None else [building],
+            statuses=None if status is None else [status],
+        )
+        query = sa.select(Finding).where(*where.where()).order_by(*_ORDER["start"])
         with self._reading() as session:
             return [_row(row) for row in session.scalars(query)]
+
+    def finding_page(
+        self,
+        where: FindingFilter,
+        *,
+        sort: FindingSort = "start",
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> FindingPage:
+        """The findings that pass ``where``, sorted by ``sort``, ``offset`` skipped and at most
+        ``limit`` (None: all) given; with the count and waste of all that pass.
+
+        Two statements in one transaction, both filtered by the database: the totals and the
+        page agree even while the analytics write.
+        """
+        if sort not in _ORDER:
+            raise InvalidValue(f"sort {sort!r} is not one of {', '.join(_ORDER)}")
+        if offset < 0 or (limit is not None and limit < 0):
+            raise InvalidValue(f"limit ({limit}) and offset ({offset}) must not be negative")
+        conditions = where.where()
+        totals = sa.select(
+            sa.func.count(),
+            sa.func.coalesce(sa.func.sum(_F.waste_kwh), 0.0),
+            sa.func.coalesce(sa.func.sum(_F.waste_nok), 0.0),
+        ).where(*conditions)
+        page = (
+            sa.select(Finding)
+            .where(*conditions)
+            .order_by(*_ORDER[sort])
+            .offset(offset)
+            .limit(limit)
+        )
+        with self._reading() as session:
+            count, waste_kwh, waste_nok = session.execute(totals).one()
+            items = [_row(row) for row in session.scalars(page)] if count > offset else []
+        return FindingPage(items, int(count), float(waste_kwh), float(waste_nok))
+
+    def unresolved_tallies(self) -> list[UnresolvedTally]:
+        """Per building with open or acknowledged findings, how many and their waste; by id."""
+        open_ = sa.case((_F.status == FindingStatus.OPEN.value, 1), else_=0)
+        query = (
+            sa.select(
+                _F.building_id,
+                sa.func.sum(open_),
+                sa.func.count(),
+                sa.func.sum(_F.waste_kwh),
+                sa.func.sum(_F.waste_nok),
+            )
+            .where(_F.status.in_(_UNRESOLVED))
+            .group_by(_F.building_id)
+            .order_by(_F.building_id)
+        )
+        with self._reading() as session:
+            return [
+                UnresolvedTally(building, int(opened), int(count - opened), float(kwh), float(nok))
+                for building, opened, count, kwh, nok in session.execute(query)
+            ]
 
     def finding(self, id: int) -> FindingRow | None:
         """The finding ``id``, or None."""
@@ -198,7 +321,7 @@ class Findings(sql.Repository):
         if current is None:
             raise NotFound(f"no finding {id}")
         if not allowed and current != new.value:
-            targets = ", ".join(FINDING_TRANSITIONS[FindingStatus(current)])
+            targets = ", ".join(sorted(FINDING_TRANSITIONS[FindingStatus(current)]))
             raise InvalidTransition(
                 f"finding {id} is {current}: it can become {targets}, not {new.value}"
             )

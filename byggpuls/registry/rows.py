@@ -61,7 +61,9 @@ SYSTEM_ACTOR: Final = "system"
 #: Status changes :meth:`Findings.set_finding_status` allows. Setting the current status again is
 #: a no-op, so a retried request does no harm.
 FINDING_TRANSITIONS: Final[Mapping[FindingStatus, frozenset[FindingStatus]]] = {
-    FindingStatus.OPEN: frozenset({FindingStatus.ACKNOWLEDGED}),
+    # Resolving an open finding is allowed: a false alarm, or a fault fixed at once, need not be
+    # acknowledged first to be closed.
+    FindingStatus.OPEN: frozenset({FindingStatus.ACKNOWLEDGED, FindingStatus.RESOLVED}),
     FindingStatus.ACKNOWLEDGED: frozenset({FindingStatus.RESOLVED}),
     FindingStatus.RESOLVED: frozenset({FindingStatus.OPEN}),
 }

@@ -210,9 +210,24 @@ def test_a_session_shows_the_pages_and_needs_its_csrf_token_for_changes(
         signed.client.post(url, headers={CSRF_HEADER: "forged"}), 403, "cross-site-request"
     )
     assert signed.registry.finding(open_id).status == "open"  # type: ignore[union-attr]
-    response = signed.client.post(url, headers={CSRF_HEADER: csrf})
+    response = signed.client.post(
+        url, headers={CSRF_HEADER: csrf}, json={"comment": "Ser på det i morgen."}
+    )
     assert response.status_code == 200, response.text
     assert response.json()["status"] == "acknowledged"
+    # The trail names who did it: the signed-in person, not the way they came.
+    last = signed.registry.finding_events(open_id)[-1]
+    assert (last.actor, last.comment) == ("mads", "Ser på det i morgen.")
+    events = signed.client.get(f"/api/v1/findings/{open_id}/events").json()["items"]
+    assert events[-1]["actor"] == "mads"
+
+
+def test_a_key_acts_in_its_owners_name(signed: Portfolio) -> None:
+    open_id = signed.findings["open"]
+    response = signed.client.post(
+        f"/api/v1/findings/{open_id}/resolve", headers=bearer(signed.keys["anne"])
+    )
+    assert response.json()["resolved_by"] == "anne"
 
 
 def test_logging_out_ends_the_session(signed: Portfolio) -> None:

@@ -1,9 +1,21 @@
-"""``/metrics``: Prometheus counters and latency per route template."""
+"""``/metrics``: Prometheus counters and latency per route template, and per-building gauges."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
 from fastapi.testclient import TestClient
+from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
+
+from api.metrics import BuildingFigures, PortfolioCollector
+from byggpuls.registry.repository import Registry
+from byggpuls.storage.sqlite import SQLiteStore
+
+SCHOOL = "nordnes-skole"
+KINDERGARTEN = "solheim-bhg"
 
 
 def samples(client: TestClient) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -52,3 +64,68 @@ def test_each_app_counts_its_own_requests(client: TestClient, make_client, store
 
     assert requests("GET", "/healthz", "200") not in samples(other)
     assert samples(client)[requests("GET", "/healthz", "200")] == 1
+
+
+def building_gauge(name: str, building: str) -> tuple[str, tuple[tuple[str, str], ...]]:
+    return (name, (("building", building),))
+
+
+def test_portfolio_gauges_per_building_at_scrape_time(
+    client: TestClient, findings: dict[str, int], store: SQLiteStore
+) -> None:
+    newest_s = max(reading.time_ms for reading in store.latest(SCHOOL)) / 1000
+    before_s = time.time()
+    found = samples(client)
+    after_s = time.time()
+
+    # The school: one open, one acknowledged finding (the resolved one does not count).
+    assert found[building_gauge("byggpuls_open_findings", SCHOOL)] == 1
+    assert found[building_gauge("byggpuls_acknowledged_findings", SCHOOL)] == 1
+    assert found[building_gauge("byggpuls_waste_kwh", SCHOOL)] == 300.0
+    assert found[building_gauge("byggpuls_waste_nok", SCHOOL)] == 390.0
+    age = found[building_gauge("byggpuls_newest_reading_age_seconds", SCHOOL)]
+    assert before_s - newest_s <= age <= after_s - newest_s
+    # The kindergarten has neither findings nor readings: zeros, and no age at all.
+    assert found[building_gauge("byggpuls_open_findings", KINDERGARTEN)] == 0
+    assert found[building_gauge("byggpuls_waste_nok", KINDERGARTEN)] == 0.0
+    assert building_gauge("byggpuls_newest_reading_age_seconds", KINDERGARTEN) not in found
+    assert found[("byggpuls_portfolio_metrics_complete", ())] == 1
+
+    client.post(f"/api/v1/findings/{findings['open']}/resolve")
+    again = samples(client)
+
+    assert again[building_gauge("byggpuls_open_findings", SCHOOL)] == 0
+    assert again[building_gauge("byggpuls_waste_kwh", SCHOOL)] == 200.0
+
+
+def test_a_store_that_does_not_answer_leaves_the_ages_out(
+    tmp_path: Path, make_client, registry: Registry, findings: dict[str, int]
+) -> None:
+    closed = SQLiteStore(tmp_path / "closed.sqlite3")
+    closed.close()
+    client = make_client(store=closed, registry=registry)
+
+    found = samples(client)
+
+    assert found[("byggpuls_portfolio_metrics_complete", ())] == 0
+    assert found[building_gauge("byggpuls_open_findings", SCHOOL)] == 1
+    assert building_gauge("byggpuls_newest_reading_age_seconds", SCHOOL) not in found
+
+
+def test_the_collector_says_what_it_was_given() -> None:
+    now = datetime(2026, 1, 12, 7, 0, tzinfo=UTC)
+    figures = [
+        BuildingFigures("b1", 2, 1, 12.5, 30.0, now - timedelta(seconds=90)),
+        BuildingFigures("b2", 0, 0, 0.0, 0.0, None),
+    ]
+    registry = CollectorRegistry(auto_describe=True)
+    registry.register(PortfolioCollector(figures, now=now, complete=False))
+
+    text = generate_latest(registry).decode()
+
+    assert 'byggpuls_acknowledged_findings{building="b1"} 1.0' in text
+    assert 'byggpuls_waste_nok{building="b1"} 30.0' in text
+    assert 'byggpuls_newest_reading_age_seconds{building="b1"} 90.0' in text
+    assert 'newest_reading_age_seconds{building="b2"}' not in text
+    assert "byggpuls_portfolio_metrics_complete 0.0" in text
+    assert "# TYPE byggpuls_open_findings gauge" in text

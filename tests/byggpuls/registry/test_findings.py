@@ -141,6 +141,22 @@ def test_status_follows_the_lifecycle(registry: Registry) -> None:
     assert final.updated_at > row.updated_at
 
 
+def test_an_open_finding_can_be_resolved_at_once(registry: Registry) -> None:
+    registry.upsert_findings([_finding()])
+    (row,) = registry.findings()
+    registry.set_finding_status(row.id, "resolved", actor="Kari", comment="false alarm")
+    resolved = registry.finding(row.id)
+    assert resolved is not None
+    assert (resolved.status, resolved.resolved_by) == ("resolved", "Kari")
+    last = registry.finding_events(row.id)[-1]
+    assert (last.action, last.from_status, last.to_status, last.comment) == (
+        "resolve",
+        "open",
+        "resolved",
+        "false alarm",
+    )
+
+
 def test_setting_the_same_status_again_does_nothing(registry: Registry) -> None:
     registry.upsert_findings([_finding()])
     (row,) = registry.findings()
@@ -151,8 +167,8 @@ def test_setting_the_same_status_again_does_nothing(registry: Registry) -> None:
 @pytest.mark.parametrize(
     ("path", "forbidden"),
     [
-        ((), "resolved"),
         (("acknowledged",), "open"),
+        (("resolved",), "acknowledged"),
         (("acknowledged", "resolved"), "acknowledged"),
     ],
 )

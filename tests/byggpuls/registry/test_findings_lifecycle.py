@@ -98,10 +98,15 @@ def test_no_change_and_a_refused_change_record_nothing(registry: Registry) -> No
     registry.upsert_findings([_finding()])
     row = _one(registry)
     registry.set_finding_status(row.id, "open", actor="Ola")
-    with pytest.raises(InvalidTransition, match="not resolved"):
-        registry.set_finding_status(row.id, "resolved", actor="Ola")
-    assert _trail(registry, row.id) == [("analytics", "detect", None, "open")]
-    assert _one(registry) == row
+    registry.set_finding_status(row.id, "acknowledged", actor="Ola")
+    acknowledged = _one(registry)
+    with pytest.raises(InvalidTransition, match="not open"):
+        registry.set_finding_status(row.id, "open", actor="Ola")
+    assert _trail(registry, row.id) == [
+        ("analytics", "detect", None, "open"),
+        ("Ola", "acknowledge", "open", "acknowledged"),
+    ]
+    assert _one(registry) == acknowledged
 
 
 @pytest.mark.parametrize("actor", ["", "   ", "x" * 201])

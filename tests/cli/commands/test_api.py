@@ -69,11 +69,17 @@ def test_serves_the_dashboard_on_embedded_defaults(tmp_path: Path, stop: signal.
         assert line.startswith("Byggpuls dashboard: http://127.0.0.1:"), line
         url = line.split(": ", 1)[1].strip()
         assert httpx.get(f"{url}healthz", timeout=10).json()["status"] == "ok"
+        # Logins are required by default: the dashboard sends the browser to the login page.
         page = httpx.get(url, headers={"Accept": "text/html"}, timeout=10)
-        assert page.status_code == 200
-        assert "No buildings yet" in page.text
+        assert page.status_code == 303
+        assert page.headers["location"] == "/login?next=%2F"
+        login = httpx.get(f"{url}login", timeout=10)
+        assert login.status_code == 200
+        assert 'name="password"' in login.text
         process.send_signal(stop)
         _, errors = process.communicate(timeout=30)
+        # Nobody can log in yet, and the log says how to change that.
+        assert "byggpuls admin create-user NAME --role admin" in errors
     finally:
         if process.poll() is None:
             process.kill()
