@@ -9,8 +9,9 @@ import pytest
 from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 
+from analytics.episodes import Episode
 from analytics.hours import in_use
-from analytics.zones.window_open import WindowOpenDetector, others_offset_c
+from analytics.zones.window_open import WindowOpenDetector, frozen, others_offset_c
 from byggpuls.calendar import TIMEZONE
 
 H = 3600.0
@@ -22,14 +23,26 @@ WINDOW_DAY = 30  # Wednesday of the fifth week
 
 
 def building(
-    *, window: bool = False, holiday: bool = False, cold_snap: bool = False, seed: int = 3
+    *,
+    window: bool = False,
+    holiday: bool = False,
+    cold_snap: bool = False,
+    droop_k: float = 0.0,
+    mild_day: bool = False,
+    slow_start: bool = False,
+    seed: int = 3,
 ) -> dict[str, np.ndarray]:
     """Three zones of a school with a 3 K night setback, following their setpoints with a
     two-hour lag, each with its own sensor wander. ``window``: zone 0's window open from
     15:00 on day 30 to 07:30 the next morning (it falls up to 2 K below its neighbours).
+    ``droop_k``: zone 0's window open from 15:00 on day 30 to 07:30 two days later in mild
+    weather, its radiators making up most of the loss (it holds ``droop_k`` below its usual).
     ``holiday``: the scored week is spent at setback. ``cold_snap``: outdoor air falls 15 K
-    in the scored week and every zone sags by 1 K."""
-    times = START_S + H * np.arange(DAYS * 24)
+    in the scored week and every zone sags by 1 K. ``mild_day``: on day 30 the sun lifts the
+    other zones 1.5 K above their setpoints through the opening hours, zone 0 (facing north)
+    not. ``slow_start``: on the cold morning of day 31 zone 0 warms up three hours later than
+    the others."""
+    times = START_S + H * np.arange(DAYS * 24, dtype=np.float64)
     day = (times - START_S) / DAY
     opened = in_use("school", times)
     if holiday:
@@ -52,10 +65,22 @@ def building(
         wander = np.convolve(rng.normal(0.0, 0.12, times.size), np.ones(3) / np.sqrt(3), "same")
         temps.append(lagged - sag + 0.2 * row + wander)
     temp = np.array(temps)
+    hours_open = (times - (START_S + WINDOW_DAY * DAY + 15 * H)) / H
     if window:
-        hours_open = (times - (START_S + WINDOW_DAY * DAY + 15 * H)) / H
         inside = (hours_open >= 0.0) & (hours_open < 16.5)
         temp[0] -= np.where(inside, 2.0 * (1.0 - np.exp(-hours_open / 1.5)), 0.0)
+    if droop_k:
+        outdoor = outdoor + 6.0  # mild: 9 °C on average
+        inside = (hours_open >= 0.0) & (hours_open < 40.5)
+        temp[0] -= np.where(inside, droop_k * (1.0 - np.exp(-hours_open / 1.5)), 0.0)
+    if mild_day:
+        sunny = (day >= WINDOW_DAY) & (day < WINDOW_DAY + 1) & opened
+        temp[1:] += np.where(sunny, 1.5, 0.0)
+    if slow_start:
+        since = (times - (START_S + (WINDOW_DAY + 1) * DAY + 6 * H)) / H
+        outdoor = np.where(np.abs(since) < 6.0, outdoor - 10.0, outdoor)
+        late = (since >= 0.0) & (since < 6.0)
+        temp[0] -= np.where(late, 3.0 * np.exp(-since / 1.5), 0.0)
     setpoints = np.tile(setpoint, (3, 1))
     return {
         "times": times,
@@ -76,9 +101,11 @@ def columns(data: dict[str, np.ndarray], row: int, pick: np.ndarray) -> list[np.
     ]
 
 
-def episodes(data: dict[str, np.ndarray], row: int = 0) -> list:
+def episodes(
+    data: dict[str, np.ndarray], row: int = 0, *, water_known: bool = True
+) -> list[Episode]:
     times = data["times"]
-    water = data["water"]
+    water = data["water"] if water_known else np.full(times.size, np.nan)
     history = times < START_S + FIT_DAYS * DAY
     model = WindowOpenDetector(building_type="school")
     model.fit(times[history], *columns(data, row, history), supply_water_c=water[history])
@@ -118,6 +145,44 @@ def test_quiet_when_the_radiators_are_off() -> None:
     data = building(window=True)
     data["water"] = np.full(data["times"].size, 20.0)  # summer: circuit idle at room temperature
     assert episodes(data) == []
+
+
+def test_finds_a_window_whose_radiators_nearly_make_up_its_loss() -> None:
+    # Mild weather: the thermostat opens the valve further and the room holds 0.6 K below
+    # its usual, never far below its setpoint, for two nights and a day.
+    found = episodes(building(droop_k=0.6))
+    assert len(found) == 1
+    opened_s = START_S + WINDOW_DAY * DAY + 15 * H
+    assert opened_s <= found[0].start_s < opened_s + 12 * H
+    assert found[0].end_s <= opened_s + 48 * H
+
+
+def test_quiet_on_a_mild_sunny_day() -> None:
+    # The sun lifts the other zones, not this one: its heating holds it, nothing is lost.
+    assert episodes(building(mild_day=True)) == []
+
+
+def test_quiet_through_a_slow_cold_morning_start_up() -> None:
+    # A few hours' lag after the setback ends is the radiators' size, not a window.
+    assert episodes(building(slow_start=True)) == []
+
+
+def test_quiet_in_summer_without_a_water_temperature() -> None:
+    data = building(window=True)
+    data["outdoor"] = data["outdoor"] + 15.0  # 18 °C on average: the circuit is stopped
+    assert episodes(data, water_known=False) == []
+
+
+def test_a_frozen_reading_is_not_judged() -> None:
+    data = building()
+    stuck = (data["times"] >= START_S + WINDOW_DAY * DAY) & (
+        data["times"] < START_S + (WINDOW_DAY + 2) * DAY
+    )
+    data["temp"][0, stuck] = 17.0  # a stuck sensor, 1-4 K below the room
+    data["reference"] = others_offset_c(data["temp"], data["setpoint"])
+    assert episodes(data) == []
+    marked = frozen(np.array([20.0, 20.1, 20.1, 20.1, 20.1, 20.2, 20.2, np.nan, np.nan]))
+    assert marked.tolist() == [False, True, True, True, True, False, False, False, False]
 
 
 def test_missing_data_does_not_fail_or_fire() -> None:
