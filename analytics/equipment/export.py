@@ -23,13 +23,13 @@ from typing import Final, Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from analytics.equipment.ahu import AhuSeries, FloatArray
+from analytics.equipment.ahu import PA_PER_INCH_WATER, AhuSeries, FloatArray
 from analytics.scan import TIME_NAMES, UNITS, Row, ScanError, _number, _read_table, parse_times
 from byggpuls.calendar import TIMEZONE
 
 IndexArray = npt.NDArray[np.intp]
 
-Kind = Literal["temperature", "fraction", "status", "flow"]
+Kind = Literal["temperature", "fraction", "status", "flow", "pressure"]
 
 
 class Field(NamedTuple):
@@ -109,6 +109,16 @@ FIELDS: Final[dict[str, Field]] = {
         "supply air flow", "supply airflow", "luftmengde tilluft", "tilluft luftmengde",
         "luftmengde",
     )),
+    "duct_pressure_pa": Field("supply duct static pressure", "pressure", (
+        "supply air duct static pressure", "duct static pressure", "supply duct pressure",
+        "kanaltrykk tilluft", "tilluft kanaltrykk", "trykk tilluft", "tilluftstrykk",
+        "kanaltrykk",
+    )),
+    "duct_pressure_setpoint_pa": Field("duct static pressure setpoint", "pressure", (
+        "supply air duct static pressure set point", "duct static pressure set point",
+        "duct static pressure setpoint", "settpunkt kanaltrykk", "kanaltrykk settpunkt",
+        "settpunkt trykk tilluft", "trykk tilluft settpunkt",
+    )),
 }  # fmt: skip
 #: Words that keep a header from a field whatever its name: the other air streams are not the
 #: supply or outdoor air, a setpoint is not a sensor, a room's, a pressure's or the water's is
@@ -119,10 +129,15 @@ _NOT_AIR: Final = frozenset(
     {"pressure", "trykk", "humidity", "fukt", "co2", "water", "vann", "rom", "room", "zone"}
 )
 _TEMPERATURE_WORDS: Final = frozenset({"temperature", "temp", "temperatur"})
+_PRESSURE_WORDS: Final = frozenset({"pressure", "trykk"})
 EXCLUDED: Final[dict[str, frozenset[str]]] = {
-    field: _NOT_AIR
+    field: (_NOT_AIR - _PRESSURE_WORDS if kind == "pressure" else _NOT_AIR)
     | (frozenset() if field == "return_c" else _OTHER_STREAMS)
-    | (_SETPOINT if kind == "temperature" and "setpoint" not in field else frozenset())
+    | (
+        _SETPOINT
+        if kind in ("temperature", "pressure") and "setpoint" not in field
+        else frozenset()
+    )
     | (_TEMPERATURE_WORDS if kind != "temperature" else frozenset())
     for field, (_, kind, _) in FIELDS.items()
 }
@@ -142,9 +157,21 @@ UNIT_SCALES: Final[dict[Kind, dict[str, tuple[float, float]]]] = {
         "m3/s": (0.0, 1.0), "m³/s": (0.0, 1.0), "m3/h": (0.0, 3600.0), "m³/h": (0.0, 3600.0),
         "l/s": (0.0, 1000.0), "cfm": (0.0, 2118.88),
     },
+    "pressure": {
+        "pa": (0.0, 1.0), "kpa": (0.0, 0.001), "inh2o": (0.0, 1.0 / PA_PER_INCH_WATER),
+        "inwc": (0.0, 1.0 / PA_PER_INCH_WATER), "in.w.c.": (0.0, 1.0 / PA_PER_INCH_WATER),
+    },
 }  # fmt: skip
-_TARGET: Final = {"temperature": "°C", "fraction": "0-1", "flow": "m³/s"}
-_KNOWN: Final = {"temperature": "°C, K or °F", "fraction": "% or 0-1", "flow": "m3/h, l/s or m3/s"}
+_TARGET: Final = {"temperature": "°C", "fraction": "0-1", "flow": "m³/s", "pressure": "Pa"}
+_KNOWN: Final = {
+    "temperature": "°C, K or °F",
+    "fraction": "% or 0-1",
+    "flow": "m3/h, l/s or m3/s",
+    "pressure": "Pa, kPa or inH2O",
+}
+#: Without a unit, a duct pressure with a median below this is in inch of water: a duct's
+#: static pressure is 100-1000 Pa, 0.4-4 inch of water.
+INCH_WATER_MEDIAN: Final = 10.0
 #: What to call a column the scan cannot do without, when the file has none.
 _HINTS: Final = {
     "supply_c": "supply air temperature column (such as 'Supply Air Temperature' or "
@@ -463,6 +490,14 @@ def _unit_of(
     if kind == "temperature":
         return "°F" if fahrenheit else "°C"
     finite = values[np.isfinite(values)]
+    if kind == "pressure":
+        median = float(np.median(finite)) if finite.size else 0.0
+        unit = "inH2O" if median < INCH_WATER_MEDIAN else "Pa"
+        notes.append(
+            f"{header!r} has no unit and a median of {median:g}: read as {unit} (write '[Pa]'"
+            " or '[inH2O]' after the name to say which)"
+        )
+        return unit
     if kind != "fraction":
         return None
     if finite.size and float(finite.max()) > PERCENT_MAX:

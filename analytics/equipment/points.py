@@ -47,6 +47,14 @@ BRICK_CLASSES: Final[dict[str, tuple[str, ...]]] = {
     "fan_on": ("Fan_Status", "Fan_On_Off_Status", "Supply_Fan_Status", "Discharge_Fan_Status"),
     "fan_speed": ("Fan_Speed_Command", "Supply_Fan_Speed_Command", "Discharge_Fan_Speed_Command"),
     "airflow_m3_s": ("Supply_Air_Flow_Sensor", "Discharge_Air_Flow_Sensor"),
+    "duct_pressure_pa": (
+        "Supply_Air_Static_Pressure_Sensor",
+        "Discharge_Air_Static_Pressure_Sensor",
+    ),
+    "duct_pressure_setpoint_pa": (
+        "Supply_Air_Static_Pressure_Setpoint",
+        "Discharge_Air_Static_Pressure_Setpoint",
+    ),
 }
 #: For a point without a Brick class: word sets of which the id must contain one word each.
 #: Alternatives cover the usual English abbreviations; words of other fields are excluded below.
@@ -89,6 +97,7 @@ REQUIRED: Final = ("supply_c", "fan_on")
 _TEMPERATURE: Final = {"Cel": (1.0, 0.0), "K": (1.0, -273.15)}
 _FRACTION: Final = {"%": (0.01, 0.0), "/": (1.0, 0.0)}
 _FLOW: Final = {"m3/s": (1.0, 0.0), "m3/h": (1.0 / 3600.0, 0.0)}
+_PRESSURE: Final = {"Pa": (1.0, 0.0), "kPa": (1000.0, 0.0)}
 #: A status is on or off whatever its scale; a boolean point may carry no unit at all.
 _STATUS: Final = {"/": (1.0, 0.0), "%": (1.0, 0.0), "": (1.0, 0.0)}
 CONVERSIONS: Final[dict[str, dict[str, tuple[float, float]]]] = {
@@ -106,6 +115,8 @@ CONVERSIONS: Final[dict[str, dict[str, tuple[float, float]]]] = {
     "occupied": _STATUS,
     "airflow_m3_s": _FLOW,
     "heat_recovery": _FRACTION,
+    "duct_pressure_pa": _PRESSURE,
+    "duct_pressure_setpoint_pa": _PRESSURE,
 }
 
 _CLASS_FIELD: Final = {cls: name for name, classes in BRICK_CLASSES.items() for cls in classes}

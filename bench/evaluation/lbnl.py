@@ -17,7 +17,6 @@ result of :func:`evaluate_lbnl` as one JSON object.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import sys
@@ -30,7 +29,6 @@ import numpy as np
 import numpy.typing as npt
 
 from analytics.equipment import AhuEpisode, AhuSeries, default_rules
-from analytics.equipment.ahu import PA_PER_INCH_WATER
 from analytics.equipment.export import read_ahu_export
 
 FloatArray = npt.NDArray[np.float64]
@@ -41,32 +39,17 @@ FILES: Final = ("SZCAV.csv", "MZVAV-2-2.csv")
 SCHEDULE_KIND: Final = "fan_outside_hours"
 #: The column of LBNL's day label.
 LABEL: Final = "Fault Detection Ground Truth"
-#: A variable-volume unit's duct static pressure columns (inch of water, as RP-1312 logs
-#: them) → the :class:`AhuSeries` fields, which the trend-export reader does not map.
-PRESSURE_COLUMNS: Final = {
-    "duct_pressure_pa": "AHU: Supply Air Duct Static Pressure",
-    "duct_pressure_setpoint_pa": "AHU: Supply Air Duct Static Pressure Set Point",
-}
 
 
 def read_lbnl(path: Path) -> tuple[AhuSeries, FloatArray]:
     """One LBNL AHU file as an :class:`AhuSeries` (SI units) and its per-sample fault label.
 
-    Read as ``byggpuls analytics scan`` reads it (:func:`read_ahu_export`), but with the times
-    read as UTC: the day numbers below are then the file's own days. The duct static
-    pressure and its setpoint, where the file has them, are added in Pa.
+    Read as ``byggpuls analytics scan`` reads it (:func:`read_ahu_export`; the duct static
+    pressure, logged in inch of water without a unit, in Pa), but with the times read as UTC:
+    the day numbers below are then the file's own days.
     """
-    with path.open(encoding="utf-8") as file:
-        header = file.readline()
-    pressures = {field: column for field, column in PRESSURE_COLUMNS.items() if column in header}
-    export = read_ahu_export(path, timezone=dt.UTC, extra_columns=(LABEL, *pressures.values()))
-    in_pa = {field: export.extra[column] * PA_PER_INCH_WATER for field, column in pressures.items()}
-    series = dataclasses.replace(
-        export.series,
-        duct_pressure_pa=in_pa.get("duct_pressure_pa"),
-        duct_pressure_setpoint_pa=in_pa.get("duct_pressure_setpoint_pa"),
-    )
-    return series, export.extra[LABEL]
+    export = read_ahu_export(path, timezone=dt.UTC, extra_columns=(LABEL,))
+    return export.series, export.extra[LABEL]
 
 
 def days_of(episodes: Iterable[AhuEpisode]) -> set[int]:

@@ -155,6 +155,39 @@ def test_a_unit_in_the_header_wins(tmp_path: Path, header: str, expected: float)
     assert not any("°F" in note for note in export.notes)
 
 
+@pytest.mark.parametrize(
+    ("sensor", "setpoint", "value", "expected_pa", "note"),
+    [
+        # LBNL logs inch of water without a unit: a median that small is not Pa.
+        ("Supply Air Duct Static Pressure", "Supply Air Duct Static Pressure Set Point",
+         "1.4", 1.4 * 249.089, "read as inH2O"),
+        ("kanaltrykk tilluft", "settpunkt kanaltrykk", "350", 350.0, "read as Pa"),
+        ("kanaltrykk tilluft [Pa]", "settpunkt kanaltrykk [Pa]", "1.4", 1.4, None),
+        ("duct static pressure (kPa)", "duct static pressure setpoint (kPa)", "0.35", 350.0,
+         None),
+    ],
+)  # fmt: skip
+def test_duct_pressure_and_its_setpoint_are_read_in_pa(
+    *, tmp_path: Path, sensor: str, setpoint: str, value: str, expected_pa: float, note: str | None
+) -> None:
+    text = (
+        f"time,supply air temperature [°C],heating valve,fan status,{sensor},{setpoint}\n"
+        f"2026-01-05 07:00,18,0.5,1,{value},{value}\n"
+    )
+    export = read_ahu_export(write(tmp_path, text))
+    assert export.series.duct_pressure_pa == pytest.approx([expected_pa])
+    assert export.series.duct_pressure_setpoint_pa == pytest.approx([expected_pa])
+    # The setpoint is not taken for the sensor, nor the sensor for the supply air.
+    assert export.used["duct_pressure_pa"].startswith(sensor)
+    assert export.used["duct_pressure_setpoint_pa"].startswith(setpoint)
+    pressure_notes = [n for n in export.notes if "median" in n]
+    if note is None:
+        assert pressure_notes == []
+    else:
+        assert len(pressure_notes) == 2
+        assert all(note in n for n in pressure_notes)
+
+
 def test_a_unit_the_reader_does_not_know_is_refused(tmp_path: Path) -> None:
     text = "time,tilluft [bar],varmeventil,vifte\n2026-01-05 07:00,2,0.5,1\n"
     with pytest.raises(ScanError, match=r"'tilluft \[bar\]' is read as the supply air temperat"):

@@ -216,3 +216,26 @@ def test_a_heat_recovery_point_found_by_its_words() -> None:
     )
     assert series.heat_recovery is not None
     np.testing.assert_allclose(series.heat_recovery, [0.0, 0.8])
+
+
+def test_duct_pressure_and_its_setpoint_come_from_their_brick_classes_in_pa() -> None:
+    points = [
+        point("ahu2.sat", brick="Supply_Air_Temperature_Sensor"),
+        point("ahu2.fan", "/", brick="Supply_Fan_Status"),
+        point("ahu2.dsp", "kPa", brick="Supply_Air_Static_Pressure_Sensor"),
+        point("ahu2.dsp_sp", "Pa", brick="Supply_Air_Static_Pressure_Setpoint"),
+    ]
+    fields = ahu_units(points)["ahu2"]
+    assert fields["duct_pressure_pa"] == "ahu2.dsp"
+    assert fields["duct_pressure_setpoint_pa"] == "ahu2.dsp_sp"
+    times = np.array([0.0, 60.0])
+    values = {
+        "ahu2.sat": np.array([18.0, 18.0]),
+        "ahu2.fan": np.array([1.0, 1.0]),
+        "ahu2.dsp": np.array([0.3, 0.35]),
+        "ahu2.dsp_sp": np.array([350.0, 350.0]),
+    }
+    units = {p.point: p.unit for p in points}
+    series = ahu_series(times_s=times, values=values, fields=fields, units=units)
+    np.testing.assert_allclose(series.duct_pressure_pa, [300.0, 350.0])
+    np.testing.assert_allclose(series.duct_pressure_setpoint_pa, [350.0, 350.0])
