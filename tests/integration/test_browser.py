@@ -1,0 +1,257 @@
+"""The dashboard in a real browser: Debian's Chromium, headless, driven through its ChromeDriver.
+
+``byggpuls api`` runs as its own process over a registry and store the test seeded: a school
+with a week of hourly meter readings, an after-hours finding and its health. A facility manager
+logs in, finds the school first on the portfolio (worst health), opens it and acknowledges the
+finding with a comment. Screenshots of each step are kept in ``var/test-artifacts/browser/``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.remote.webdriver import WebDriver
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.ui import WebDriverWait
+
+from byggpuls.reading import BuildingInfo, PointInfo, Reading
+from byggpuls.registry.db import make_engine, migrate
+from byggpuls.registry.health import HealthDay
+from byggpuls.registry.repository import Registry
+from byggpuls.registry.rows import NewFinding
+from byggpuls.storage.sqlite import SQLiteStore
+from sandbox.loadgen import wait_until
+from sandbox.servers import die_with_parent, free_port
+
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "var" / "test-artifacts" / "browser"
+SCHOOL = "nordnes-skole"
+OTHER = "solheim-bhg"
+PASSWORD = "riktig hest batteri stift"
+#: Bounds that only end a test whose browser or server never gets there; a loaded machine
+#: starts Chromium in seconds, the API in a few.
+START_TIMEOUT_S = 60.0
+PAGE_TIMEOUT_S = 30.0
+
+
+@dataclass
+class Dashboard:
+    url: str
+    registry: Registry
+    finding_id: int
+
+
+def _seed(data_dir: Path) -> tuple[Registry, int]:
+    engine = make_engine(f"sqlite:///{data_dir / 'registry.sqlite3'}")
+    migrate(engine)
+    registry = Registry(engine)
+    registry.upsert_building(
+        BuildingInfo(SCHOOL, "Nordnes skole", "school", 5400.0, "Nordnesbakken 12, 5005 Bergen")
+    )
+    registry.upsert_building(BuildingInfo(OTHER, "Solheim barnehage", "kindergarten", 800.0))
+    points = [
+        PointInfo("el.power", "energy", "power", "kW", "Electric_Power_Sensor", interval_s=3600),
+        PointInfo("dh.power", "energy", "power", "kW", "Thermal_Power_Sensor", interval_s=3600),
+        PointInfo(
+            "room-101.temp", "climate", "temperature", "Cel",
+            "Zone_Air_Temperature_Sensor", "Rom 101", 3600,
+        ),
+    ]  # fmt: skip
+    registry.upsert_points(building=SCHOOL, gateway="gw1", points=points, source="meta")
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    readings = []
+    for hours_ago in range(7 * 24, 0, -1):
+        moment = now - timedelta(hours=hours_ago)
+        local_hour = (moment.hour + 1) % 24
+        open_hours = 7 <= local_hour < 17
+        values = {
+            "el.power": 40.0 if open_hours else (30.0 if hours_ago < 48 else 12.0),
+            "dh.power": 120.0 if open_hours else 60.0,
+            "room-101.temp": 21.5 if open_hours else 19.0,
+        }
+        for point in points:
+            readings.append(
+                Reading(
+                    building=SCHOOL,
+                    point=point.point,
+                    quantity=point.quantity,
+                    time_ms=int(moment.timestamp() * 1000),
+                    value=values[point.point],
+                    unit=point.unit,
+                    zone=point.zone,
+                )
+            )
+    with SQLiteStore(data_dir / "readings.sqlite3") as store:
+        store.write(readings)
+    start = now - timedelta(hours=48)
+    registry.upsert_findings(
+        [
+            NewFinding(
+                building=SCHOOL,
+                kind="after_hours_operation",
+                points=("el.power",),
+                start=start,
+                end=now,
+                evidence={"baseline_kw": 12.0, "observed_kw": 30.0, "hours": 28},
+                waste_kwh=504.0,
+                waste_nok=655.2,
+                score=0.8,
+            )
+        ]
+    )
+    (finding,) = registry.findings(building=SCHOOL)
+    parts = {
+        "energy": {
+            "score": 48.0,
+            "weight": 0.4,
+            "reasons": [
+                {
+                    "text_nb": "Ventilasjon utenom åpningstid: 504 kWh",
+                    "text_en": "After-hours operation: 504 kWh",
+                    "points": 52.0,
+                    "finding_id": finding.id,
+                }
+            ],
+        },
+        "indoor_climate": {"score": 96.0, "weight": 0.3, "reasons": []},
+        "equipment": {"score": 100.0, "weight": 0.2, "reasons": []},
+        "data_quality": {"score": 100.0, "weight": 0.1, "reasons": []},
+    }
+    registry.record_health([HealthDay(SCHOOL, now.date(), 73.2, "watch", parts)])
+    registry.record_health([HealthDay(OTHER, now.date(), 95.0, "good", {})])
+    registry.create_user(
+        "kari", role="manager", display_name="Kari Nordmann", password=PASSWORD,
+        buildings=[SCHOOL, OTHER], actor="test",
+    )  # fmt: skip
+    return registry, finding.id
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path) -> Iterator[Dashboard]:
+    registry, finding_id = _seed(tmp_path)
+    port = free_port()
+    env = {
+        **os.environ,
+        "BYGGPULS_DATA_DIR": str(tmp_path),
+        "BYGGPULS_API_AUTH": "required",
+        "PYTHONUNBUFFERED": "1",
+    }
+    env.pop("BYGGPULS_DATABASE_URL", None)
+    env.pop("BYGGPULS_INFLUX_URL", None)
+    log = (tmp_path / "api.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "api", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        preexec_fn=die_with_parent(),  # noqa: PLW1509 - only sets the parent-death signal
+    )
+    url = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        if process.poll() is not None:
+            raise AssertionError((tmp_path / "api.log").read_text())
+        try:
+            return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    try:
+        assert wait_until(healthy, timeout_s=START_TIMEOUT_S), "the API did not become healthy"
+        yield Dashboard(url, registry, finding_id)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        registry.engine.dispose()
+
+
+@pytest.fixture
+def browser() -> Iterator[WebDriver]:
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    missing = "Debian's chromium and chromium-driver are needed: `make services` installs them"
+    assert chromium, missing
+    assert chromedriver, missing
+    options = Options()
+    options.binary_location = chromium
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1400,1000",
+        "--lang=nb-NO",
+    ):
+        options.add_argument(argument)
+    driver = webdriver.Chrome(service=Service(executable_path=chromedriver), options=options)
+    driver.set_page_load_timeout(PAGE_TIMEOUT_S)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def _shot(driver: WebDriver, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def test_a_manager_logs_in_finds_the_school_first_and_acknowledges_its_finding(
+    dashboard: Dashboard, browser: WebDriver
+) -> None:
+    wait = WebDriverWait(browser, PAGE_TIMEOUT_S)
+    browser.get(f"{dashboard.url}/")
+    # No session: the login page, which brings the manager back to the portfolio.
+    wait.until(ec.presence_of_element_located((By.NAME, "password")))
+    assert "/login" in browser.current_url
+    _shot(browser, "1-login")
+    browser.find_element(By.NAME, "username").send_keys("kari")
+    browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+    browser.find_element(By.CSS_SELECTOR, "form.login button[type=submit]").click()
+
+    wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, "table.buildings")))
+    _shot(browser, "2-portfolio")
+    names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "table.buildings a.name")]
+    assert names == ["Nordnes skole", "Solheim barnehage"]  # worst health first
+    assert "Kari Nordmann" in browser.find_element(By.CSS_SELECTOR, "header.top").text
+
+    browser.find_element(By.LINK_TEXT, "Nordnes skole").click()
+    wait.until(ec.presence_of_element_located((By.ID, "health")))
+    assert "After-hours operation: 504 kWh" in browser.find_element(By.ID, "health").text
+    findings = browser.find_element(By.ID, "findings")
+    assert "After hours operation" in findings.text
+    _shot(browser, "3-building")
+
+    button = findings.find_element(By.CSS_SELECTOR, "button[data-action=acknowledge]")
+    comment = findings.find_elements(By.CSS_SELECTOR, "textarea, input[name=comment]")
+    if comment:
+        comment[0].send_keys("Vaktmester sjekker tidsprogrammet")
+    button.click()
+
+    def acknowledged() -> bool:
+        finding = dashboard.registry.finding(dashboard.finding_id)
+        return finding is not None and finding.status == "acknowledged"
+
+    assert wait_until(acknowledged, timeout_s=PAGE_TIMEOUT_S), "the finding was not acknowledged"
+    events = dashboard.registry.finding_events(dashboard.finding_id)
+    assert events[-1].actor == "kari"
+    wait.until(ec.text_to_be_present_in_element((By.ID, "findings"), "acknowledged"))
+    _shot(browser, "4-acknowledged")
