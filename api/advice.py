@@ -203,6 +203,44 @@ ADVICE: Final[Mapping[str, Advice]] = MappingProxyType(
                 " heating and cooling plant, the heat recovery, the supply air sensor.",
             ),
         ),
+        "cooling_with_cold_outdoor_air": _advice(
+            (
+                "Kjøler med kald nok uteluft",
+                "Cooling while the outdoor air is cold enough",
+            ),
+            (
+                "Spjeldet står fullt åpent for uteluft som alene er kald nok, men kjølebatteriet"
+                " kjøler likevel: ofte en varmeventil som lekker, eller en kjøleventil som"
+                " henger.",
+                "The damper lets in outdoor air that is cold enough on its own, yet the cooling"
+                " coil cools: often a leaking heating valve or a stuck cooling valve.",
+            ),
+            (
+                "Varmeventilen (tetter den når den er stengt?), kjøleventilen og pådraget,"
+                " uteluftsføleren og tilluftsføleren.",
+                "The heating valve (does it seal when closed?), the cooling valve and its"
+                " command, the outdoor and supply air sensors.",
+            ),
+        ),
+        "duct_pressure_off_setpoint": _advice(
+            (
+                "Kanaltrykket holder ikke settpunktet",
+                "Duct pressure off its setpoint",
+            ),
+            (
+                "Viften går på full fart mens trykket i tilluftskanalen ligger langt fra"
+                " settpunktet: viften følger ikke trykkreguleringen, eller den klarer ikke å"
+                " levere luften.",
+                "The fan runs at full speed while the supply duct pressure is far from its"
+                " setpoint: the fan does not follow its pressure loop, or cannot deliver.",
+            ),
+            (
+                "Frekvensomformeren (står den i manuell?), reimen, filtre og spjeld som"
+                " stenger, trykkføleren og slangene til den.",
+                "The drive (is it in hand?), the belt, filters and dampers that block the air,"
+                " the pressure sensor and its tubing.",
+            ),
+        ),
         "mixed_air_out_of_range": _advice(
             ("Blandeluftføleren viser feil", "Mixed air outside the outdoor and return air"),
             (

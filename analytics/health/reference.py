@@ -141,6 +141,18 @@ KINDS: Final[dict[str, tuple[Category, Severity, str, str]]] = {
         "viften går utenfor åpningstid",
         "fan running outside opening hours",
     ),
+    "cooling_with_cold_outdoor_air": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "kjølebatteriet kjøler selv om uteluften er kald nok",
+        "cooling while the outdoor air is cold enough",
+    ),
+    "duct_pressure_off_setpoint": (
+        Category.EQUIPMENT,
+        Severity.MEDIUM,
+        "kanaltrykket holder ikke settpunktet med viften på full fart",
+        "duct pressure off its setpoint with the fan at full speed",
+    ),
     "baseline_review": (
         Category.DATA_QUALITY,
         Severity.LOW,
