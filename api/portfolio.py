@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, Final
+from urllib.parse import urlencode
 
 from api.keypoints import LABELS, KeyKind, classify, out_of_band, sort_key
 from api.workers import Workers
@@ -169,23 +172,51 @@ class Portfolio:
         With ``tolerate_store_errors``, a building whose readings cannot be read is returned
         without them (``readings_failed``) instead of failing the whole list.
         """
-        rows, findings, health = await asyncio.gather(
+        rows, points, tallies, health = await asyncio.gather(
             self.workers.run(self.registry.buildings),
-            self._unresolved_findings(),
+            self.workers.run(self.registry.all_points),
+            self.workers.run(self.registry.unresolved_tallies),
             self.workers.run(self.registry.latest_health),
         )
         if scope is not None:
             rows = [row for row in rows if row.id in scope]
-        states = await asyncio.gather(
+        readings = await asyncio.gather(
             *(
-                self._state(row, latest=latest, tolerate_store_errors=tolerate_store_errors)
+                self._latest(row.id, latest=latest, tolerate_store_errors=tolerate_store_errors)
                 for row in rows
             )
         )
-        _add_findings(states, findings)
-        for state in states:
-            state.health = health.get(state.row.id)
-        return list(states)
+        counts = {tally.building: tally for tally in tallies}
+        states = []
+        for row, (newest, failed) in zip(rows, readings, strict=True):
+            count = counts.get(row.id)
+            state = BuildingState(
+                row,
+                join(points.get(row.id, []), newest),
+                readings_failed=failed,
+                health=health.get(row.id),
+            )
+            if count is not None:
+                state.tally = Tally(
+                    count.open, count.acknowledged, count.waste_kwh, count.waste_nok
+                )
+            states.append(state)
+        return states
+
+    async def _latest(
+        self, building: str, *, latest: bool, tolerate_store_errors: bool
+    ) -> tuple[list[Reading], bool]:
+        """The building's newest readings (none unless ``latest``), and whether the store
+        failed to give them (only with ``tolerate_store_errors``; else the error is raised)."""
+        if not latest:
+            return [], False
+        try:
+            return await self.workers.run(self.store.latest, building), False
+        except ByggpulsError as exc:
+            if not tolerate_store_errors:
+                raise
+            logger.warning("no readings of building %s: %s", building, exc)
+            return [], True
 
     async def building(
         self, building_id: str, *, tolerate_store_errors: bool
@@ -285,3 +316,100 @@ def _health_key(health: HealthDayRow | None) -> tuple[bool, float]:
     if health is None or health.score is None:
         return (True, 0.0)
     return (False, health.score)
+
+
+#: Columns the dashboard's building list sorts by, with each one's natural direction (True:
+#: largest first): health worst first, waste and findings most first.
+VIEW_SORTS: Final[Mapping[str, bool]] = MappingProxyType(
+    {"health": False, "name": False, "type": False, "area": True, "waste": True}
+    | {"findings": True, "reading": True}
+)
+#: Health bands a list can be filtered by; ``unknown`` is a building without a score.
+HEALTH_FILTERS: Final = ("act", "watch", "good", "unknown")
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioView:
+    """How the dashboard lists buildings: filters (type, health band, open findings) and a
+    sort column with its direction, all from the page's query so that a view can be linked.
+    Values that are not one of the choices are ignored, as if not given."""
+
+    type: str | None = None
+    health: str | None = None
+    open_only: bool = False
+    sort: str = "health"
+    descending: bool = False
+
+    @classmethod
+    def from_query(
+        cls, *, type_: str | None, health: str | None, open_: str | None, sort: str | None,
+        desc: str | None,
+    ) -> PortfolioView:  # fmt: skip
+        column = sort if sort is not None and sort in VIEW_SORTS else "health"
+        return cls(
+            type=type_ or None,
+            health=health if health in HEALTH_FILTERS else None,
+            open_only=open_ in ("1", "true", "on"),
+            sort=column,
+            descending=VIEW_SORTS[column] if desc not in ("0", "1") else desc == "1",
+        )
+
+    def apply(self, states: Iterable[BuildingState]) -> list[BuildingState]:
+        """The buildings that pass the filters, in the view's order; those without a value for
+        the sort column (never scored, area unknown, no readings) last, ties by id."""
+        kept = sorted((state for state in states if self._passes(state)), key=lambda s: s.row.id)
+        value = _SORT_VALUES[self.sort]
+        known = sorted(
+            (s for s in kept if value(s) is not None), key=value, reverse=self.descending
+        )
+        return known + [state for state in kept if value(state) is None]
+
+    def _passes(self, state: BuildingState) -> bool:
+        if self.type is not None and state.row.type != self.type:
+            return False
+        if self.health is not None and _band(state.health) != self.health:
+            return False
+        return not (self.open_only and state.tally.open == 0)
+
+    def query(self, **changes: object) -> str:
+        """This view's query string with ``changes`` (``sort=``, ``descending=``, filters)."""
+        view = replace(self, **changes)  # type: ignore[arg-type]
+        natural = VIEW_SORTS[view.sort]
+        pairs = [
+            ("type", view.type),
+            ("health", view.health),
+            ("open", "1" if view.open_only else None),
+            ("sort", None if view.sort == "health" else view.sort),
+            ("desc", None if view.descending == natural else str(int(view.descending))),
+        ]
+        return urlencode([(key, value) for key, value in pairs if value is not None])
+
+    def sort_query(self, column: str) -> str:
+        """The query sorting by ``column``: its natural direction, or the other way round when
+        it is the current column."""
+        if column == self.sort:
+            return self.query(descending=not self.descending)
+        return self.query(sort=column, descending=VIEW_SORTS[column])
+
+    @property
+    def filtered(self) -> bool:
+        return self.type is not None or self.health is not None or self.open_only
+
+
+def _band(health: HealthDayRow | None) -> str:
+    if health is None or health.score is None or health.band is None:
+        return "unknown"
+    return health.band
+
+
+_SORT_VALUES: Final[Mapping[str, Callable[[BuildingState], Any]]] = MappingProxyType(
+    {
+        "health": lambda s: None if s.health is None else s.health.score,
+        "name": lambda s: s.row.name.casefold(),
+        "type": lambda s: s.row.type,
+        "area": lambda s: s.row.floor_area_m2,
+        "waste": lambda s: s.tally.waste_nok,
+        "findings": lambda s: (s.tally.open, s.tally.acknowledged),
+        "reading": lambda s: s.last_reading_ms,
+    }
+)

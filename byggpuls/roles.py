@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from enum import IntEnum
+from functools import lru_cache
 from typing import Final, TypeVar
 
 from byggpuls.reading import PointInfo
@@ -79,14 +80,20 @@ _ROOM_WORDS: Final = frozenset({"zone", "room", "indoor", "rom", "space", "class
 _METER_QUANTITIES: Final = frozenset({"power", "energy"})
 
 
-def _words(point: PointInfo) -> set[str]:
+def _words(point: PointInfo) -> frozenset[str]:
     """The words of a point's id, Brick class and description: ``room12`` is ``room12`` and
     ``room`` (ids number their rooms), ``co2`` stays ``co2``."""
-    text = " ".join(filter(None, (point.point, point.brick_class, point.description)))
+    return _words_of(point.point, point.brick_class, point.description)
+
+
+@lru_cache(maxsize=16_384)
+def _words_of(point: str, brick_class: str | None, description: str | None) -> frozenset[str]:
+    # Cached: a portfolio's pages classify the same few thousand points on every request.
+    text = " ".join(filter(None, (point, brick_class, description)))
     # Brick classes are Snake_Case words: split them as well as ids.
     tokens = [token for token in re.split(r"[^a-zæøå0-9]+", text.lower()) if token]
     letters = [part for token in tokens for part in re.findall(r"[a-zæøå]+", token)]
-    return {*tokens, *letters}
+    return frozenset({*tokens, *letters})
 
 
 def role_of(point: PointInfo) -> Role:
@@ -104,7 +111,7 @@ def role_of(point: PointInfo) -> Role:
     return Role.OTHER
 
 
-def _meter_role(words: set[str]) -> Role:
+def _meter_role(words: frozenset[str]) -> Role:
     if words & _ELECTRIC_WORDS:
         return Role.ELECTRICITY
     if words & _HEATING_WORDS:
@@ -112,7 +119,7 @@ def _meter_role(words: set[str]) -> Role:
     return Role.OTHER
 
 
-def _temperature_role(point: PointInfo, words: set[str]) -> Role:
+def _temperature_role(point: PointInfo, words: frozenset[str]) -> Role:
     if words & _OUTDOOR_WORDS:
         return Role.OUTDOOR_TEMPERATURE
     room = words & _ROOM_WORDS or (point.domain == "climate" and point.zone)

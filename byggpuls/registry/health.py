@@ -87,13 +87,13 @@ class HealthDays(sql.Repository):
             .group_by(BuildingHealthDay.building_id)
             .subquery()
         )
-        query = sa.select(BuildingHealthDay).join(
+        # Plain rows, not ORM objects: the portfolio reads a thousand of them per request.
+        query = sa.select(*HEALTH.c).join(
             newest,
-            (BuildingHealthDay.building_id == newest.c.building_id)
-            & (BuildingHealthDay.day == newest.c.day),
+            (HEALTH.c.building_id == newest.c.building_id) & (HEALTH.c.day == newest.c.day),
         )
         with self._reading() as session:
-            rows = session.scalars(query.order_by(BuildingHealthDay.building_id))
+            rows = session.execute(query.order_by(HEALTH.c.building_id))
             return {row.building_id: sql.detached(HealthDayRow, row, _BUILDING) for row in rows}
 
 

@@ -268,3 +268,15 @@ def test_a_number_the_database_cannot_hold_is_refused_as_a_rejection(registry: R
             source=PointSource.META,
         )
     assert registry.points(SCHOOL.id) == []
+
+
+def test_all_points_reads_every_buildings_points_as_points_reads_one(registry: Registry) -> None:
+    registry.upsert_building(SCHOOL)
+    registry.upsert_building(BuildingInfo("solheim-bhg", "Solheim barnehage", "kindergarten"))
+    registry.upsert_points(building=SCHOOL.id, gateway="gw1", points=_points(3), source="meta")
+    registry.upsert_points(building="solheim-bhg", gateway="gw2", points=_points(2), source="meta")
+    everything = registry.all_points()
+    assert list(everything) == sorted([SCHOOL.id, "solheim-bhg"])
+    assert [len(rows) for rows in everything.values()] == [3, 2]
+    for building, rows in everything.items():
+        assert rows == registry.points(building)
