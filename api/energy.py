@@ -12,14 +12,14 @@ much as a month. Pure functions of what the registry hands back; the routes do t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Final
 
 from byggpuls.calendar import TIMEZONE
-from byggpuls.registry.energy import EnergyDay, EnergyHour
+from byggpuls.registry.energy import EnergyDay, EnergyHour, EnergyTotal
 
 HOUR: Final = timedelta(hours=1)
 
@@ -252,3 +252,20 @@ def heat_map(*, first: date, days: int, hours: Iterable[EnergyHour]) -> HeatMap:
             cell = cells[row][local.hour]
             cells[row][local.hour] = hour.measured_kwh + (cell or 0.0)
     return HeatMap(dates=[first + timedelta(days=n) for n in range(days)], kwh=cells)
+
+
+#: Hours in a year, to scale a shorter record of a carrier up to one.
+YEAR_HOURS: Final = 365 * 24
+
+
+def annual_kwh(total: EnergyTotal) -> float:
+    """A carrier's measured kWh scaled up to a year from the hours it was measured."""
+    return total.measured_kwh * YEAR_HOURS / total.hours
+
+
+def kwh_m2_year(totals: Mapping[str, EnergyTotal], floor_area_m2: float | None) -> float | None:
+    """All carriers' kWh per m² heated floor area and year (each scaled up to a year); None
+    without a floor area or without measurements."""
+    if not floor_area_m2 or not totals:
+        return None
+    return sum(annual_kwh(total) for total in totals.values()) / floor_area_m2

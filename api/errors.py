@@ -158,7 +158,10 @@ def _invalid_parameter(error: Mapping[str, Any]) -> dict[str, Any]:
     location = tuple(str(part) for part in error.get("loc", ()))
     message = str(error.get("msg", "invalid")).removeprefix("Value error, ")
     if location and location[0] in _LOCATIONS:
-        return {"detail": message, "parameter": ".".join(location[1:]), "in": location[0]}
+        # A repeated parameter's item is named by the parameter (``type``, not ``type.0``):
+        # its values are the same name given several times.
+        name = location[1] if len(location) > 1 else ""
+        return {"detail": message, "parameter": name, "in": location[0]}
     if location and location[0] == "body":
         return {"detail": message, "pointer": "#/" + "/".join(location[1:])}
     return {"detail": message}

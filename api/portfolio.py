@@ -11,12 +11,13 @@ import asyncio
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, Final
 from urllib.parse import urlencode
 
+from api.energy import kwh_m2_year
 from api.keypoints import LABELS, KeyKind, classify, out_of_band, sort_key
 from api.workers import Workers
 from byggpuls.errors import ByggpulsError
@@ -115,6 +116,8 @@ class BuildingState:
     readings_failed: bool = False
     health: HealthDayRow | None = None
     health_trend: list[HealthDayRow] = field(default_factory=list)
+    #: kWh per m² and year from the energy ledger, where it was asked for and is known.
+    intensity_kwh_m2: float | None = None
 
     @property
     def last_reading_ms(self) -> int | None:
@@ -218,6 +221,20 @@ class Portfolio:
             logger.warning("no readings of building %s: %s", building, exc)
             return [], True
 
+    async def add_intensity(self, states: Sequence[BuildingState], *, now: datetime) -> None:
+        """Set each building's kWh per m² and year over the ledger's last 365 days (a shorter
+        record scaled up to a year), in one grouped query over the ledger."""
+        until = now.replace(minute=0, second=0, microsecond=0)
+        totals = await self.workers.run(
+            lambda: self.registry.energy_totals_by_building(
+                since=until - timedelta(days=365), until=until
+            )
+        )
+        for state in states:
+            state.intensity_kwh_m2 = kwh_m2_year(
+                totals.get(state.row.id, {}), state.row.floor_area_m2
+            )
+
     async def building(
         self, building_id: str, *, tolerate_store_errors: bool
     ) -> BuildingState | None:
@@ -298,17 +315,25 @@ class Order(StrEnum):
     NAME = "name"
     HEALTH = "health"
     WASTE = "waste"
+    INTENSITY = "intensity"
 
 
 def order_key(order: Order) -> Callable[[BuildingState], tuple[object, ...]]:
     """The list's order: by id or name; by health, worst first and never-scored or unknown
-    last; by the unresolved findings' waste in NOK, largest first. Ties go by id."""
+    last; by the unresolved findings' waste in NOK, largest first; by kWh per m² and year,
+    largest first and unknown last. Ties go by id."""
     if order is Order.NAME:
         return lambda state: (state.row.name.casefold(), state.row.id)
     if order is Order.HEALTH:
         return lambda state: (*_health_key(state.health), state.row.id)
     if order is Order.WASTE:
         return lambda state: (-state.tally.waste_nok, state.row.id)
+    if order is Order.INTENSITY:
+        return lambda state: (
+            state.intensity_kwh_m2 is None,
+            -(state.intensity_kwh_m2 or 0.0),
+            state.row.id,
+        )
     return lambda state: (state.row.id,)
 
 

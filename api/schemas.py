@@ -150,13 +150,23 @@ class BuildingSummary(BaseModel):
     health: HealthSummary | None = Field(
         description="The newest day's health; null if the building was never scored."
     )
+    intensity_kwh_m2_year: float | None = Field(
+        default=None,
+        description="Delivered energy per m² heated floor area and year over the energy"
+        " ledger's last 365 days (a shorter record scaled up to a year), given when the list is"
+        " sorted by intensity (it costs a pass over the ledger); null otherwise, or without a"
+        " floor area or measurements.",
+        examples=[142.5],
+    )
 
 
 class BuildingList(BaseModel):
-    """Every building of the portfolio, by id."""
+    """A page of the portfolio's buildings, filtered and sorted as asked."""
 
     items: list[BuildingSummary]
-    count: int = Field(description="How many buildings are listed.")
+    count: int = Field(description="How many buildings match the filters, on all pages.")
+    limit: int = Field(description="The most buildings on one page, as asked.", examples=[1000])
+    offset: int = Field(description="Buildings skipped before this page.", examples=[0])
 
 
 class LatestValue(BaseModel):

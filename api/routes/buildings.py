@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Final
 
 from fastapi import APIRouter, Path, Query
 
@@ -17,6 +19,19 @@ from byggpuls.registry.health import HealthDayRow
 
 router = APIRouter(prefix="/buildings", tags=["buildings"])
 
+#: The most buildings one page of the list holds: the whole of a large municipality's portfolio.
+MAX_LIMIT: Final = 1000
+
+
+class BandFilter(StrEnum):
+    """A health band to filter the list by."""
+
+    GOOD = "good"
+    WATCH = "watch"
+    ACT = "act"
+    UNKNOWN = "unknown"
+
+
 BuildingId = Annotated[
     str,
     Path(description="The building id (as in GET /api/v1/buildings).", examples=["nordnes-skole"]),
@@ -30,6 +45,7 @@ BuildingId = Annotated[
     responses=responses(),
 )
 async def list_buildings(
+    *,
     portfolio: PortfolioDep,
     principal: PrincipalDep,
     latest: Annotated[
@@ -43,18 +59,55 @@ async def list_buildings(
         Order,
         Query(
             description="id or name; health: worst first, buildings never scored or unknown"
-            " last; waste: the unresolved findings' waste in NOK, largest first."
+            " last; waste: the unresolved findings' waste in NOK, largest first; intensity:"
+            " kWh per m² and year, largest first, unknown last."
         ),
     ] = Order.ID,
+    type_: Annotated[
+        list[BuildingType] | None,
+        Query(alias="type", description="Only buildings of these types (repeatable)."),
+    ] = None,
+    band: Annotated[
+        list[BandFilter] | None,
+        Query(
+            description="Only buildings in these health bands (repeatable); `unknown` is a"
+            " building never scored or with too little data."
+        ),
+    ] = None,
+    open_findings: Annotated[
+        bool | None,
+        Query(
+            description="true: only buildings with unresolved findings; false: only those without."
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Buildings on one page.")] = (
+        MAX_LIMIT
+    ),
+    offset: Annotated[int, Query(ge=0, le=1_000_000, description="Buildings to skip.")] = 0,
 ) -> schemas.BuildingList:
-    """Every building the caller may see: its description, how many points it has, when it
-    last sent a reading, its unresolved findings with the waste they add up to, and its newest
-    health score."""
+    """The buildings the caller may see, filtered, sorted and a page at a time: each with its
+    description, how many points it has, when it last sent a reading, its unresolved findings
+    with the waste they add up to, and its newest health score. ``count`` is how many match."""
     states = await portfolio.buildings(
         latest=latest, tolerate_store_errors=False, scope=principal.scope
     )
-    items = [summary(state) for state in sorted(states, key=order_key(sort))]
-    return schemas.BuildingList(items=items, count=len(items))
+    if type_:
+        states = [s for s in states if s.row.type in {t.value for t in type_}]
+    if band:
+        wanted = {b.value for b in band}
+        states = [s for s in states if _band_of(s) in wanted]
+    if open_findings is not None:
+        states = [s for s in states if (s.tally.unresolved > 0) == open_findings]
+    if sort is Order.INTENSITY:
+        await portfolio.add_intensity(states, now=datetime.now(UTC))
+    ordered = sorted(states, key=order_key(sort))
+    items = [summary(state) for state in ordered[offset : offset + limit]]
+    return schemas.BuildingList(items=items, count=len(ordered), limit=limit, offset=offset)
+
+
+def _band_of(state: BuildingState) -> str:
+    health = state.health
+    return "unknown" if health is None or health.band is None else health.band
 
 
 @router.get(
@@ -120,6 +173,9 @@ def summary(state: BuildingState) -> schemas.BuildingSummary:
         last_reading_at=None if last is None else from_ms(last),
         findings=tally(state.tally),
         health=health_summary(state.health),
+        intensity_kwh_m2_year=None
+        if state.intensity_kwh_m2 is None
+        else round(state.intensity_kwh_m2, 1),
     )
 
 

@@ -28,7 +28,6 @@ DEFAULT_DAYS: Final = 31
 #: The longest range one table covers: a leap year and a day, so that a year fits however
 #: it is cut.
 MAX_RANGE_DAYS: Final = 367
-YEAR_HOURS: Final = 365 * 24
 CSV_MEDIA_TYPE: Final = "text/csv"
 CSV_COLUMNS: Final = (
     "building",
@@ -197,7 +196,7 @@ async def read_intensity(
     area = building.floor_area_m2 if building.floor_area_m2 else None
     carriers = []
     for total in totals.values():
-        annual = total.measured_kwh * YEAR_HOURS / total.hours
+        annual = energy.annual_kwh(total)
         carriers.append(
             energy_schemas.CarrierIntensity(
                 carrier=total.carrier,
@@ -205,7 +204,7 @@ async def read_intensity(
                 measured_kwh=round(total.measured_kwh, 3),
                 annual_kwh=round(annual, 1),
                 kwh_m2_year=None if area is None else round(annual / area, 1),
-                scaled=total.hours < YEAR_HOURS,
+                scaled=total.hours < energy.YEAR_HOURS,
             )
         )
     annual_total = sum(c.annual_kwh for c in carriers) if carriers else None

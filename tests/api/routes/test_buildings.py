@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
+from byggpuls.registry.energy import EnergyHour
 from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.sqlite import SQLiteStore
@@ -57,6 +59,7 @@ def test_list_buildings_on_each_registry_database(
                 "data_quality": None,
             },
         },
+        "intensity_kwh_m2_year": None,  # given when sorted by it
     }
     assert kindergarten["id"] == "solheim-bhg"
     assert kindergarten["type"] == "kindergarten"
@@ -94,6 +97,68 @@ def test_list_sorts_by_health_worst_first_and_unscored_last(
     # "Å" sorts after "S" in Norwegian, and in Unicode.
     assert _ids(client, "name") == [KINDERGARTEN, SCHOOL]
     assert _ids(client, "waste") == [SCHOOL, KINDERGARTEN]
+
+
+def test_list_filters_by_type_band_and_open_findings_a_page_at_a_time(
+    client: TestClient,
+) -> None:
+    def ids(**params: object) -> tuple[list[str], int]:
+        response = client.get("/api/v1/buildings", params={"latest": "false", **params})
+        assert response.status_code == 200, response.text
+        body = response.json()
+        return [item["id"] for item in body["items"]], body["count"]
+
+    assert ids(type="kindergarten") == ([KINDERGARTEN], 1)
+    assert ids(type=["kindergarten", "school"]) == ([SCHOOL, KINDERGARTEN], 2)
+    assert ids(band="watch") == ([SCHOOL], 1)
+    assert ids(band="unknown") == ([KINDERGARTEN], 1)  # never scored
+    assert ids(band="good") == ([], 0)
+    assert ids(open_findings="true") == ([SCHOOL], 1)
+    assert ids(open_findings="false") == ([KINDERGARTEN], 1)
+    # A page: count is every match, items the page's.
+    assert ids(limit=1) == ([SCHOOL], 2)
+    assert ids(limit=1, offset=1) == ([KINDERGARTEN], 2)
+    assert ids(offset=5) == ([], 2)
+
+
+def test_list_sorts_by_energy_per_square_metre_and_year(
+    client: TestClient, registry: Registry, now: datetime
+) -> None:
+    # Two weeks of 54 kWh an hour in the school's 5 400 m²: scaled to a year, 87.6 kWh/m².
+    start = now.replace(minute=0, second=0, microsecond=0) - timedelta(days=14)
+    registry.record_energy_hours(
+        [
+            EnergyHour(
+                SCHOOL, "electricity", start + timedelta(hours=h), "el.power", 54.0, None, None
+            )
+            for h in range(14 * 24)
+        ]
+    )
+    body = client.get("/api/v1/buildings", params={"sort": "intensity"}).json()
+    assert [item["id"] for item in body["items"]] == [SCHOOL, KINDERGARTEN]
+    school, kindergarten = body["items"]
+    assert school["intensity_kwh_m2_year"] == 87.6
+    assert kindergarten["intensity_kwh_m2_year"] is None  # no floor area, no ledger
+
+
+@pytest.mark.parametrize(
+    ("params", "parameter"),
+    [
+        ({"type": "castle"}, "type"),
+        ({"band": "red"}, "band"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "1001"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+        ({"open_findings": "maybe"}, "open_findings"),
+    ],
+)
+def test_list_refuses_bad_filters(
+    client: TestClient, assert_problem, params: dict[str, str], parameter: str
+) -> None:
+    problem = assert_problem(
+        client.get("/api/v1/buildings", params=params), 422, "invalid-parameters"
+    )
+    assert problem["errors"][0]["parameter"] == parameter
 
 
 def test_list_rejects_an_unknown_order(client: TestClient, assert_problem) -> None:
