@@ -8,6 +8,9 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import Final
 
+import numpy as np
+
+from byggpuls.hours import in_use
 from byggpuls.registry.rows import PointRow
 from byggpuls.roles import Role, is_main, role_of
 
@@ -42,6 +45,19 @@ def out_of_band(kind: KeyKind, unit: str, value: float) -> bool:
     """Whether ``value`` breaks the indoor climate limits of its kind (see :data:`BANDS`)."""
     low, high = BANDS.get((kind, unit), (None, None))
     return (low is not None and value < low) or (high is not None and value > high)
+
+
+def in_opening_hours(building_type: str, time_ms: int) -> bool:
+    """Whether a reading taken at ``time_ms`` falls in the building's opening hours, when its
+    indoor climate limits apply (a room at 17 °C at night is a setback, not a fault)."""
+    return bool(in_use(building_type, np.array([time_ms / 1000.0]))[0])
+
+
+def climate_alert(
+    kind: KeyKind, unit: str, value: float, *, building_type: str, time_ms: int
+) -> bool:
+    """Whether a reading breaks its indoor climate limits while the building is in use."""
+    return out_of_band(kind, unit, value) and in_opening_hours(building_type, time_ms)
 
 
 def classify(point: PointRow) -> KeyKind:

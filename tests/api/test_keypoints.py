@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from api.keypoints import KeyKind, classify, out_of_band, sort_key
+from api.keypoints import KeyKind, classify, climate_alert, out_of_band, sort_key
 from byggpuls.registry.rows import PointRow
 
 NOW = datetime(2025, 1, 31, tzinfo=UTC)
@@ -128,3 +129,22 @@ def test_indoor_climate_bands_follow_tek17() -> None:
     # A band applies in its own unit only, and not to other kinds.
     assert not out_of_band(KeyKind.ZONE_TEMPERATURE, "K", 290.0)
     assert not out_of_band(KeyKind.ELECTRICITY_POWER, "kW", 5000.0)
+
+
+@pytest.mark.parametrize(
+    ("building_type", "local", "marked"),
+    [
+        ("school", datetime(2026, 1, 5, 10, 0), True),  # a Monday morning in term
+        ("school", datetime(2026, 1, 5, 23, 0), False),  # the night setback
+        ("school", datetime(2026, 1, 10, 10, 0), False),  # a Saturday
+        ("nursing_home", datetime(2026, 1, 5, 3, 0), True),  # in use around the clock
+    ],
+)
+def test_room_climate_is_marked_only_in_opening_hours(
+    building_type: str, local: datetime, marked: bool
+) -> None:
+    time_ms = int(local.replace(tzinfo=ZoneInfo("Europe/Oslo")).timestamp() * 1000)
+    kwargs = {"building_type": building_type, "time_ms": time_ms}
+    assert climate_alert(KeyKind.ZONE_TEMPERATURE, "Cel", 17.0, **kwargs) is marked
+    assert climate_alert(KeyKind.CO2, "ppm", 1400.0, **kwargs) is marked
+    assert climate_alert(KeyKind.ZONE_TEMPERATURE, "Cel", 21.0, **kwargs) is False
