@@ -1,8 +1,11 @@
-"""Numbers, units and times as Norwegians write them: ``1 234,5 kW``, ``31.01.2025 07:59``.
+"""Numbers, units and times as the page's reader writes them: ``1 234,5 kW`` and
+``31.01.2025 07:59`` in bokmål, ``1,234.5 kW`` and ``31/01/2025 07:59`` in English.
 
-The dashboard's templates use these as filters; ``static/dashboard.js`` formats the chart the
-same way with ``Intl`` (``nb-NO``, Europe/Oslo). Grouping uses a no-break space and negative
-numbers a minus sign, as ``Intl.NumberFormat("nb-NO")`` does.
+The dashboard's templates use these as filters, in the page's language (``lang``, see
+:mod:`api.i18n`); ``static/dashboard.js`` formats the charts the same way with ``Intl``
+(``nb-NO`` or ``en-GB``, Europe/Oslo). Babel supplies each locale's symbols: in bokmål a
+no-break space groups thousands and negative numbers take a minus sign (U+2212), as
+``Intl.NumberFormat("nb-NO")`` does.
 """
 
 from __future__ import annotations
@@ -11,10 +14,16 @@ import functools
 import json
 import logging
 import math
-from datetime import UTC, datetime, tzinfo
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel.dates import format_datetime, format_timedelta
+from babel.numbers import format_decimal, get_minus_sign_symbol
+
+from api.i18n import DEFAULT_LANGUAGE, babel_locale, gettext
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +32,8 @@ MINUS: Final = "\u2212"
 #: What stands for a missing value, and between the ends of a range (an en dash).
 DASH: Final = "\u2013"
 TIME_ZONE: Final = "Europe/Oslo"
+#: Date and time as each language writes it (Babel patterns); ``short`` would add a comma.
+_TIME_PATTERNS: Final = {"nb": "dd.MM.yyyy HH:mm", "en": "dd/MM/yyyy HH:mm"}
 
 #: SenML units as a person writes them.
 UNIT_LABELS: Final = {
@@ -64,16 +75,18 @@ def local_zone() -> tzinfo:
         return UTC
 
 
-def number(value: float | None, decimals: int = 1) -> str:
-    """``value`` with a decimal comma and grouped thousands: ``-1234.56`` -> ``-1 234,6``
-    (with a minus sign)."""
+def number(value: float | None, decimals: int = 1, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """``value`` grouped and rounded as ``lang`` writes it: ``-1234.56`` -> ``-1 234,6`` in
+    bokmål (with a minus sign), ``-1,234.6`` in English."""
     if value is None or not math.isfinite(value):
         return DASH
-    # Half away from zero, as Intl.NumberFormat rounds (Python's own format rounds to even).
+    # Half away from zero, as Intl.NumberFormat rounds (Python and Babel round to even).
     rounded = Decimal(repr(abs(value))).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP)
-    text = f"{rounded:,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-    negative = value < 0 and any(digit not in "0," for digit in text.replace(NBSP, ""))
-    return f"{MINUS}{text}" if negative else text
+    pattern = "#,##0." + "0" * decimals if decimals > 0 else "#,##0"
+    locale = babel_locale(lang)
+    text = format_decimal(rounded, format=pattern, locale=locale)
+    negative = value < 0 and rounded != 0
+    return f"{get_minus_sign_symbol(locale)}{text}" if negative else text
 
 
 def decimals_for(unit: str | None, value: float) -> int:
@@ -95,38 +108,39 @@ def unit_label(unit: str | None) -> str:
     return UNIT_LABELS.get(unit, unit)
 
 
-def reading(value: float | None, unit: str | None) -> str:
+def reading(value: float | None, unit: str | None, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """A value with its unit: ``21,4 °C``, ``812 ppm``, ``42,3 kW``."""
     if value is None:
         return DASH
-    text = number(value, decimals_for(unit, value))
+    text = number(value, decimals_for(unit, value), lang=lang)
     label = unit_label(unit)
     return f"{text}{NBSP}{label}" if label else text
 
 
-def value_range(low: float, high: float, unit: str | None) -> str:
+def value_range(low: float, high: float, unit: str | None, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """A range with its unit: ``20,1-22,8 °C`` (with an en dash); one value if the ends agree."""
     decimals = decimals_for(unit, max(abs(low), abs(high)))
-    if number(low, decimals) == number(high, decimals):
-        return reading(low, unit)
+    first, last = number(low, decimals, lang=lang), number(high, decimals, lang=lang)
+    if first == last:
+        return reading(low, unit, lang=lang)
     label = unit_label(unit)
-    text = f"{number(low, decimals)}{DASH}{number(high, decimals)}"
+    text = f"{first}{DASH}{last}"
     return f"{text}{NBSP}{label}" if label else text
 
 
-def area(floor_area_m2: float | None) -> str:
+def area(floor_area_m2: float | None, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """A floor area: ``5 400 m²``."""
-    return DASH if floor_area_m2 is None else f"{number(floor_area_m2, 0)}{NBSP}m²"
+    return DASH if floor_area_m2 is None else f"{number(floor_area_m2, 0, lang=lang)}{NBSP}m²"
 
 
-def kwh(energy_kwh: float) -> str:
+def kwh(energy_kwh: float, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """Energy: ``412 kWh``."""
-    return f"{number(energy_kwh, 0)}{NBSP}kWh"
+    return f"{number(energy_kwh, 0, lang=lang)}{NBSP}kWh"
 
 
-def nok(amount_nok: float) -> str:
+def nok(amount_nok: float, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """Money: ``1 234 kr``."""
-    return f"{number(amount_nok, 0)}{NBSP}kr"
+    return f"{number(amount_nok, 0, lang=lang)}{NBSP}kr"
 
 
 def _moment(value: int | datetime) -> datetime:
@@ -135,11 +149,13 @@ def _moment(value: int | datetime) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
 
 
-def local_time(value: int | datetime | None) -> str:
+def local_time(value: int | datetime | None, *, lang: str = DEFAULT_LANGUAGE) -> str:
     """A time in Norway: ``31.01.2025 07:59`` (epoch milliseconds or an aware datetime)."""
     if value is None:
         return DASH
-    return _moment(value).astimezone(local_zone()).strftime("%d.%m.%Y %H:%M")
+    pattern = _TIME_PATTERNS.get(lang, _TIME_PATTERNS[DEFAULT_LANGUAGE])
+    local = _moment(value).astimezone(local_zone())
+    return format_datetime(local, pattern, tzinfo=local.tzinfo, locale=babel_locale(lang))
 
 
 def iso_time(value: int | datetime | None) -> str:
@@ -149,24 +165,29 @@ def iso_time(value: int | datetime | None) -> str:
     return _moment(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def age(value: int | datetime | None, *, now: datetime | None = None) -> str:
-    """How long ago: ``just now``, ``5 min ago``, ``3 h ago``, ``2 days ago``."""
+def age(
+    value: int | datetime | None, *, now: datetime | None = None, lang: str = DEFAULT_LANGUAGE
+) -> str:
+    """How long ago, in Babel's words: ``for 5 minutter siden``, ``3 hours ago``; hours up to
+    two days, then days."""
     if value is None:
-        return "never"
+        return gettext(lang, "never")
     now = now or datetime.now(UTC)
     seconds = (now - _moment(value)).total_seconds()
     if seconds < 60:
-        return "just now"
-    if seconds < 3_600:
-        return f"{int(seconds // 60)} min ago"
-    if seconds < 2 * 86_400:
-        return f"{int(seconds // 3_600)} h ago"
-    return f"{int(seconds // 86_400)} days ago"
+        return gettext(lang, "just now")
+    return format_timedelta(
+        timedelta(seconds=-seconds),
+        threshold=2,
+        add_direction=True,
+        locale=babel_locale(lang),
+    )
 
 
-def label(name: str | None) -> str:
-    """A snake_case name as words: ``nursing_home`` -> ``Nursing home``, ``co2_high`` ->
-    ``CO₂ high``, ``baseline_kw`` -> ``Baseline (kW)``."""
+def label(name: str | None, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A snake_case name as words, in ``lang`` where the catalog knows them: ``nursing_home``
+    -> ``Nursing home`` (``Sykehjem``), ``co2_high`` -> ``CO₂ high``, ``baseline_kw`` ->
+    ``Baseline (kW)`` (``Forventet (kW)``)."""
     if not name:
         return ""
     words = [word for word in name.replace("-", "_").split("_") if word]
@@ -175,12 +196,20 @@ def label(name: str | None) -> str:
         words = words[:-1]
     words = [_WORDS.get(word.lower(), word) for word in words]
     text = " ".join(words)
-    text = text[:1].upper() + text[1:]
+    text = gettext(lang, text[:1].upper() + text[1:])
     return f"{text} ({unit})" if unit else text
 
 
 #: Words written their own way.
-_WORDS: Final = {"co2": "CO₂", "ahu": "AHU", "dh": "DH", "nok": "NOK", "kwh": "kWh", "kw": "kW"}
+_WORDS: Final = {
+    "co2": "CO₂",
+    "co2e": "CO₂e",
+    "ahu": "AHU",
+    "dh": "DH",
+    "nok": "NOK",
+    "kwh": "kWh",
+    "kw": "kW",
+}
 #: Name endings that are units, as in ``baseline_kw`` or ``waste_nok``.
 _UNIT_SUFFIXES: Final = {
     "kw": "kW",
@@ -197,23 +226,25 @@ _UNIT_SUFFIXES: Final = {
     "s": "s",
     "h": "h",
     "m2": "m²",
+    "kg": "kg",
 }
 
 
-def evidence(value: Any) -> str:
-    """One value of a finding's evidence: numbers Norwegian, lists and objects as JSON."""
+def evidence(value: Any, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """One value of a finding's evidence: numbers as ``lang`` writes them, lists and objects
+    as JSON."""
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return gettext(lang, "yes" if value else "no")
     if isinstance(value, int):
-        return number(value, 0)
+        return number(value, 0, lang=lang)
     if isinstance(value, float):
-        return number(value, decimals_for(None, value))
+        return number(value, decimals_for(None, value), lang=lang)
     if isinstance(value, str):
         return value
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-#: The parts of a building's health, in a word each.
+#: The parts of a building's health, in a word each (English message ids).
 _PARTS: Final = {
     "energy": "Energy",
     "indoor_climate": "Climate",
@@ -222,23 +253,25 @@ _PARTS: Final = {
 }
 
 
-def part_short(name: str) -> str:
-    """A part of the health in one word: ``indoor_climate`` -> ``Climate``."""
-    return _PARTS.get(name) or label(name)
+def part_short(name: str, *, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A part of the health in one word: ``indoor_climate`` -> ``Climate`` (``Klima``)."""
+    short = _PARTS.get(name)
+    return gettext(lang, short) if short else label(name, lang=lang)
 
 
-FILTERS: Final = {
+#: The filters that take the page's language (``lang=``); ``api.web`` passes it in.
+LOCALIZED: Final[Mapping[str, Callable[..., str]]] = {
     "number": number,
     "reading": reading,
     "value_range": value_range,
-    "unit_label": unit_label,
     "area": area,
     "kwh": kwh,
     "nok": nok,
     "local_time": local_time,
-    "iso_time": iso_time,
     "age": age,
     "label": label,
     "evidence": evidence,
     "part_short": part_short,
 }
+#: The filters that read the same in every language.
+FILTERS: Final[Mapping[str, Callable[..., str]]] = {"unit_label": unit_label, "iso_time": iso_time}

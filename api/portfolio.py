@@ -18,7 +18,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 from api.energy import kwh_m2_year
-from api.keypoints import LABELS, KeyKind, classify, out_of_band, sort_key
+from api.keypoints import LABELS, KeyKind, classify, climate_alert, sort_key
 from api.workers import Workers
 from byggpuls.errors import ByggpulsError
 from byggpuls.reading import Reading
@@ -41,13 +41,21 @@ class PointState:
     row: PointRow
     latest: Reading | None
     kind: KeyKind
+    #: The building's type, whose opening hours say when its climate limits apply.
+    building_type: str = "other"
 
     @property
     def alert(self) -> bool:
-        """Whether the newest reading breaks the indoor climate limits."""
+        """Whether the newest reading breaks the indoor climate limits in opening hours."""
         if self.latest is None:
             return False
-        return out_of_band(self.kind, self.row.unit, self.latest.value)
+        return climate_alert(
+            self.kind,
+            self.row.unit,
+            self.latest.value,
+            building_type=self.building_type,
+            time_ms=self.latest.time_ms,
+        )
 
 
 @dataclass(slots=True)
@@ -87,6 +95,7 @@ class KeyFigure:
     high: float
     count: int
     time_ms: int
+    building_type: str = "other"
 
     @property
     def label(self) -> str:
@@ -94,9 +103,16 @@ class KeyFigure:
 
     @property
     def alert(self) -> bool:
-        """Whether any of the values breaks the indoor climate limits."""
-        return out_of_band(self.kind, self.unit, self.low) or out_of_band(
-            self.kind, self.unit, self.high
+        """Whether any of the values breaks the indoor climate limits in opening hours."""
+        return any(
+            climate_alert(
+                self.kind,
+                self.unit,
+                value,
+                building_type=self.building_type,
+                time_ms=self.time_ms,
+            )
+            for value in (self.low, self.high)
         )
 
 
@@ -153,6 +169,7 @@ class BuildingState:
                     max(values),
                     len(values),
                     max(reading.time_ms for reading in readings),
+                    self.row.type,
                 )
             )
         return figures
@@ -195,7 +212,7 @@ class Portfolio:
             count = counts.get(row.id)
             state = BuildingState(
                 row,
-                join(points.get(row.id, []), newest),
+                join(points.get(row.id, []), newest, building_type=row.type),
                 readings_failed=failed,
                 health=health.get(row.id),
             )
@@ -286,10 +303,14 @@ class Portfolio:
             if not tolerate_store_errors:
                 raise failure
             logger.warning("no readings of building %s: %s", row.id, failure)
-        return BuildingState(row, join(points, readings), readings_failed=failure is not None)
+        return BuildingState(
+            row, join(points, readings, building_type=row.type), readings_failed=failure is not None
+        )
 
 
-def join(points: Sequence[PointRow], readings: Iterable[Reading]) -> list[PointState]:
+def join(
+    points: Sequence[PointRow], readings: Iterable[Reading], *, building_type: str = "other"
+) -> list[PointState]:
     """Points with their newest reading, key points first.
 
     Readings of points the registry does not know are left out: ingest registers every point
@@ -297,7 +318,10 @@ def join(points: Sequence[PointRow], readings: Iterable[Reading]) -> list[PointS
     """
     newest = {reading.point: reading for reading in readings}
     ordered = sorted(points, key=sort_key)
-    return [PointState(point, newest.get(point.point), classify(point)) for point in ordered]
+    return [
+        PointState(point, newest.get(point.point), classify(point), building_type)
+        for point in ordered
+    ]
 
 
 def _add_findings(states: Sequence[BuildingState], findings: Iterable[FindingRow]) -> None:

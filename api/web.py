@@ -1,13 +1,14 @@
-"""What the pages need: templates with the Norwegian formatting filters, static files, security
-headers, and problem details rendered as a page for browsers."""
+"""What the pages need: templates in the reader's language (gettext catalogs, Babel formatting
+filters), static files, security headers, and problem details rendered as a page for browsers."""
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlencode
 
 import jinja2
 from fastapi import FastAPI, Request
@@ -15,7 +16,7 @@ from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api import formatting
+from api import formatting, i18n
 from api.errors import HtmlRenderer
 
 PACKAGE_DIR: Final = Path(__file__).resolve().parent
@@ -39,7 +40,8 @@ SECURITY_HEADERS: Final = {
 
 
 def make_templates() -> Jinja2Templates:
-    """The page templates: autoescaped, strict about undefined names, with the formatting filters.
+    """The page templates: autoescaped, strict about undefined names, translated with gettext
+    (``_()``, ``{% trans %}``) and formatted by the filters, both in the page's ``lang``.
 
     Static URLs carry a digest of the file, so browsers cache them and still see a new version.
     """
@@ -50,11 +52,18 @@ def make_templates() -> Jinja2Templates:
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        _page_gettext, _page_ngettext, newstyle=True
     )
     environment.filters.update(formatting.FILTERS)
+    environment.filters.update(
+        {name: _localized(function) for name, function in formatting.LOCALIZED.items()}
+    )
     digests = {
-        path.name: hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-        for path in STATIC_DIR.iterdir()
+        path.relative_to(STATIC_DIR).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+        for path in STATIC_DIR.rglob("*")
         if path.is_file()
     }
 
@@ -63,6 +72,26 @@ def make_templates() -> Jinja2Templates:
 
     environment.globals["static_url"] = static_url
     return Jinja2Templates(env=environment)
+
+
+@jinja2.pass_context
+def _page_gettext(context: jinja2.runtime.Context, message: str) -> str:
+    return i18n.gettext(context.get("lang", i18n.DEFAULT_LANGUAGE), message)
+
+
+@jinja2.pass_context
+def _page_ngettext(context: jinja2.runtime.Context, singular: str, plural: str, count: int) -> str:
+    return i18n.ngettext(context.get("lang", i18n.DEFAULT_LANGUAGE), singular, plural, count)
+
+
+def _localized(function: Callable[..., str]) -> Callable[..., str]:
+    """A formatting function as a filter that formats in the page's language."""
+
+    @jinja2.pass_context
+    def localized(context: jinja2.runtime.Context, *args: Any, **kwargs: Any) -> str:
+        return function(*args, lang=context.get("lang", i18n.DEFAULT_LANGUAGE), **kwargs)
+
+    return localized
 
 
 def static_files() -> StaticFiles:
@@ -79,17 +108,47 @@ def render(
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    """A page, with the security headers every page carries."""
+    """A page in the reader's language, with the security headers every page carries.
+
+    ``?lang=`` on the request chooses the language and keeps the choice in a cookie.
+    """
     merged = {**SECURITY_HEADERS, **(headers or {})}
+    lang = i18n.language_of(request)
     page_context = {
         "root": request.scope.get("root_path", ""),
+        "lang": lang,
+        "html_lang": i18n.html_lang(lang),
+        "other_languages": _language_links(request, lang),
         # Who is logged in, where the page's route asked (None on public pages).
         "principal": getattr(request.state, "principal", None),
         **context,
     }
-    return templates.TemplateResponse(
+    response = templates.TemplateResponse(
         request, name, page_context, status_code=status_code, headers=merged
     )
+    if i18n.requested_language(request) is not None:
+        response.set_cookie(
+            i18n.COOKIE,
+            lang,
+            max_age=i18n.COOKIE_MAX_AGE_S,
+            path=page_context["root"] or "/",
+            samesite="lax",
+        )
+    return response
+
+
+#: Each language's name in itself, for the language switch.
+_LANGUAGE_NAMES: Final = {"nb": "Norsk", "en": "English"}
+
+
+def _language_links(request: Request, lang: str) -> list[tuple[str, str, str]]:
+    """The other languages as ``(code, name, href)``: this page, with ``lang`` set."""
+    kept = [(key, value) for key, value in request.query_params.multi_items() if key != i18n.QUERY]
+    return [
+        (other, _LANGUAGE_NAMES[other], "?" + urlencode([*kept, (i18n.QUERY, other)]))
+        for other in i18n.LANGUAGES
+        if other != lang
+    ]
 
 
 def problem_renderer(templates: Jinja2Templates) -> HtmlRenderer:

@@ -94,7 +94,7 @@ async def login(
             templates,
             next_path=next_path,
             username=username,
-            error="Wrong username or password.",
+            error=True,
             status_code=401,
         )
     token, _csrf = await workers.run(lambda: registry.create_session(user.id, ttl=SESSION_TTL))
@@ -139,7 +139,7 @@ def _form(
     *,
     next_path: str,
     username: str = "",
-    error: str | None = None,
+    error: bool = False,
     status_code: int = 200,
 ) -> Response:
     return render(

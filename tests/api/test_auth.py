@@ -171,7 +171,7 @@ def test_a_wrong_password_says_so_without_telling_which(signed: Portfolio) -> No
             "/login", data={"username": username, "password": "feil passord her"}
         )
         assert response.status_code == 401
-        assert "Wrong username or password." in response.text
+        assert "Feil brukernavn eller passord." in response.text
         assert SESSION_COOKIE not in response.cookies
     actions = [event.action for event in signed.registry.audit_events(limit=10)]
     assert actions.count("session.login_failed") == 2
@@ -276,7 +276,7 @@ def test_production_refuses_the_demo_login(monkeypatch: pytest.MonkeyPatch) -> N
 
 def test_the_demo_logs_everyone_in_as_the_demo_user_and_says_so(client: TestClient) -> None:
     page = client.get("/").text
-    assert "Demo: logged in automatically as the demo user" in page
+    assert "Demo: logget inn automatisk som demobruker" in page
     assert client.get("/api/v1/me").json()["via"] == "demo"
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from markupsafe import escape
 
 from api.advice import ADVICE
 from byggpuls.registry.repository import Registry
@@ -334,16 +335,19 @@ def test_openapi_documents_the_findings(client: TestClient) -> None:
     assert schemas["FindingEvents"]["examples"][0]["items"][1]["comment"]
 
 
-def test_the_finding_card_has_room_for_advice_and_a_comment(
+def test_the_finding_card_says_cause_and_check_and_takes_a_comment(
     client: TestClient, findings: dict[str, int]
 ) -> None:
+    words = ADVICE["after_hours_operation"]
     page = client.get(f"/buildings/{SCHOOL}").text
     script = client.get("/static/dashboard.js").text
 
-    # The texts come from the API, not the template: one request for every card of the page.
-    assert '<div class="advice" data-kind="after_hours_operation" hidden>' in page
-    assert "Ventilasjon" not in page
-    assert "/api/v1/findings/kinds" in script
+    # The advice is rendered with the page, in its language: bokmål by default.
+    assert str(escape(words.cause.nb)) in page
+    assert str(escape(words.check.nb)) in page
+    english = client.get(f"/buildings/{SCHOOL}", params={"lang": "en"}).text
+    assert str(escape(words.cause.en)) in english
+    assert str(escape(words.check.en)) in english
     assert f'data-comment-for="{findings["open"]}"' in page
     assert 'maxlength="1000"' in page
     assert "JSON.stringify({ comment })" in script
