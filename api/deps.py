@@ -7,6 +7,7 @@ which keeps them in ``app.state.byggpuls``; these functions hand them to the rou
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from fastapi.templating import Jinja2Templates
 
 from api.portfolio import Portfolio
 from api.settings import ApiSettings
+from api.snapshot import PortfolioCache
 from api.workers import Workers
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
@@ -31,6 +33,7 @@ class Services:
     settings: ApiSettings
     workers: Workers
     templates: Jinja2Templates
+    portfolio_cache: PortfolioCache
 
 
 def services(request: Request) -> Services:
@@ -71,8 +74,20 @@ WorkersDep = Annotated[Workers, Depends(get_workers)]
 TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
-async def get_portfolio(store: StoreDep, registry: RegistryDep, workers: WorkersDep) -> Portfolio:
-    return Portfolio(store=store, registry=registry, workers=workers)
+async def forget_portfolio_after_change(request: Request) -> AsyncIterator[None]:
+    """After a change made through the API (a finding acknowledged), the cached portfolio is
+    forgotten, so that the next page shows it."""
+    yield
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        services(request).portfolio_cache.clear()
+
+
+async def get_portfolio(
+    request: Request, store: StoreDep, registry: RegistryDep, workers: WorkersDep
+) -> Portfolio:
+    return Portfolio(
+        store=store, registry=registry, workers=workers, cache=services(request).portfolio_cache
+    )
 
 
 PortfolioDep = Annotated[Portfolio, Depends(get_portfolio)]

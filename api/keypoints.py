@@ -6,11 +6,13 @@ Points are recognised by their role (:mod:`byggpuls.roles`, the rules the detect
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 from typing import Final
 
 import numpy as np
 
 from byggpuls.hours import in_use
+from byggpuls.reading import PointInfo
 from byggpuls.registry.rows import PointRow
 from byggpuls.roles import Role, is_main, role_of
 
@@ -63,6 +65,38 @@ def climate_alert(
 def classify(point: PointRow) -> KeyKind:
     """The kind of key point ``point`` is (by its role, :mod:`byggpuls.roles`), or
     :attr:`KeyKind.OTHER`. Meters count by their power: that is what a chart of a day shows."""
+    return _classified(_described(point))
+
+
+_Described = tuple[str, str, str, str, str | None, str | None, str | None]
+
+
+def _described(point: PointRow) -> _Described:
+    return (
+        point.point,
+        point.domain,
+        point.quantity,
+        point.unit,
+        point.brick_class,
+        point.zone,
+        point.description,
+    )
+
+
+@lru_cache(maxsize=65_536)
+def _classified(described: _Described) -> KeyKind:
+    # Cached by what describes the point (not its registry timestamps): a portfolio's pages
+    # classify the same few thousand points on every request.
+    name, domain, quantity, unit, brick_class, zone, description = described
+    point = PointInfo(
+        point=name,
+        domain=domain,
+        quantity=quantity,
+        unit=unit,
+        brick_class=brick_class,
+        zone=zone,
+        description=description,
+    )
     role = role_of(point)
     if role is Role.CO2:
         return KeyKind.CO2

@@ -11,11 +11,12 @@ from fastapi.responses import RedirectResponse, Response
 
 from api import docs, errors, openapi, web
 from api.auth import LoginRequired, authorize
-from api.deps import Services
+from api.deps import Services, forget_portfolio_after_change
 from api.metrics import ApiMetrics, MetricsMiddleware
 from api.routes import api_router, dashboard, health, login
 from api.routes import metrics as metrics_route
 from api.settings import ApiSettings
+from api.snapshot import PortfolioCache
 from api.workers import Workers
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
@@ -45,6 +46,7 @@ def create_app(
         settings=settings,
         workers=Workers(settings.api_workers),
         templates=templates,
+        portfolio_cache=PortfolioCache(settings.api_portfolio_cache_s),
     )
     app.state.metrics = ApiMetrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -52,7 +54,11 @@ def create_app(
     openapi.install(app)
 
     # Every /api/v1 route signs the request in and checks its scope (api.auth).
-    app.include_router(api_router, prefix="/api/v1", dependencies=[Depends(authorize)])
+    app.include_router(
+        api_router,
+        prefix="/api/v1",
+        dependencies=[Depends(authorize), Depends(forget_portfolio_after_change)],
+    )
     app.include_router(login.api, prefix="/api/v1")
     app.include_router(login.pages)
     app.add_exception_handler(LoginRequired, _to_login)

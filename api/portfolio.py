@@ -19,6 +19,7 @@ from urllib.parse import urlencode
 
 from api.energy import kwh_m2_year
 from api.keypoints import LABELS, KeyKind, classify, climate_alert, sort_key
+from api.snapshot import PortfolioCache, RegistryPart
 from api.workers import Workers
 from byggpuls.errors import ByggpulsError
 from byggpuls.reading import Reading
@@ -178,10 +179,19 @@ class BuildingState:
 class Portfolio:
     """Reads buildings, points, readings and findings for the API and the dashboard."""
 
-    def __init__(self, *, store: ReadingReader, registry: Registry, workers: Workers) -> None:
+    def __init__(
+        self,
+        *,
+        store: ReadingReader,
+        registry: Registry,
+        workers: Workers,
+        cache: PortfolioCache | None = None,
+    ) -> None:
         self.store = store
         self.registry = registry
         self.workers = workers
+        #: Shared between requests (:mod:`api.snapshot`); None reads afresh every time.
+        self.cache = cache or PortfolioCache(0.0)
 
     async def buildings(
         self, *, latest: bool, tolerate_store_errors: bool, scope: frozenset[str] | None = None
@@ -192,29 +202,38 @@ class Portfolio:
         With ``tolerate_store_errors``, a building whose readings cannot be read is returned
         without them (``readings_failed``) instead of failing the whole list.
         """
-        rows, points, tallies, health = await asyncio.gather(
-            self.workers.run(self.registry.buildings),
-            self.workers.run(self.registry.all_points),
-            self.workers.run(self.registry.unresolved_tallies),
-            self.workers.run(self.registry.latest_health),
+        part = await self.cache.registry_part(self._registry_part)
+        rows = [row for row in part.rows if scope is None or row.id in scope]
+        newest: Mapping[str, list[Reading]] = {}
+        failed: set[str] = set()
+        if latest:
+            cached = await self.cache.latest(lambda: self._all_latest(part.rows))
+            if cached is not None:
+                newest = cached
+            else:  # the store failed for some building: read the scope's, saying which
+                found = await asyncio.gather(
+                    *(self._latest(row.id, tolerate_store_errors=tolerate_store_errors)
+                      for row in rows)
+                )  # fmt: skip
+                newest = {row.id: readings for row, (readings, _) in zip(rows, found, strict=True)}
+                failed = {row.id for row, (_, bad) in zip(rows, found, strict=True) if bad}
+        joined = self.cache.derived(
+            (part, newest),
+            lambda: {
+                row.id: join(
+                    part.points.get(row.id, []), newest.get(row.id, []), building_type=row.type
+                )
+                for row in part.rows
+            },
         )
-        if scope is not None:
-            rows = [row for row in rows if row.id in scope]
-        readings = await asyncio.gather(
-            *(
-                self._latest(row.id, latest=latest, tolerate_store_errors=tolerate_store_errors)
-                for row in rows
-            )
-        )
-        counts = {tally.building: tally for tally in tallies}
         states = []
-        for row, (newest, failed) in zip(rows, readings, strict=True):
-            count = counts.get(row.id)
+        for row in rows:
+            count = part.tallies.get(row.id)
             state = BuildingState(
                 row,
-                join(points.get(row.id, []), newest, building_type=row.type),
-                readings_failed=failed,
-                health=health.get(row.id),
+                list(joined[row.id]),
+                readings_failed=row.id in failed,
+                health=part.health.get(row.id),
             )
             if count is not None:
                 state.tally = Tally(
@@ -223,13 +242,29 @@ class Portfolio:
             states.append(state)
         return states
 
+    async def _registry_part(self) -> RegistryPart:
+        rows, points, tallies, health = await asyncio.gather(
+            self.workers.run(self.registry.buildings),
+            self.workers.run(self.registry.all_points),
+            self.workers.run(self.registry.unresolved_tallies),
+            self.workers.run(self.registry.latest_health),
+        )
+        return RegistryPart(rows, points, {t.building: t for t in tallies}, health)
+
+    async def _all_latest(self, rows: Sequence[BuildingRow]) -> Mapping[str, list[Reading]] | None:
+        """Every building's newest readings; None when the store failed for any of them."""
+        found = await asyncio.gather(
+            *(self._latest(row.id, tolerate_store_errors=True) for row in rows)
+        )
+        if any(bad for _, bad in found):
+            return None
+        return {row.id: readings for row, (readings, _) in zip(rows, found, strict=True)}
+
     async def _latest(
-        self, building: str, *, latest: bool, tolerate_store_errors: bool
+        self, building: str, *, tolerate_store_errors: bool
     ) -> tuple[list[Reading], bool]:
-        """The building's newest readings (none unless ``latest``), and whether the store
-        failed to give them (only with ``tolerate_store_errors``; else the error is raised)."""
-        if not latest:
-            return [], False
+        """The building's newest readings, and whether the store failed to give them (only
+        with ``tolerate_store_errors``; else the error is raised)."""
         try:
             return await self.workers.run(self.store.latest, building), False
         except ByggpulsError as exc:

@@ -29,6 +29,9 @@ class ApiSettings(CommonSettings):
     #: Threads that call the reading store and the registry. They live as long as the app, so
     #: the per-thread connections of the embedded store are reused, not piled up.
     api_workers: int = Field(default=8, ge=1, le=64)
+    #: Seconds the portfolio's shared part (every building's registry rows and newest
+    #: readings) is kept between requests (api/snapshot.py); 0 reads it afresh every time.
+    api_portfolio_cache_s: float = Field(default=10.0, ge=0.0, le=300.0)
 
     @model_validator(mode="after")
     def _refuse_demo_in_production(self) -> ApiSettings:

@@ -179,7 +179,9 @@ def seed_portfolio(
 def settings(tmp_path: Path) -> ApiSettings:
     """Requests without credentials act as the demo admin: the route tests test the routes;
     tests/api/test_auth.py tests signing in and scopes with ``api_auth = required``."""
-    return ApiSettings(data_dir=tmp_path, api_workers=4, api_auth="demo")
+    # Nothing cached between requests: the tests change the registry between them
+    # (tests/api/test_snapshot.py tests the cache).
+    return ApiSettings(data_dir=tmp_path, api_workers=4, api_auth="demo", api_portfolio_cache_s=0)
 
 
 @pytest.fixture
