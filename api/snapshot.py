@@ -5,7 +5,10 @@ With a thousand buildings, reading the registry's buildings, points, findings ta
 daily health, and the store's newest readings of every building, costs some hundreds of
 milliseconds; a screen on the wall and a few facility managers ask for it every minute. A
 :class:`PortfolioCache` keeps the last answer for ``ttl_s`` seconds (``api_portfolio_cache_s``,
-0 keeps nothing) and lets one request refresh it while the others wait for that refresh. A
+0 keeps nothing); after that, one refresh runs in the background while requests are answered
+with the answer it replaces (up to :data:`STALE_FACTOR` times ``ttl_s`` old), so no request
+waits for it; an answer older than that, or none, is read before answering, one request
+reading while the others wait for it. A
 change made through the API (a finding acknowledged) clears it at once; a change made by the
 analytics or ingest shows within ``ttl_s``. Scopes are applied to the cached portfolio per
 request, so every caller shares one copy.
@@ -14,6 +17,7 @@ request, so every caller shares one copy.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -25,6 +29,10 @@ from byggpuls.registry.health import HealthDayRow
 from byggpuls.registry.rows import BuildingRow, PointRow
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
+#: A value up to this many times ``ttl_s`` old is still answered with while it is refreshed
+#: in the background; an older one is read afresh before answering.
+STALE_FACTOR = 3.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,8 @@ class PortfolioCache:
         self._registry: _Slot[RegistryPart] = _Slot()
         self._latest: _Slot[Mapping[str, list[Reading]]] = _Slot()
         self._derived: tuple[tuple[object, ...], Any] | None = None
+        #: Background refreshes under way (held, so that they are not collected mid-way).
+        self._tasks: set[asyncio.Future[None]] = set()
 
     async def registry_part(self, load: Callable[[], Awaitable[RegistryPart]]) -> RegistryPart:
         """The cached registry part, or ``load()``'s when it is older than ``ttl_s``."""
@@ -102,6 +112,14 @@ class PortfolioCache:
             return await load()
         if self._fresh(slot):
             return slot.value
+        if slot.value is not None and self._clock() - slot.taken < STALE_FACTOR * self.ttl_s:
+            # Stale but recent: answer with it while one refresh runs in the background, so
+            # that no request waits for the refresh.
+            if not slot.lock.locked():
+                task = asyncio.ensure_future(self._refresh(slot, load))
+                self._tasks.add(task)
+                task.add_done_callback(self._tasks.discard)
+            return slot.value
         async with slot.lock:
             if self._fresh(slot):  # refreshed by the request this one waited for
                 return slot.value
@@ -109,6 +127,18 @@ class PortfolioCache:
             if value is not None:
                 slot.value, slot.taken = value, self._clock()
             return value
+
+    async def _refresh(self, slot: _Slot[T], load: Callable[[], Awaitable[T | None]]) -> None:
+        async with slot.lock:
+            if self._fresh(slot):
+                return
+            try:
+                value = await load()
+            except Exception:  # the next request that finds it too old reads it itself
+                logger.exception("refreshing the cached portfolio failed")
+                return
+            if value is not None:
+                slot.value, slot.taken = value, self._clock()
 
     def _fresh(self, slot: _Slot[T]) -> bool:
         return slot.value is not None and self._clock() - slot.taken < self.ttl_s

@@ -29,7 +29,7 @@ def _part(marker: str) -> RegistryPart:
     return RegistryPart(rows=[], points={marker: []}, tallies={}, health={})
 
 
-def test_a_part_is_kept_for_its_seconds_then_read_again() -> None:
+def test_a_part_is_kept_for_its_seconds_then_refreshed_without_making_anyone_wait() -> None:
     clock = Clock()
     cache = PortfolioCache(10.0, clock=clock)
     loads: list[str] = []
@@ -41,18 +41,24 @@ def test_a_part_is_kept_for_its_seconds_then_read_again() -> None:
     async def run() -> list[RegistryPart]:
         first = await cache.registry_part(load)
         clock.now += 9.9
-        second = await cache.registry_part(load)
+        kept = await cache.registry_part(load)  # fresh: kept
         clock.now += 0.2
-        third = await cache.registry_part(load)
+        stale = await cache.registry_part(load)  # stale: answered, refreshed behind it
+        await asyncio.sleep(0.01)
+        refreshed = await cache.registry_part(load)
+        clock.now += 31.0  # older than three times its seconds: read before answering
+        old = await cache.registry_part(load)
         cache.clear()
-        fourth = await cache.registry_part(load)
-        return [first, second, third, fourth]
+        cleared = await cache.registry_part(load)
+        return [first, kept, stale, refreshed, old, cleared]
 
-    first, second, third, fourth = asyncio.run(run())
-    assert second is first
-    assert list(third.points) == ["load 2"]
-    assert list(fourth.points) == ["load 3"]
-    assert len(loads) == 3
+    first, kept, stale, refreshed, old, cleared = asyncio.run(run())
+    assert kept is first
+    assert stale is first
+    assert list(refreshed.points) == ["load 2"]
+    assert list(old.points) == ["load 3"]
+    assert list(cleared.points) == ["load 4"]
+    assert len(loads) == 4
 
 
 def test_requests_at_once_share_one_refresh() -> None:
