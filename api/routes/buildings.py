@@ -13,7 +13,8 @@ from api import problems, schemas
 from api.auth import PrincipalDep
 from api.deps import PortfolioDep
 from api.openapi import responses
-from api.portfolio import BuildingState, Order, Tally, order_key
+from api.ordering import Order, order_key
+from api.portfolio import BuildingState, Tally
 from api.timeutil import from_ms
 from byggpuls.reading import BuildingType
 from byggpuls.registry.health import HealthDayRow

@@ -24,7 +24,8 @@ from api.auth import PagePrincipalDep
 from api.deps import AccountingDep, PortfolioDep, RegistryDep, TemplatesDep, WorkersDep
 from api.formatting import decimals_for, unit_label
 from api.keypoints import KeyKind
-from api.portfolio import BuildingState, PointState, PortfolioView
+from api.ordering import PortfolioView
+from api.portfolio import BuildingState, PointState
 from api.routes.findings import actions
 from api.routes.gateways import gateway
 from api.timeutil import now_ms
