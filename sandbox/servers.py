@@ -386,3 +386,71 @@ class InfluxServer(_ChildServer):
     def url_for(self, database: str) -> str:
         """The ``BYGGPULS_INFLUX_URL`` of another database on this server."""
         return f"http://{self.username}:{self.password}@127.0.0.1:{self.port}/{database}"
+
+
+@dataclass
+class DynsecMosquittoServer(MosquittoServer):
+    """Mosquitto with ``deploy/mosquitto/dynsec.conf``: the dynamic-security plugin decides who
+    may connect, publish and subscribe; anonymous clients are refused.
+
+    The plugin's state lives in :attr:`dynsec_file`; on start, a missing file is created with
+    only the admin client (``admin_username``), as ``mosquitto_ctrl dynsec init`` does. Delete
+    the file (:meth:`reset_dynsec`) while the server is down to start it again with nothing but
+    the admin.
+    """
+
+    admin_username: str = "byggpuls-admin"
+    admin_password: str = "byggpuls-admin-test-password"  # noqa: S105 - a throwaway local server
+
+    @property
+    def dynsec_file(self) -> Path:
+        return self.workdir / "dynamic-security.json"
+
+    def reset_dynsec(self) -> None:
+        """Forget every client and role but the admin (only while the server is stopped)."""
+        if self.running:
+            raise RuntimeError("stop the broker before resetting its dynamic-security state")
+        self.dynsec_file.unlink(missing_ok=True)
+        self._init_dynsec()
+
+    def _init_dynsec(self) -> None:
+        ctrl = find_binary("mosquitto_ctrl")
+        if ctrl is None:
+            raise ConfigError("mosquitto_ctrl is not installed: apt-get install mosquitto-clients")
+        subprocess.run(
+            [
+                ctrl,
+                "dynsec",
+                "init",
+                str(self.dynsec_file),
+                self.admin_username,
+                self.admin_password,
+            ],
+            check=True,
+            capture_output=True,
+            timeout=START_TIMEOUT_SECONDS,
+        )
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        from string import Template  # only this server fills a config template
+
+        binary = find_binary("mosquitto")
+        if binary is None:
+            raise ConfigError("mosquitto is not installed: apt-get install mosquitto")
+        data_dir = self.workdir / "data"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        if not self.dynsec_file.exists():
+            self._init_dynsec()
+        template = Template((DEPLOY_DIR / "mosquitto" / "dynsec.conf").read_text())
+        config = self.workdir / "mosquitto.conf"
+        config.write_text(
+            template.substitute(
+                user=getpass.getuser(),
+                port=self.port,
+                host="127.0.0.1",
+                dynsec_file=self.dynsec_file,
+                data_dir=data_dir,
+                conf_dir=DEPLOY_DIR / "mosquitto" / "conf.d",
+            )
+        )
+        return [binary, "-c", str(config)], dict(os.environ)

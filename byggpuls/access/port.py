@@ -1,0 +1,222 @@
+"""The broker access port: who may connect, and where each client may publish and subscribe.
+
+The platform's database says which clients (partners, gateways, ingest) exist and what their
+roles allow; the broker enforces it. :class:`BrokerAccess` is what the platform needs of a
+broker's own access control, and :func:`reconcile` brings a broker to a desired
+:class:`AccessState`. Two adapters implement the port: :class:`~byggpuls.access.memory.
+MemoryBrokerAccess` (in memory, for tests of the logic) and :class:`~byggpuls.access.mosquitto.
+MosquittoDynsec` (Mosquitto's dynamic-security plugin).
+
+Semantics every adapter keeps:
+
+- what no rule allows is denied: publishing, subscribing, and receiving a message;
+- a role's rules are tried in order and the first whose topic matches decides; a client's
+  roles are tried in order, and the first role with a matching rule decides;
+- a ``subscribe`` rule whose topic has no wildcard allows exactly that filter and no other
+  (so no wildcard subscription reaches above it); one with wildcards allows the filters it
+  covers;
+- a password is handed over in clear and the broker keeps only its hash: no adapter can read
+  it back, so :func:`reconcile` sets passwords only when it creates a client.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, fields
+from typing import Literal, Protocol
+
+#: ``subscribe``: may subscribe with the filter; ``publish``: may publish to the topic;
+#: ``read``: may receive a message published on the topic (through any subscription).
+RuleKind = Literal["subscribe", "publish", "read"]
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRule:
+    """One access rule: ``kind`` on ``topic`` (a topic filter) is allowed or denied."""
+
+    kind: RuleKind
+    topic: str
+    allow: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Role:
+    """A named, ordered list of rules that clients are given."""
+
+    name: str
+    rules: tuple[TopicRule, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A broker login: the username a device or service connects with, and its roles in order.
+
+    ``password`` is in clear, and only in a desired state: a broker never reveals it, so a
+    client read from a broker has ``None``. A client without a password cannot log in.
+    """
+
+    username: str
+    roles: tuple[str, ...] = ()
+    password: str | None = field(default=None, repr=False)
+    disabled: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccessState:
+    """Every role and client the broker should know (besides its own administrator)."""
+
+    roles: tuple[Role, ...] = ()
+    clients: tuple[Client, ...] = ()
+
+
+class BrokerAccess(Protocol):
+    """A broker's access control as the platform drives it.
+
+    Every method acts at once, on live connections too, and is idempotent: ``ensure_*`` creates
+    or updates, ``delete_*`` of what does not exist does nothing. The broker's own
+    administrator is not among what the ``list_*`` methods return, and cannot be changed here.
+    """
+
+    def ensure_role(self, name: str, acls: Sequence[TopicRule]) -> None:
+        """Create role ``name``, or replace its rules, with ``acls`` in order."""
+        ...
+
+    def delete_role(self, name: str) -> None:
+        """Delete role ``name``; clients that had it lose it."""
+        ...
+
+    def ensure_client(self, username: str, password: str | None, roles: Sequence[str]) -> None:
+        """Create client ``username`` with ``roles`` (which must exist), or set its roles.
+
+        ``password`` (clear text) is set when given; ``None`` leaves an existing client's
+        password as it is, and creates a client that cannot log in.
+        """
+        ...
+
+    def delete_client(self, username: str) -> None:
+        """Delete client ``username`` and disconnect its live sessions."""
+        ...
+
+    def disable_client(self, username: str) -> None:
+        """Refuse client ``username`` further logins and disconnect its live sessions."""
+        ...
+
+    def enable_client(self, username: str) -> None:
+        """Let a disabled client ``username`` log in again."""
+        ...
+
+    def kick_client(self, username: str) -> None:
+        """Disconnect the live sessions of ``username``: a reconnect gets the current rights."""
+        ...
+
+    def list_clients(self) -> list[Client]:
+        """Every client, without passwords."""
+        ...
+
+    def list_roles(self) -> list[Role]:
+        """Every role with its rules in order."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Changes:
+    """What :func:`reconcile` changed, by name; false when the broker already matched."""
+
+    roles_created: tuple[str, ...] = ()
+    roles_updated: tuple[str, ...] = ()
+    roles_deleted: tuple[str, ...] = ()
+    clients_created: tuple[str, ...] = ()
+    clients_updated: tuple[str, ...] = ()
+    clients_deleted: tuple[str, ...] = ()
+    clients_disabled: tuple[str, ...] = ()
+    clients_enabled: tuple[str, ...] = ()
+    #: Connected clients whose rights changed, disconnected so that they reconnect with them.
+    clients_kicked: tuple[str, ...] = ()
+
+    def __bool__(self) -> bool:
+        return any(getattr(self, f.name) for f in fields(self))
+
+
+def _check(desired: AccessState) -> None:
+    role_names = [role.name for role in desired.roles]
+    usernames = [client.username for client in desired.clients]
+    for kind, names in (("role", role_names), ("client", usernames)):
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"desired state names the {kind}s {duplicates} more than once")
+    known = set(role_names)
+    for client in desired.clients:
+        missing = [role for role in client.roles if role not in known]
+        if missing:
+            raise ValueError(f"client {client.username!r} has roles not in the state: {missing}")
+
+
+def reconcile(desired: AccessState, broker: BrokerAccess) -> Changes:
+    """Make ``broker`` hold exactly the roles and clients of ``desired``; return what changed.
+
+    Roles come first (clients refer to them), then clients, then what the state no longer has
+    is deleted. A connected client whose rights changed (its roles, or the rules of one of its
+    roles) is disconnected, so that nothing it was allowed before outlives the change. An
+    existing client's password is left alone: a broker cannot tell whether it differs.
+    Raises :class:`ValueError` for a state that is not consistent, before changing anything.
+    """
+    _check(desired)
+    have_roles = {role.name: role for role in broker.list_roles()}
+    have_clients = {client.username: client for client in broker.list_clients()}
+    created: dict[str, list[str]] = {"roles": [], "clients": []}
+    updated: dict[str, list[str]] = {"roles": [], "clients": []}
+    disabled: list[str] = []
+    enabled: list[str] = []
+    kick: list[str] = []
+
+    for role in desired.roles:
+        have_role = have_roles.get(role.name)
+        if have_role is None or have_role.rules != role.rules:
+            broker.ensure_role(role.name, role.rules)
+            (created if have_role is None else updated)["roles"].append(role.name)
+
+    changed_roles = set(updated["roles"])
+    for client in desired.clients:
+        have = have_clients.get(client.username)
+        if have is None:
+            broker.ensure_client(client.username, client.password, client.roles)
+            created["clients"].append(client.username)
+            if client.disabled:
+                broker.disable_client(client.username)
+                disabled.append(client.username)
+            continue
+        roles_changed = have.roles != client.roles
+        if roles_changed:
+            broker.ensure_client(client.username, None, client.roles)
+            updated["clients"].append(client.username)
+        if client.disabled and not have.disabled:
+            broker.disable_client(client.username)  # disconnects it too
+            disabled.append(client.username)
+        elif not client.disabled and have.disabled:
+            broker.enable_client(client.username)
+            enabled.append(client.username)
+        elif not client.disabled and (roles_changed or changed_roles.intersection(have.roles)):
+            kick.append(client.username)
+
+    wanted_clients = {client.username for client in desired.clients}
+    deleted_clients = sorted(set(have_clients) - wanted_clients)
+    for username in deleted_clients:
+        broker.delete_client(username)
+    wanted_roles = {role.name for role in desired.roles}
+    deleted_roles = sorted(set(have_roles) - wanted_roles)
+    for name in deleted_roles:
+        broker.delete_role(name)
+    for username in kick:
+        broker.kick_client(username)
+
+    return Changes(
+        roles_created=tuple(created["roles"]),
+        roles_updated=tuple(updated["roles"]),
+        roles_deleted=tuple(deleted_roles),
+        clients_created=tuple(created["clients"]),
+        clients_updated=tuple(updated["clients"]),
+        clients_deleted=tuple(deleted_clients),
+        clients_disabled=tuple(disabled),
+        clients_enabled=tuple(enabled),
+        clients_kicked=tuple(kick),
+    )
