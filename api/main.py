@@ -79,6 +79,8 @@ async def docs_page(request: Request) -> Response:
         swagger_js_url=f"{root}{web.SWAGGER_UI}/swagger-ui-bundle.js",
         swagger_css_url=f"{root}{web.SWAGGER_UI}/swagger-ui.css",
         swagger_favicon_url=f"{root}/static/favicon.svg",
+        # No badge from the public validator: it would send the document elsewhere.
+        swagger_ui_parameters={"validatorUrl": None},
     )
 
 

@@ -114,5 +114,6 @@ def test_docs_page_works_offline(client: TestClient) -> None:
         assert fetched.status_code == 200, asset
         assert fetched.content, asset
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in page
+    assert '"validatorUrl": null' in page  # no call to the public validator
     assert len(client.get("/static/vendor/swagger-ui/swagger-ui-bundle.js").content) > 1_000_000
     assert client.get("/redoc").status_code == 404
