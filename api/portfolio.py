@@ -12,6 +12,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from types import MappingProxyType
 
 from api.energy import kwh_m2_year
 from api.keypoints import LABELS, KeyKind, classify, climate_alert, sort_key
@@ -27,6 +28,9 @@ from byggpuls.storage.port import ReadingReader
 logger = logging.getLogger(__name__)
 
 UNRESOLVED = (FindingStatus.OPEN, FindingStatus.ACKNOWLEDGED)
+#: The readings of a list asked for without them: one object, so that what is derived from the
+#: cached portfolio without readings is kept as with them (api.snapshot.PortfolioCache.derived).
+_NO_READINGS: Mapping[str, list[Reading]] = MappingProxyType({})
 #: Days of a building's health trend shown with the building.
 TREND_DAYS = 30
 
@@ -200,7 +204,7 @@ class Portfolio:
         """
         part = await self.cache.registry_part(self._registry_part)
         rows = [row for row in part.rows if scope is None or row.id in scope]
-        newest: Mapping[str, list[Reading]] = {}
+        newest: Mapping[str, list[Reading]] = _NO_READINGS
         failed: set[str] = set()
         if latest:
             cached = await self.cache.latest(lambda: self._all_latest(part.rows))
