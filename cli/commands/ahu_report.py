@@ -8,14 +8,12 @@ Imported only when such a scan runs; the rules and the reader are imported by :f
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
-import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from byggpuls.calendar import TIMEZONE
+from cli.commands.scan_text import iso, local, local_iso, or_dash, progress
 
 if TYPE_CHECKING:
     from analytics.equipment import AhuEpisode, AhuRule, AhuSeries
@@ -27,10 +25,10 @@ Judged = tuple["AhuRule", list["AhuEpisode"]]
 TABLE: Final[tuple[tuple[str, Callable[[dict[str, Any]], str], bool], ...]] = (
     ("rule", lambda row: str(row["kind"]), False),
     ("fault condition", lambda row: row["fault_condition"] or "-", False),
-    ("start", lambda row: _minute(row["start"]), False),
-    ("end", lambda row: _minute(row["end"]), False),
+    ("start", lambda row: local_iso(row["start"]), False),
+    ("end", lambda row: local_iso(row["end"]), False),
     ("hours", lambda row: f"{row['hours']:.1f}", True),
-    ("energy kWh", lambda row: _or_dash("{:.1f}", row["energy_kwh"]), True),
+    ("energy kWh", lambda row: or_dash("{:.1f}", row["energy_kwh"]), True),
     ("detail", lambda row: str(row["detail"]), False),
 )
 
@@ -45,19 +43,19 @@ def scan_ahu(args: argparse.Namespace) -> int:
         args.file,
         columns=columns_of(args.column or ()),
         temperature_unit=args.temperature_unit,
-        progress=_progress,
+        progress=progress,
     )
-    _progress(
+    progress(
         f"{args.file.name}: an air handling unit's trend export, {export.rows} rows, one every "
         f"{export.step_s / 60:g} min"
     )
     for field, column in export.used.items():
-        _progress(f"{FIELDS[field].label}: {column}")
+        progress(f"{FIELDS[field].label}: {column}")
     for note in export.notes:
-        _progress(f"note: {note}")
+        progress(f"note: {note}")
     series = export.series
     rules = default_rules(building_type=args.type)
-    _progress(f"judging with {len(rules)} rules, each with its default (G36) tolerances")
+    progress(f"judging with {len(rules)} rules, each with its default (G36) tolerances")
     judged = [(rule, rule.fit(series).episodes(series)) for rule in rules]
     name = args.building or args.file.stem
     rows = sorted(
@@ -69,7 +67,7 @@ def scan_ahu(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         print(report(name, export, judged, rows))
-    _progress(f"done in {time.monotonic() - started:.1f} s")
+    progress(f"done in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -96,8 +94,8 @@ def episode_row(episode: AhuEpisode, rule: AhuRule, *, building: str) -> dict[st
         "building": building,
         "kind": episode.kind,
         "fault_condition": rule.fault_condition,
-        "start": _iso(episode.start_s),
-        "end": _iso(episode.end_s),
+        "start": iso(episode.start_s),
+        "end": iso(episode.end_s),
         "hours": round((episode.end_s - episode.start_s) / 3600, 2),
         "faulty_hours": round(episode.faulty_s / 3600, 2),
         "energy_kwh": None if energy is None else round(energy, 1),
@@ -111,7 +109,7 @@ def report(
 ) -> str:
     """The episodes as a table, then what each rule found or why it could not judge."""
     times_s = export.series.times_s
-    span = f"{_local(float(times_s[0]))} to {_local(float(times_s[-1]) + export.step_s)}"
+    span = f"{local(float(times_s[0]))} to {local(float(times_s[-1]) + export.step_s)}"
     days = times_s.size * export.step_s / 86_400
     lines = [f"{name} (air handling unit), {span}: {days:.1f} days of data", ""]
     if rows:
@@ -156,24 +154,3 @@ def _has(series: AhuSeries, name: str) -> bool:
 
     values = getattr(series, name)
     return values is not None and (values.dtype == np.bool_ or bool(np.isfinite(values).any()))
-
-
-def _or_dash(form: str, value: float | None) -> str:
-    return "-" if value is None else form.format(value)
-
-
-def _minute(iso: str) -> str:
-    """An ISO 8601 time with offset as the local time it names, to the minute."""
-    return iso[:16].replace("T", " ")
-
-
-def _iso(time_s: float) -> str:
-    return dt.datetime.fromtimestamp(time_s, TIMEZONE).isoformat(timespec="seconds")
-
-
-def _local(time_s: float) -> str:
-    return dt.datetime.fromtimestamp(time_s, TIMEZONE).strftime("%Y-%m-%d %H:%M")
-
-
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)

@@ -9,11 +9,9 @@ it imports nothing heavy at the top; :func:`run` does.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import logging
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from byggpuls.reading import BuildingType
+from cli.commands.scan_text import iso, local, local_iso, or_dash, progress
 
 if TYPE_CHECKING:
     from analytics.baselines.towt import G14
@@ -88,11 +87,11 @@ NOT_WASTE: Final = frozenset({"baseline_review", "meter_fault"})
 TABLE: Final[tuple[tuple[str, Callable[[dict[str, Any]], str], bool], ...]] = (
     ("finding", lambda row: KIND_WORDS.get(row["kind"], row["kind"].replace("_", " ")), False),
     ("points", lambda row: ", ".join(row["points"]), False),
-    ("start", lambda row: _local_iso(row["start"]), False),
-    ("end", lambda row: _local_iso(row["end"]), False),
-    ("hours", lambda row: _or_dash("{}", row["hours"]), True),
-    ("waste kWh", lambda row: _or_dash("{:.1f}", row["waste_kwh"]), True),
-    ("NOK", lambda row: _or_dash("{:.0f}", row.get("waste_nok")), True),
+    ("start", lambda row: local_iso(row["start"]), False),
+    ("end", lambda row: local_iso(row["end"]), False),
+    ("hours", lambda row: or_dash("{}", row["hours"]), True),
+    ("waste kWh", lambda row: or_dash("{:.1f}", row["waste_kwh"]), True),
+    ("NOK", lambda row: or_dash("{:.0f}", row.get("waste_nok")), True),
     ("confidence", lambda row: f"{row['confidence']:.0%}", True),
     ("detail", lambda row: str(row["detail"]), False),
 )
@@ -228,17 +227,17 @@ def scan(args: argparse.Namespace) -> int:
         electricity=args.electricity,
         heat=args.heat,
         outdoor=args.outdoor,
-        progress=_progress,
+        progress=progress,
     )
-    _progress(f"{args.file.name}: {export.rows} rows, one every {export.step_s / 60:g} min")
+    progress(f"{args.file.name}: {export.rows} rows, one every {export.step_s / 60:g} min")
     for role, column in export.used.items():
-        _progress(f"{role}: {column}")
+        progress(f"{role}: {column}")
     for note in export.notes:
-        _progress(f"note: {note}")
+        progress(f"note: {note}")
     data = export.data
-    _progress(
+    progress(
         f"analysing {(data.times_s[-1] + 3600 - data.times_s[0]) / 86_400:.0f} days, judged "
-        f"from {_local(export.score_from_s)} (the weeks before are the baselines' history)"
+        f"from {local(export.score_from_s)} (the weeks before are the baselines' history)"
     )
     analysis = analyse(data, score_from_s=export.score_from_s)
     pricing = _pricing()
@@ -248,7 +247,7 @@ def scan(args: argparse.Namespace) -> int:
             print(json.dumps(row, ensure_ascii=False))
     else:
         print(report(export, analysis, rows))
-    _progress(f"done in {time.monotonic() - started:.1f} s")
+    progress(f"done in {time.monotonic() - started:.1f} s")
     return 0
 
 
@@ -272,8 +271,8 @@ def finding_row(
         "kind": detection.kind,
         "points": list(detection.points),
         "carrier": detection.carrier,
-        "start": _iso(detection.start_s),
-        "end": _iso(detection.end_s),
+        "start": iso(detection.start_s),
+        "end": iso(detection.end_s),
         "hours": int(detection.hours_s.size) if waste else None,
         "waste_kwh": round(detection.total_waste_kwh, 1) if waste else None,
         "confidence": detection.confidence,
@@ -302,7 +301,7 @@ def priced(detection: Detection, *, data: BuildingData, pricing: Pricing) -> dic
 def report(export: Export, analysis: Analysis, rows: list[dict[str, Any]]) -> str:
     """The findings as a table, then each meter's baseline against Guideline 14."""
     data = export.data
-    judged = f"{_local(export.score_from_s)} to {_local(float(data.times_s[-1]) + 3600)}"
+    judged = f"{local(export.score_from_s)} to {local(float(data.times_s[-1]) + 3600)}"
     lines = [f"{data.building} ({data.building_type}), judged {judged}", ""]
     if rows:
         cells = [[title for title, _, _ in TABLE]]
@@ -358,28 +357,3 @@ def _pct(fraction: float, *, sign: bool = False) -> str:
     if not abs(fraction) < float("inf"):
         return "n/a"
     return f"{fraction * 100:+.1f} %" if sign else f"{fraction * 100:.1f} %"
-
-
-def _or_dash(form: str, value: float | None) -> str:
-    return "-" if value is None else form.format(value)
-
-
-def _local_iso(iso: str) -> str:
-    """An ISO 8601 time with offset as the local time it names, to the minute."""
-    return iso[:16].replace("T", " ")
-
-
-def _iso(time_s: float) -> str:
-    from byggpuls.calendar import TIMEZONE
-
-    return dt.datetime.fromtimestamp(time_s, TIMEZONE).isoformat(timespec="seconds")
-
-
-def _local(time_s: float) -> str:
-    from byggpuls.calendar import TIMEZONE
-
-    return dt.datetime.fromtimestamp(time_s, TIMEZONE).strftime("%Y-%m-%d %H:%M")
-
-
-def _progress(line: str) -> None:
-    print(line, file=sys.stderr, flush=True)
