@@ -10,10 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Final
 
-from cli.commands.scan_text import iso, local, local_iso, or_dash, progress
+from cli.commands.scan_text import Column, iso, local, local_iso, or_dash, progress, table
 
 if TYPE_CHECKING:
     from analytics.equipment import AhuEpisode, AhuRule, AhuSeries
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 #: A rule and the episodes it raised.
 Judged = tuple["AhuRule", list["AhuEpisode"]]
 #: The table's columns: (title, the cell of an episode's row, right-aligned).
-TABLE: Final[tuple[tuple[str, Callable[[dict[str, Any]], str], bool], ...]] = (
+TABLE: Final[tuple[Column, ...]] = (
     ("rule", lambda row: str(row["kind"]), False),
     ("fault condition", lambda row: row["fault_condition"] or "-", False),
     ("start", lambda row: local_iso(row["start"]), False),
@@ -113,15 +113,7 @@ def report(
     days = times_s.size * export.step_s / 86_400
     lines = [f"{name} (air handling unit), {span}: {days:.1f} days of data", ""]
     if rows:
-        cells = [[title for title, _, _ in TABLE]]
-        cells += [[cell(row) for _, cell, _ in TABLE] for row in rows]
-        widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE))]
-        for line in cells:
-            padded = [
-                cell.rjust(width) if right else cell.ljust(width)
-                for cell, width, (_, _, right) in zip(line, widths, TABLE, strict=True)
-            ]
-            lines.append("  ".join(padded).rstrip())
+        lines += table(TABLE, rows)
     else:
         lines.append("no episodes: no rule found a fault")
     lines += ["", "per rule:"]

@@ -14,12 +14,11 @@ import logging
 import signal
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from byggpuls.reading import BuildingType
-from cli.commands.scan_text import iso, local, local_iso, or_dash, progress
+from cli.commands.scan_text import Column, iso, local, local_iso, or_dash, progress, table
 
 if TYPE_CHECKING:
     from analytics.baselines.towt import G14
@@ -84,7 +83,7 @@ KIND_WORDS: Final = {
 #: Kinds that report something to check, not waste: no hours or kWh of their own.
 NOT_WASTE: Final = frozenset({"baseline_review", "meter_fault"})
 #: The table's columns: (title, the cell of a finding's row, right-aligned).
-TABLE: Final[tuple[tuple[str, Callable[[dict[str, Any]], str], bool], ...]] = (
+TABLE: Final[tuple[Column, ...]] = (
     ("finding", lambda row: KIND_WORDS.get(row["kind"], row["kind"].replace("_", " ")), False),
     ("points", lambda row: ", ".join(row["points"]), False),
     ("start", lambda row: local_iso(row["start"]), False),
@@ -304,15 +303,7 @@ def report(export: Export, analysis: Analysis, rows: list[dict[str, Any]]) -> st
     judged = f"{local(export.score_from_s)} to {local(float(data.times_s[-1]) + 3600)}"
     lines = [f"{data.building} ({data.building_type}), judged {judged}", ""]
     if rows:
-        cells = [[title for title, _, _ in TABLE]]
-        cells += [[cell(row) for _, cell, _ in TABLE] for row in rows]
-        widths = [max(len(line[i]) for line in cells) for i in range(len(TABLE))]
-        for line in cells:
-            padded = [
-                cell.rjust(width) if right else cell.ljust(width)
-                for cell, width, (_, _, right) in zip(line, widths, TABLE, strict=True)
-            ]
-            lines.append("  ".join(padded).rstrip())
+        lines += table(TABLE, rows)
     else:
         lines.append("no findings")
     lines += [

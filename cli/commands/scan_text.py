@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+#: A table's column: its title, how a row's cell is written, and whether it aligns right.
+Column = tuple[str, Callable[[dict[str, Any]], str], bool]
 
 
 def or_dash(form: str, value: float | None) -> str:
@@ -36,3 +41,19 @@ def local(time_s: float) -> str:
 def progress(line: str) -> None:
     """A line of what the command read or does, on stderr (stdout carries the findings)."""
     print(line, file=sys.stderr, flush=True)
+
+
+def table(columns: Sequence[Column], rows: Sequence[dict[str, Any]]) -> list[str]:
+    """``rows`` as the lines of a text table under the columns' titles, each column as wide
+    as its widest cell, numbers aligned right."""
+    cells = [[title for title, _, _ in columns]]
+    cells += [[cell(row) for _, cell, _ in columns] for row in rows]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(columns))]
+    lines = []
+    for line in cells:
+        padded = [
+            text.rjust(width) if right else text.ljust(width)
+            for text, width, (_, _, right) in zip(line, widths, columns, strict=True)
+        ]
+        lines.append("  ".join(padded).rstrip())
+    return lines

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from cli.commands.scan_text import iso, local, local_iso, or_dash, progress
+from cli.commands.scan_text import iso, local, local_iso, or_dash, progress, table
 
 WINTER_S = dt.datetime(2026, 1, 5, 6, 30, tzinfo=dt.UTC).timestamp()
 SUMMER_S = dt.datetime(2026, 7, 6, 6, 30, tzinfo=dt.UTC).timestamp()
@@ -29,3 +29,16 @@ def test_progress_goes_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
     progress("reading SZCAV.csv")
     captured = capsys.readouterr()
     assert (captured.out, captured.err) == ("", "reading SZCAV.csv\n")
+
+
+def test_a_table_is_as_wide_as_its_widest_cells_with_numbers_on_the_right() -> None:
+    columns = (
+        ("rule", lambda row: str(row["kind"]), False),
+        ("hours", lambda row: or_dash("{:.1f}", row["hours"]), True),
+    )
+    rows = [{"kind": "damper_out_of_position", "hours": 3.75}, {"kind": "fan", "hours": None}]
+    assert table(columns, rows) == [
+        "rule                    hours",
+        "damper_out_of_position    3.8",
+        "fan                         -",
+    ]
