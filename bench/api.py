@@ -26,12 +26,11 @@ import asyncio
 import json
 import os
 import random
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -52,8 +51,8 @@ from byggpuls.registry.health import HealthDay
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import NewFinding
 from byggpuls.storage.sqlite import SQLiteStore
-from sandbox.loadgen import wait_until
-from sandbox.servers import die_with_parent, free_port
+from sandbox.api_server import ApiServer
+from sandbox.servers import _ChildServer
 
 REPO = Path(__file__).resolve().parent.parent
 TYPES = ("school", "kindergarten", "office", "nursing_home", "sports_hall")
@@ -80,7 +79,6 @@ POINTS = (
     PointInfo("room-2.co2", "climate", "co2", "ppm", "CO2_Level_Sensor", "Rom 2", 900),
 )  # fmt: skip
 FINDINGS_PER_YEAR = 40
-START_TIMEOUT_S = 120.0
 WARMUP_S = 2.0
 
 
@@ -208,39 +206,6 @@ def seed(registry: Registry, store: SQLiteStore, *, buildings: int, ledger: int)
     return token
 
 
-@contextmanager
-def serving(argv: Sequence[str], env: dict[str, str], url: str, log_path: Path) -> Iterator[None]:
-    with log_path.open("w") as output:
-        process = subprocess.Popen(
-            argv,
-            cwd=REPO,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            preexec_fn=die_with_parent(),  # noqa: PLW1509 - only sets the parent-death signal
-        )
-
-        def up() -> bool:
-            if process.poll() is not None:
-                raise RuntimeError(log_path.read_text())
-            try:
-                return httpx.get(url, timeout=2).status_code < 500
-            except httpx.HTTPError:
-                return False
-
-        try:
-            if not wait_until(up, timeout_s=START_TIMEOUT_S):
-                raise RuntimeError(f"{argv[0]} did not start:\n{log_path.read_text()}")
-            yield
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
 async def _load(
     base: str,
     paths: Callable[[], str],
@@ -284,6 +249,19 @@ async def _load(
     }
 
 
+@dataclass
+class BareServer(_ChildServer):
+    """This script's bare FastAPI app (``--bare-server PORT``) under the same uvicorn, as a
+    child server like the API (:class:`sandbox.api_server.ApiServer`)."""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _command(self) -> tuple[list[str], dict[str, str]]:
+        return [sys.executable, __file__, "--bare-server", str(self.port)], dict(os.environ)
+
+
 def bare_app() -> Any:
     """The reference: FastAPI with one endpoint that answers a small JSON object."""
     from fastapi import FastAPI
@@ -321,20 +299,9 @@ def main() -> None:
         with SQLiteStore(data_dir / "readings.sqlite3") as store:
             token = seed(registry, store, buildings=args.buildings, ledger=args.ledger_buildings)
         engine.dispose()
-        env = {
-            **os.environ,
-            "BYGGPULS_DATA_DIR": str(data_dir),
-            "BYGGPULS_API_AUTH": "required",
-            "BYGGPULS_LOG_LEVEL": "WARNING",
-        }
-        env.pop("BYGGPULS_INFLUX_URL", None)
+        env = {"BYGGPULS_LOG_LEVEL": "WARNING"}
         if args.database_url:
             env["BYGGPULS_DATABASE_URL"] = args.database_url
-        else:
-            env.pop("BYGGPULS_DATABASE_URL", None)
-        api_port, bare_port = free_port(), free_port()
-        api = f"http://127.0.0.1:{api_port}"
-        bare = f"http://127.0.0.1:{bare_port}"
         rng = random.Random(11)
         ledger = max(1, min(args.ledger_buildings, args.buildings))
         endpoints: dict[str, Callable[[], str]] = {
@@ -351,27 +318,17 @@ def main() -> None:
         }
         figures: dict[str, Any] = {}
         headers = {"Authorization": f"Bearer {token}"}
-        with serving(
-            [sys.executable, __file__, "--bare-server", str(bare_port)],
-            env,
-            f"{bare}/ping",
-            data_dir / "bare.log",
-        ):
+        with BareServer(workdir=data_dir / "bare") as bare:
             log(f"load: bare FastAPI endpoint for {args.seconds:g} s ...")
             figures["bare"] = asyncio.run(
-                _load(bare, lambda: "/ping", headers=headers, seconds=args.seconds,
+                _load(bare.url, lambda: "/ping", headers=headers, seconds=args.seconds,
                       concurrency=args.concurrency)
             )  # fmt: skip
-        with serving(
-            [sys.executable, "-m", "cli.main", "api", "--port", str(api_port)],
-            env,
-            f"{api}/healthz",
-            data_dir / "api.log",
-        ):
+        with ApiServer(workdir=data_dir, auth="required", env=env) as api:
             for name, paths in endpoints.items():
                 log(f"load: {name} for {args.seconds:g} s ...")
                 figures[name] = asyncio.run(
-                    _load(api, paths, headers=headers, seconds=args.seconds,
+                    _load(api.url, paths, headers=headers, seconds=args.seconds,
                           concurrency=args.concurrency)
                 )  # fmt: skip
     bare_rps = figures["bare"]["rps"] or 1.0

@@ -103,8 +103,14 @@ def find_binary(name: str) -> str | None:
     return shutil.which(name, path=_SBIN_PATH)
 
 
-def _wait_for_port(port: int, *, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_SECONDS
+def _wait_for_port(
+    port: int,
+    *,
+    process: subprocess.Popen[bytes],
+    log_path: Path,
+    timeout_s: float = START_TIMEOUT_SECONDS,
+) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(
@@ -113,7 +119,7 @@ def _wait_for_port(port: int, *, process: subprocess.Popen[bytes], log_path: Pat
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
-    raise RuntimeError(f"server did not listen on port {port} within {START_TIMEOUT_SECONDS}s")
+    raise RuntimeError(f"server did not listen on port {port} within {timeout_s}s")
 
 
 @dataclass
