@@ -135,36 +135,18 @@ class EnergyHours(sql.Repository):
         """Per carrier with measured hours from ``since`` (included) to ``until`` (excluded):
         how many there are and what they sum to. Summed by the database, for a year as fast
         as for a day."""
-        table = ENERGY_HOURS.c
-        query = (
-            sa.select(
-                table.carrier,
-                sa.func.count(table.measured_kwh),
-                sa.func.sum(table.measured_kwh),
-                sa.func.min(table.hour),
-                sa.func.max(table.hour),
-            )
-            .where(
-                table.building_id == building,
-                table.carrier.in_(ENERGY_CARRIERS),
-                table.hour >= check.aware(since, what="since"),
-                table.hour < check.aware(until, what="until"),
-                table.measured_kwh.is_not(None),
-            )
-            .group_by(table.carrier)
-            .order_by(table.carrier)
-        )
-        with self._reading() as session:
-            return {
-                carrier: EnergyTotal(carrier, int(hours), float(kwh), first, last)
-                for carrier, hours, kwh, first, last in session.execute(query)
-            }
+        return self._totals(since=since, until=until, building=building).get(building, {})
 
     def energy_totals_by_building(
         self, *, since: datetime, until: datetime
     ) -> dict[str, dict[str, EnergyTotal]]:
         """:meth:`energy_totals` of every building at once (building -> carrier -> total), in
         one grouped query: what a portfolio sorted by energy per m² needs."""
+        return self._totals(since=since, until=until)
+
+    def _totals(
+        self, *, since: datetime, until: datetime, building: str | None = None
+    ) -> dict[str, dict[str, EnergyTotal]]:
         table = ENERGY_HOURS.c
         query = (
             sa.select(
@@ -182,11 +164,14 @@ class EnergyHours(sql.Repository):
                 table.measured_kwh.is_not(None),
             )
             .group_by(table.building_id, table.carrier)
+            .order_by(table.building_id, table.carrier)
         )
+        if building is not None:
+            query = query.where(table.building_id == building)
         found: dict[str, dict[str, EnergyTotal]] = {}
         with self._reading() as session:
-            for building, carrier, hours, kwh, first, last in session.execute(query):
-                found.setdefault(building, {})[carrier] = EnergyTotal(
+            for row_building, carrier, hours, kwh, first, last in session.execute(query):
+                found.setdefault(row_building, {})[carrier] = EnergyTotal(
                     carrier, int(hours), float(kwh), first, last
                 )
         return found

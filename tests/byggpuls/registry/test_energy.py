@@ -101,6 +101,30 @@ def test_totals_sum_the_measured_hours_per_carrier(registry: Registry) -> None:
     assert registry.energy_totals(SCHOOL.id, since=T0, until=T0) == {}
 
 
+def test_totals_of_every_building_at_once_are_each_buildings_totals(registry: Registry) -> None:
+    registry.upsert_building(SCHOOL)
+    registry.upsert_building(OFFICE)
+    registry.record_energy_hours(
+        [
+            hour(0, measured=1.5),
+            hour(2, measured=2.5),
+            hour(1, carrier="heat", measured=4.0),
+            hour(3, building=OFFICE.id, measured=7.0),
+            hour(1, building=OFFICE.id, measured=None, baseline=None, cost=None),
+        ]
+    )
+    day = {"since": T0, "until": T0 + timedelta(days=1)}
+    everyone = registry.energy_totals_by_building(**day)
+    assert list(everyone) == sorted([SCHOOL.id, OFFICE.id])
+    for building in (SCHOOL.id, OFFICE.id):
+        assert everyone[building] == registry.energy_totals(building, **day)
+    assert everyone[OFFICE.id] == {
+        "electricity": EnergyTotal(
+            "electricity", 1, 7.0, T0 + timedelta(hours=3), T0 + timedelta(hours=3)
+        )
+    }
+
+
 @pytest.mark.parametrize(
     ("bad", "says"),
     [
