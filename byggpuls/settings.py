@@ -69,6 +69,23 @@ def redact(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def with_login(url: str, username: str, password: str) -> str:
+    """``url`` (an MQTT URL) with ``username`` and ``password`` as its user part, replacing
+    any; both are percent-encoded."""
+    from urllib.parse import quote
+
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    login = f"{quote(username, safe='')}:{quote(password, safe='')}"
+    return urlunsplit(parts._replace(netloc=f"{login}@{host}"))
+
+
+def without_login(url: str) -> str:
+    """``url`` without its user part: what can be shown to anyone."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
 def is_loopback(host: str | None) -> bool:
     """Whether ``host`` (a name or an address; None means the default) is this machine."""
     if host in (None, "localhost"):

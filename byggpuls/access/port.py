@@ -21,7 +21,7 @@ Semantics every adapter keeps:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, fields
 from typing import Literal, Protocol
 
@@ -130,7 +130,10 @@ class Changes:
     clients_deleted: tuple[str, ...] = ()
     clients_disabled: tuple[str, ...] = ()
     clients_enabled: tuple[str, ...] = ()
-    #: Connected clients whose rights changed, disconnected so that they reconnect with them.
+    #: Existing clients given their password again (see :func:`reconcile`'s ``set_passwords``).
+    passwords_set: tuple[str, ...] = ()
+    #: Connected clients whose rights or password changed, disconnected so that they
+    #: reconnect with the current ones.
     clients_kicked: tuple[str, ...] = ()
 
     def __bool__(self) -> bool:
@@ -151,72 +154,99 @@ def _check(desired: AccessState) -> None:
             raise ValueError(f"client {client.username!r} has roles not in the state: {missing}")
 
 
-def reconcile(desired: AccessState, broker: BrokerAccess) -> Changes:
+def reconcile(
+    desired: AccessState,
+    broker: BrokerAccess,
+    *,
+    set_passwords: Collection[str] = (),
+    renewed: Collection[str] = (),
+) -> Changes:
     """Make ``broker`` hold exactly the roles and clients of ``desired``; return what changed.
 
     Roles come first (clients refer to them), then clients, then what the state no longer has
     is deleted. A connected client whose rights changed (its roles, or the rules of one of its
-    roles) is disconnected, so that nothing it was allowed before outlives the change. An
-    existing client's password is left alone: a broker cannot tell whether it differs.
-    Raises :class:`ValueError` for a state that is not consistent, before changing anything.
+    roles) is disconnected, so that nothing it was allowed before outlives the change.
+
+    An existing client's password is left alone, since a broker cannot tell whether it
+    differs, unless the caller knows: the clients named in ``set_passwords`` are given their
+    desired password, and those in ``renewed`` too, and then disconnected (a password replaced
+    because the old one leaked must not keep its sessions). A created client gets its password
+    in any case. Raises :class:`ValueError` for a state that is not consistent, before changing
+    anything.
     """
     _check(desired)
     have_roles = {role.name: role for role in broker.list_roles()}
     have_clients = {client.username: client for client in broker.list_clients()}
-    created: dict[str, list[str]] = {"roles": [], "clients": []}
-    updated: dict[str, list[str]] = {"roles": [], "clients": []}
-    disabled: list[str] = []
-    enabled: list[str] = []
-    kick: list[str] = []
+    done: dict[str, list[str]] = {f.name: [] for f in fields(Changes)}
 
     for role in desired.roles:
         have_role = have_roles.get(role.name)
         if have_role is None or have_role.rules != role.rules:
             broker.ensure_role(role.name, role.rules)
-            (created if have_role is None else updated)["roles"].append(role.name)
+            done["roles_created" if have_role is None else "roles_updated"].append(role.name)
 
-    changed_roles = set(updated["roles"])
+    changed_roles = frozenset(done["roles_updated"])
     for client in desired.clients:
         have = have_clients.get(client.username)
         if have is None:
             broker.ensure_client(client.username, client.password, client.roles)
-            created["clients"].append(client.username)
+            done["clients_created"].append(client.username)
             if client.disabled:
                 broker.disable_client(client.username)
-                disabled.append(client.username)
-            continue
-        roles_changed = have.roles != client.roles
-        if roles_changed:
-            broker.ensure_client(client.username, None, client.roles)
-            updated["clients"].append(client.username)
-        if client.disabled and not have.disabled:
-            broker.disable_client(client.username)  # disconnects it too
-            disabled.append(client.username)
-        elif not client.disabled and have.disabled:
-            broker.enable_client(client.username)
-            enabled.append(client.username)
-        elif not client.disabled and (roles_changed or changed_roles.intersection(have.roles)):
-            kick.append(client.username)
+                done["clients_disabled"].append(client.username)
+        else:
+            renew = client.username in renewed
+            reset = client.password is not None and (renew or client.username in set_passwords)
+            _update_client(
+                broker,
+                client,
+                have,
+                changed_roles=changed_roles,
+                reset=reset,
+                renew=renew,
+                done=done,
+            )
 
     wanted_clients = {client.username for client in desired.clients}
-    deleted_clients = sorted(set(have_clients) - wanted_clients)
-    for username in deleted_clients:
+    done["clients_deleted"] = sorted(set(have_clients) - wanted_clients)
+    for username in done["clients_deleted"]:
         broker.delete_client(username)
     wanted_roles = {role.name for role in desired.roles}
-    deleted_roles = sorted(set(have_roles) - wanted_roles)
-    for name in deleted_roles:
+    done["roles_deleted"] = sorted(set(have_roles) - wanted_roles)
+    for name in done["roles_deleted"]:
         broker.delete_role(name)
-    for username in kick:
+    for username in done["clients_kicked"]:
         broker.kick_client(username)
+    return Changes(**{name: tuple(names) for name, names in done.items()})
 
-    return Changes(
-        roles_created=tuple(created["roles"]),
-        roles_updated=tuple(updated["roles"]),
-        roles_deleted=tuple(deleted_roles),
-        clients_created=tuple(created["clients"]),
-        clients_updated=tuple(updated["clients"]),
-        clients_deleted=tuple(deleted_clients),
-        clients_disabled=tuple(disabled),
-        clients_enabled=tuple(enabled),
-        clients_kicked=tuple(kick),
-    )
+
+def _update_client(
+    broker: BrokerAccess,
+    client: Client,
+    have: Client,
+    *,
+    changed_roles: frozenset[str],
+    reset: bool,
+    renew: bool,
+    done: dict[str, list[str]],
+) -> None:
+    """Bring an existing client to ``client``, noting in ``done`` what changed: its roles, its
+    password if ``reset``, its state; a connected client whose rights changed (or whose
+    password was ``renew``ed) is to be disconnected."""
+    roles_changed = have.roles != client.roles
+    if roles_changed or reset:
+        broker.ensure_client(client.username, client.password if reset else None, client.roles)
+    if roles_changed:
+        done["clients_updated"].append(client.username)
+    if reset:
+        done["passwords_set"].append(client.username)
+    if client.disabled and not have.disabled:
+        broker.disable_client(client.username)  # disconnects it too
+        done["clients_disabled"].append(client.username)
+    elif not client.disabled and have.disabled:
+        broker.enable_client(client.username)
+        done["clients_enabled"].append(client.username)
+    elif not client.disabled and (
+        roles_changed or changed_roles.intersection(have.roles) or (reset and renew)
+    ):
+        done["clients_kicked"].append(client.username)

@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode, MQTTProtocolVersion
@@ -158,7 +159,9 @@ class MqttSession:
         )
         parts = self.settings.mqtt
         if parts.username is not None:
-            client.username_pw_set(parts.username, parts.password)
+            # Percent-encoded in the URL, as a password with ':', '@' or '/' must be.
+            password = None if parts.password is None else unquote(parts.password)
+            client.username_pw_set(unquote(parts.username), password)
         self._tls: TlsContext | None = None
         if parts.scheme == "mqtts":
             self._tls = TlsContext.for_settings(self.settings)

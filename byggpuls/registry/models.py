@@ -385,3 +385,100 @@ class BuildingEnergyHour(Base):
 
 
 ENERGY_HOURS: Final = cast(sa.Table, BuildingEnergyHour.__table__)
+
+
+# -- partners' grants and the broker's clients (see :mod:`byggpuls.registry.partners`) ----------
+
+#: What a broker client is: a partner's login, a gateway's, or a platform service's (ingest).
+BROKER_CLIENT_KINDS: Final = ("partner", "gateway", "service")
+#: The longest broker username: ``gateway:{building}:{gateway}`` of two 64-character ids.
+BROKER_USERNAME_LENGTH: Final = 2 * ID_LENGTH + 16
+
+
+class Grant(Base):
+    """A partner may read some domains of some buildings until ``expires_at``.
+
+    The buildings are named (:class:`GrantBuilding`) or are every building of
+    ``building_type``, so that new buildings of the type follow. ``reason`` says why a
+    sensitive domain is shared. Revoked grants stay, with who revoked them and when; the
+    audit trail records an expiry once (``expiry_recorded_at``).
+    """
+
+    __tablename__ = "grants"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "building_type IS NULL OR " + _one_of("building_type", BuildingType),
+            name="building_type",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
+    partner_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), index=True
+    )
+    building_type: Mapped[str | None] = mapped_column(sa.String(32))
+    #: Sorted domain ids.
+    domains: Mapped[list[str]]
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime]
+    created_by: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+    revoked_by: Mapped[str | None] = mapped_column(sa.Text)
+    expiry_recorded_at: Mapped[datetime | None]
+
+
+class GrantBuilding(Base):
+    """A building a grant names."""
+
+    __tablename__ = "grant_buildings"
+
+    grant_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("grants.id", ondelete="CASCADE"), primary_key=True
+    )
+    building_id: Mapped[str] = mapped_column(
+        sa.String(ID_LENGTH), sa.ForeignKey("buildings.id", ondelete="CASCADE"), primary_key=True
+    )
+
+
+class BrokerClient(Base):
+    """A login on the MQTT broker, whose rights the platform derives: a partner's (from its
+    grants), a gateway's (its own building's topics) or a service's.
+
+    The password is never stored: it is derived from the platform's credential key, the
+    username and ``generation`` (:mod:`byggpuls.access.credentials`), so that a broker that
+    lost its state can be given it again; ``secret_hash`` (SHA-256) tells which one was issued.
+    A gateway's building need not be in the registry yet: it is provisioned before it first
+    reports.
+    """
+
+    __tablename__ = "broker_clients"
+    __table_args__ = (
+        sa.CheckConstraint(
+            "kind IN (" + ", ".join(f"'{k}'" for k in BROKER_CLIENT_KINDS) + ")", name="kind"
+        ),
+    )
+
+    username: Mapped[str] = mapped_column(sa.String(BROKER_USERNAME_LENGTH), primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    #: The partner (a user) whose login this is.
+    user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="CASCADE"), unique=True
+    )
+    building_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
+    gateway_id: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
+    #: A service's role (``ingest``).
+    service: Mapped[str | None] = mapped_column(sa.String(ID_LENGTH))
+    generation: Mapped[int]
+    #: The generation the broker was last given (NULL: not yet), so that a new password
+    #: reaches the broker even when the service that syncs it was down when it was issued.
+    applied_generation: Mapped[int | None]
+    secret_hash: Mapped[str] = mapped_column(sa.String(64))
+    disabled: Mapped[bool] = mapped_column(sa.Boolean)
+    created_at: Mapped[datetime]
+    issued_at: Mapped[datetime]
+
+
+GRANTS: Final = cast(sa.Table, Grant.__table__)
+GRANT_BUILDINGS: Final = cast(sa.Table, GrantBuilding.__table__)
+BROKER_CLIENTS: Final = cast(sa.Table, BrokerClient.__table__)

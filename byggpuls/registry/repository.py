@@ -4,7 +4,8 @@ daily health, users (with their API keys, sessions and the audit trail), and the
 Each aggregate has a repository module of its own (:mod:`~byggpuls.registry.buildings`,
 :mod:`~byggpuls.registry.points`, :mod:`~byggpuls.registry.dead_letters`,
 :mod:`~byggpuls.registry.findings`, :mod:`~byggpuls.registry.health`,
-:mod:`~byggpuls.registry.users` on :mod:`~byggpuls.registry.credentials`,
+:mod:`~byggpuls.registry.users` on :mod:`~byggpuls.registry.credentials`, with
+:mod:`~byggpuls.registry.partners` on them,
 :mod:`~byggpuls.registry.energy`); a service that needs
 one of them may take that class alone. :class:`Registry` puts them on one engine for the services
 that use several. Completeness accounting, which only ingest writes, is
@@ -22,13 +23,13 @@ from byggpuls.registry.energy import EnergyHours
 from byggpuls.registry.findings import Findings
 from byggpuls.registry.health import HealthDays
 from byggpuls.registry.models import Base
+from byggpuls.registry.partners import Partners
 from byggpuls.registry.points import Points
-from byggpuls.registry.users import Users
 
 
-class Registry(Buildings, Points, DeadLetters, Findings, HealthDays, Users, EnergyHours):
-    """Buildings, points, dead letters, findings, daily health, users and the energy ledger in
-    the registry database.
+class Registry(Buildings, Points, DeadLetters, Findings, HealthDays, Partners, EnergyHours):
+    """Buildings, points, dead letters, findings, daily health, users (with partners' grants
+    and broker logins) and the energy ledger in the registry database.
 
     ``Registry(engine)`` or ``Registry(sessionmaker)``; see
     :class:`~byggpuls.registry._sql.Repository` for threads and errors.

@@ -395,3 +395,68 @@ class AuditEventRow:
     action: str
     target: str | None
     detail: Mapping[str, Any]
+
+
+class GrantStatus(StrEnum):
+    """Whether a grant gives access now."""
+
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRow:
+    """A partner may read ``domains`` of some buildings until ``expires_at``: the buildings
+    named in ``buildings``, or every building of ``building_type`` (then ``buildings`` is
+    empty), new ones included."""
+
+    id: int
+    #: The partner's username.
+    partner: str
+    buildings: tuple[str, ...]
+    building_type: str | None
+    domains: tuple[str, ...]
+    #: Why sensitive data is shared (required for it); None for open and internal data only.
+    reason: str | None
+    created_at: datetime
+    created_by: str
+    expires_at: datetime
+    revoked_at: datetime | None
+    revoked_by: str | None
+
+    def status_at(self, now: datetime) -> GrantStatus:
+        """Revoked, expired (at ``now``) or active."""
+        if self.revoked_at is not None:
+            return GrantStatus.REVOKED
+        return GrantStatus.ACTIVE if now < self.expires_at else GrantStatus.EXPIRED
+
+
+class BrokerClientKind(StrEnum):
+    """Whose login on the broker a client is."""
+
+    PARTNER = "partner"
+    GATEWAY = "gateway"
+    SERVICE = "service"
+
+
+@dataclass(frozen=True, slots=True)
+class BrokerClientRow:
+    """A login on the MQTT broker, without its password (which is derived, never stored).
+
+    A partner's has ``partner`` (the user); a gateway's ``building`` and ``gateway``; a
+    service's ``service`` (``ingest``). ``generation`` counts the passwords issued.
+    """
+
+    username: str
+    kind: BrokerClientKind
+    partner: str | None
+    building: str | None
+    gateway: str | None
+    service: str | None
+    generation: int
+    #: The generation the broker was last given; None before it was given one.
+    applied_generation: int | None
+    disabled: bool
+    created_at: datetime
+    issued_at: datetime

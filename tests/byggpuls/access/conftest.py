@@ -95,7 +95,7 @@ class Probe:
         """Whether the broker refused the connection (a CONNACK with an error)."""
         return self._reason().is_failure
 
-    def _await_ack(self, mid: int) -> ReasonCode | None:
+    def await_ack(self, mid: int) -> ReasonCode | None:
         with self._changed:
             assert self._changed.wait_for(
                 lambda: mid in self._acks or self.disconnected.is_set(), STUCK_S
@@ -106,7 +106,7 @@ class Probe:
         """Subscribe (QoS 1) and return the SUBACK's reason code."""
         _, mid = self.client.subscribe(topic_filter, qos=1)
         assert mid is not None
-        reason = self._await_ack(mid)
+        reason = self.await_ack(mid)
         assert reason is not None, "disconnected instead of a SUBACK"
         return reason
 
@@ -116,7 +116,7 @@ class Probe:
         A refused publish is answered with a PUBACK "Not authorized", or (Debian's Mosquitto
         2.0.11) with the end of the connection; either way the broker has dealt with it.
         """
-        reason = self._await_ack(self.client.publish(topic, payload, qos=1).mid)
+        reason = self.await_ack(self.client.publish(topic, payload, qos=1).mid)
         return reason is not None and not reason.is_failure
 
     def wait_for(self, payload: bytes) -> None:

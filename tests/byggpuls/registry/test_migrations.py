@@ -284,8 +284,9 @@ def test_upgrading_keeps_the_findings_and_starts_their_audit_trail(database_url:
 
 
 USER_TABLES = {"users", "user_buildings", "api_keys", "sessions", "audit_events"}
+PARTNER_TABLES = {"grants", "grant_buildings", "broker_clients"}
 #: Tables of the revisions after 0005.
-LATER_TABLES = {"energy_hours"}
+LATER_TABLES = {"energy_hours", *PARTNER_TABLES}
 
 
 def test_users_come_with_0005_and_go_without_touching_the_rest(database_url: str) -> None:
@@ -316,7 +317,7 @@ def test_the_energy_ledger_comes_with_0006_and_goes_without_touching_the_rest(
     try:
         with engine.begin() as conn:
             command.upgrade(alembic_config(conn), "0005")
-        assert _tables(engine) == TABLES - {"energy_hours"}
+        assert _tables(engine) == TABLES - LATER_TABLES
         Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
 
         migrate(engine)
@@ -330,7 +331,34 @@ def test_the_energy_ledger_comes_with_0006_and_goes_without_touching_the_rest(
 
         with engine.begin() as conn:
             command.downgrade(alembic_config(conn), "0005")
-        assert _tables(engine) == TABLES - {"energy_hours"}
+        assert _tables(engine) == TABLES - LATER_TABLES
         assert [row.id for row in Registry(engine).buildings()] == ["b1"]
+    finally:
+        engine.dispose()
+
+
+def test_grants_and_broker_logins_come_with_0007_and_go_without_touching_the_rest(
+    database_url: str,
+) -> None:
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as conn:
+            command.upgrade(alembic_config(conn), "0006")
+        assert _tables(engine) == TABLES - PARTNER_TABLES
+        Registry(engine).upsert_building(BuildingInfo(id="b1", name="Skole", type="school"))
+
+        migrate(engine)
+        registry = Registry(engine)
+        registry.create_user("forsker", role="partner", actor="cli:root")
+        expires = datetime.now(UTC) + timedelta(days=1)
+        registry.create_grant(
+            "forsker", buildings=["b1"], domains=["energy"], expires_at=expires, actor="cli:root"
+        )
+        assert registry.partner_pairs("forsker", datetime.now(UTC)) == {("b1", "energy")}
+
+        with engine.begin() as conn:
+            command.downgrade(alembic_config(conn), "0006")
+        assert _tables(engine) == TABLES - PARTNER_TABLES
+        assert [row.username for row in Registry(engine).users()] == ["forsker"]
     finally:
         engine.dispose()
