@@ -8,6 +8,7 @@ them, so once a subscriber has the marker it would already have had the earlier 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -311,3 +312,21 @@ def test_the_memory_adapter_decides_as_mosquitto_does(
     assert subscribed == {f: memory.may_subscribe(username, f) for f in FILTERS}
     published = {t: login(probe, username).publish(t, b"x") for t in TOPICS}
     assert published == {t: memory.may_publish(username, t) for t in TOPICS}
+
+
+def _settings(path: Path) -> dict[str, str]:
+    """A Mosquitto config's settings (the last of each name), without comments."""
+    lines = (line.split("#", 1)[0].strip() for line in path.read_text().splitlines())
+    return dict(line.split(None, 1) for line in lines if " " in line)
+
+
+def test_the_production_config_controls_access_as_the_tested_template_does() -> None:
+    """The tests run ``dynsec.conf``; production runs ``mosquitto.conf``: both refuse anonymous
+    clients and leave every decision to the plugin, for every listener."""
+    deploy = Path(__file__).resolve().parents[3] / "deploy" / "mosquitto"
+    production, template = _settings(deploy / "mosquitto.conf"), _settings(deploy / "dynsec.conf")
+    for name in ("allow_anonymous", "per_listener_settings", "plugin"):
+        assert production[name] == template[name], name
+    assert production["allow_anonymous"] == "false"
+    assert "password_file" not in production
+    assert "acl_file" not in production
