@@ -10,7 +10,7 @@ raising the generation, which makes the old one worthless.
 
 So a copy of the registry database gives no password away. The key does, together with the
 database: keep it as the broker's admin password is kept. A new key makes every password new:
-reissue them all (``byggpuls admin sync-broker --reissue``) and hand them out again.
+issue each login anew (``byggpuls admin reissue-mqtt USERNAME``) and hand it out again.
 """
 
 from __future__ import annotations

@@ -163,9 +163,11 @@ def reconcile(
 ) -> Changes:
     """Make ``broker`` hold exactly the roles and clients of ``desired``; return what changed.
 
-    Roles come first (clients refer to them), then clients, then what the state no longer has
-    is deleted. A connected client whose rights changed (its roles, or the rules of one of its
-    roles) is disconnected, so that nothing it was allowed before outlives the change.
+    Clients are brought up to date in ``desired``'s order, each just after its roles (so that
+    the first clients of a broker that lost everything are back before the others), then the
+    roles no client has, then what the state no longer has is deleted. A connected client whose
+    rights changed (its roles, or the rules of one of its roles) is disconnected, so that
+    nothing it was allowed before outlives the change.
 
     An existing client's password is left alone, since a broker cannot tell whether it
     differs, unless the caller knows: the clients named in ``set_passwords`` are given their
@@ -179,14 +181,22 @@ def reconcile(
     have_clients = {client.username: client for client in broker.list_clients()}
     done: dict[str, list[str]] = {f.name: [] for f in fields(Changes)}
 
-    for role in desired.roles:
-        have_role = have_roles.get(role.name)
+    wanted_roles = {role.name: role for role in desired.roles}
+    written: set[str] = set()
+
+    def write_role(name: str) -> None:
+        if name in written:
+            return
+        written.add(name)
+        role, have_role = wanted_roles[name], have_roles.get(name)
         if have_role is None or have_role.rules != role.rules:
             broker.ensure_role(role.name, role.rules)
             done["roles_created" if have_role is None else "roles_updated"].append(role.name)
 
-    changed_roles = frozenset(done["roles_updated"])
     for client in desired.clients:
+        for name in client.roles:
+            write_role(name)
+        changed_roles = frozenset(done["roles_updated"])
         have = have_clients.get(client.username)
         if have is None:
             broker.ensure_client(client.username, client.password, client.roles)
@@ -207,12 +217,13 @@ def reconcile(
                 done=done,
             )
 
+    for role in desired.roles:
+        write_role(role.name)
     wanted_clients = {client.username for client in desired.clients}
     done["clients_deleted"] = sorted(set(have_clients) - wanted_clients)
     for username in done["clients_deleted"]:
         broker.delete_client(username)
-    wanted_roles = {role.name for role in desired.roles}
-    done["roles_deleted"] = sorted(set(have_roles) - wanted_roles)
+    done["roles_deleted"] = sorted(set(have_roles) - set(wanted_roles))
     for name in done["roles_deleted"]:
         broker.delete_role(name)
     for username in done["clients_kicked"]:

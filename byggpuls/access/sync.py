@@ -66,7 +66,9 @@ def desired_state(snapshot: AccessSnapshot, passwords: BrokerPasswords) -> Acces
     current password, its role, and disabled if it or its partner is."""
     roles: dict[str, Role] = {}
     clients: list[Client] = []
-    for row in snapshot.clients:
+    # Services first, then partners, then gateways: a broker that lost its state gets ingest
+    # back first, and a gateway waits meanwhile with its spool.
+    for row in sorted(snapshot.clients, key=_bring_back_order):
         role = _role_of(row, snapshot)
         if role is None:
             logger.error("broker login %r has no role the platform knows: left out", row.username)
@@ -81,7 +83,14 @@ def desired_state(snapshot: AccessSnapshot, passwords: BrokerPasswords) -> Acces
                 disabled=disabled,
             )
         )
-    return AccessState(roles=tuple(roles[name] for name in sorted(roles)), clients=tuple(clients))
+    # Each client has a role of its own, which reconcile writes just before the client.
+    in_order = [roles[client.roles[0]] for client in clients]
+    return AccessState(roles=tuple(in_order), clients=tuple(clients))
+
+
+def _bring_back_order(row: BrokerClientRow) -> tuple[int, str]:
+    kind = 0 if row.service is not None else 1 if row.partner is not None else 2
+    return kind, row.username
 
 
 def _role_of(row: BrokerClientRow, snapshot: AccessSnapshot) -> Role | None:
@@ -153,8 +162,10 @@ class AccessSync:
         *,
         sync_s: float = 2.0,
         full_sync_s: float = 300.0,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._registry = registry
+        self._clock = clock
         self._open_broker = open_broker
         self._passwords = passwords
         self._sync_s = sync_s
@@ -168,9 +179,14 @@ class AccessSync:
         self.status = SyncStatus()
 
     def start(self) -> None:
-        """Bring the broker to the registry now (logging, not raising, if it cannot), then keep
-        it there in a thread."""
-        self.sync_once()
+        """Bring the broker to the registry and keep it there, in a thread of its own.
+
+        The first look begins at once, in the thread: against a broker that lost its state it
+        recreates every login, which Mosquitto 2.0's plugin takes a minute over at a thousand
+        gateways (it rewrites its state file after every change), and the service that starts
+        this must not wait for that. :attr:`status` says when it is done.
+        """
+        self._wake.set()
         self._thread = threading.Thread(target=self._run, name="broker-access", daemon=True)
         self._thread.start()
 
@@ -207,7 +223,7 @@ class AccessSync:
                 return None
 
     def _sync(self, *, full: bool) -> Changes | None:
-        now = datetime.now(UTC)
+        now = self._clock()
         expired = self._registry.record_expired_grants(now)
         if expired:
             logger.info("grants expired: %s", ", ".join(map(str, expired)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import fields
@@ -38,6 +39,8 @@ class Repository:
         if isinstance(bind, Engine):
             bind = sessionmaker(bind)
         self._sessions = bind
+        #: The connection of this thread's :meth:`transaction`, if one is open.
+        self._unit = threading.local()
 
     @property
     def engine(self) -> Engine:
@@ -53,9 +56,27 @@ class Repository:
 
     @contextmanager
     def _writing(self) -> Iterator[Connection]:
+        open_unit: Connection | None = getattr(self._unit, "connection", None)
+        if open_unit is not None:  # inside transaction(): its commit or rollback is the one
+            yield open_unit
+            return
         with translated(), self._sessions() as session, session.begin():
             dialect = session.get_bind().dialect.name
             yield session.connection(execution_options=write_options(dialect))
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Make the changes inside (of this repository, in this thread) one transaction: all of
+        them are kept, or none when one fails. ``with registry.transaction(): ...``; reads
+        inside see what was committed before it began."""
+        if getattr(self._unit, "connection", None) is not None:
+            raise RuntimeError("a transaction is open already in this thread")
+        with self._writing() as connection:
+            self._unit.connection = connection
+            try:
+                yield
+            finally:
+                self._unit.connection = None
 
 
 def detached(

@@ -50,6 +50,8 @@ from byggpuls.registry.rows import (
 )
 from byggpuls.registry.users import Users
 
+#: The beginnings of the platform's own broker logins, which no partner's may have.
+RESERVED_PREFIXES: Final = ("gateway.", "service.")
 #: The actor of what the platform does by itself (an expiry noticed).
 SYSTEM_ACTOR: Final = "system"
 #: The longest reason kept with a grant.
@@ -73,12 +75,12 @@ class AccessAction:
 def gateway_username(building: str, gateway: str) -> str:
     """The broker login of ``gateway`` in ``building``: ``gateway.{building}.{gateway}``
     (dots: no id has one, and a URL's user part needs no escaping for them)."""
-    return f"gateway.{check.building_id(building)}.{check.building_id(gateway)}"
+    return f"{RESERVED_PREFIXES[0]}{check.building_id(building)}.{check.building_id(gateway)}"
 
 
 def service_username(service: str) -> str:
     """The broker login of a platform service (``ingest``): ``service.{service}``."""
-    return f"service.{check.domain(service)}"
+    return f"{RESERVED_PREFIXES[1]}{check.domain(service)}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +340,11 @@ class Partners(Users):
             if partner is None:
                 raise InvalidValue("a partner's broker login needs the partner")
             username = cred.checked_username(partner)
+            if username.startswith(RESERVED_PREFIXES):
+                raise InvalidValue(
+                    f"{username!r}: logins beginning with {' or '.join(RESERVED_PREFIXES)} are"
+                    " the platform's own (gateways and services)"
+                )
         elif kind is BrokerClientKind.GATEWAY:
             if building is None or gateway is None:
                 raise InvalidValue("a gateway's broker login needs its building and gateway ids")

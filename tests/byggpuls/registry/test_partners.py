@@ -315,3 +315,43 @@ def test_the_access_snapshot_holds_logins_pairs_and_disabled_partners(
     row = registry.broker_client(partner)
     assert row is not None
     assert row.applied_generation == 1
+
+
+def test_a_transaction_keeps_all_of_its_changes_or_none(registry: Registry) -> None:
+    """A partner is a user, an API key and a broker login: made together, or not at all."""
+    registry.create_broker_client(
+        kind=BrokerClientKind.SERVICE, service="ingest", passwords=PASSWORDS, actor=ADMIN
+    )
+
+    def make_acme_twice() -> None:
+        with registry.transaction():
+            registry.create_user("acme", role="partner", actor=ADMIN)
+            registry.create_api_key("acme", name="pilot", actor=ADMIN)
+            for _ in range(2):  # the same login twice: refused
+                registry.create_broker_client(
+                    kind=BrokerClientKind.PARTNER, partner="acme", passwords=PASSWORDS, actor=ADMIN
+                )
+
+    with pytest.raises(InvalidValue, match="already"):
+        make_acme_twice()
+    assert registry.user("acme") is None
+    assert registry.broker_client("acme") is None
+    assert [event.action for event in registry.audit_events()] == [AccessAction.CLIENT_CREATE]
+
+    with registry.transaction():
+        registry.create_user("acme", role="partner", actor=ADMIN)
+        registry.create_broker_client(
+            kind=BrokerClientKind.PARTNER, partner="acme", passwords=PASSWORDS, actor=ADMIN
+        )
+    assert registry.broker_client("acme") is not None
+
+
+def test_no_partner_takes_the_name_of_a_platform_login(registry: Registry) -> None:
+    registry.create_user("service.ingest", role="partner", actor=ADMIN)
+    with pytest.raises(InvalidValue, match="the platform's own"):
+        registry.create_broker_client(
+            kind=BrokerClientKind.PARTNER,
+            partner="service.ingest",
+            passwords=PASSWORDS,
+            actor=ADMIN,
+        )
