@@ -10,7 +10,11 @@ Every ``/api/v1`` route and every dashboard page depends on :func:`authorize`, w
 * a building outside the principal's scope does not exist for them: a route with a
   ``building_id`` in its path answers 404 before it runs, so no route can forget it; lists
   filter by :meth:`Principal.sees`;
-* a partner reads only: any change is 403;
+* a partner reads only: any change is 403; and it reads only what it was granted: the
+  catalogue (``/api/v1/catalog``, the ``/catalog`` page), its own account and the series of
+  its granted ``(building, domain)`` pairs: the routes marked with :data:`PARTNER_ACCESS`
+  (which the OpenAPI document shows); any other route is 403, and a building or point outside
+  its grants is 404, as for a manager's scope;
 * a change made with the session cookie must carry the session's CSRF token in the
   ``X-CSRF-Token`` header (or the ``csrf_token`` field of a form): a cookie is sent by the
   browser whatever page asks, a token only by our own pages. A bearer key is never sent by a
@@ -42,6 +46,9 @@ SESSION_TTL: Final = timedelta(hours=12)
 #: The principal of every request without credentials when ``api_auth`` is ``demo``.
 DEMO_USER: Final = "demo"
 SAFE_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Marks a route a partner may use: ``@router.get(..., openapi_extra=PARTNER_ACCESS)``. Such a
+#: route shows only what the partner's grants allow (``Principal.reads``).
+PARTNER_ACCESS: Final = {"x-partner-access": True}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +56,9 @@ class Principal:
     """The person or program behind a request.
 
     ``scope``: the buildings they may see (None: every building). ``via``: how they proved who
-    they are. ``csrf``: the session's CSRF token (sessions only).
+    they are. ``csrf``: the session's CSRF token (sessions only). ``grants``: a partner's
+    granted ``(building, domain)`` pairs, the only data they may read (None: every domain of
+    the buildings in scope).
     """
 
     username: str
@@ -58,10 +67,17 @@ class Principal:
     scope: frozenset[str] | None
     via: Literal["session", "key", "demo"]
     csrf: str | None = None
+    grants: frozenset[tuple[str, str]] | None = None
 
     def sees(self, building: str) -> bool:
         """Whether the building exists for them."""
         return self.scope is None or building in self.scope
+
+    def reads(self, building: str, domain: str) -> bool:
+        """Whether they may read ``domain`` data of ``building`` (its points, its series)."""
+        if not self.sees(building):
+            return False
+        return self.grants is None or (building, domain) in self.grants
 
     @property
     def may_change(self) -> bool:
@@ -121,6 +137,11 @@ async def _principal(
     registry: RegistryDep,
     workers: WorkersDep,
 ) -> Principal:
+    if user.role is Role.PARTNER:
+        now = datetime.now(UTC)
+        grants = await workers.run(registry.partner_pairs, user.username, now)
+        granted = frozenset(building for building, _ in grants)
+        return Principal(user.username, user.display_name, user.role, granted, via, csrf, grants)
     scope = await workers.run(registry.building_scope, user)
     return Principal(user.username, user.display_name, user.role, scope, via, csrf)
 
@@ -157,6 +178,12 @@ async def authorize_page(
 
 
 async def _checked(request: Request, principal: Principal) -> Principal:
+    if principal.role is Role.PARTNER and not _for_partners(request):
+        raise problems.ProblemError(
+            problems.FORBIDDEN,
+            "A partner reads the data catalogue (/api/v1/catalog) and the series of its grants"
+            " (/api/v1/buildings/{id}/series); this is not among them.",
+        )
     building = request.path_params.get("building_id")
     if isinstance(building, str) and not principal.sees(building):
         raise problems.not_found(f"There is no building {building!r}.")
@@ -190,6 +217,12 @@ async def form_fields(request: Request) -> Mapping[str, str]:
 
     body = (await request.body()).decode("utf-8", "replace")
     return dict(parse_qsl(body, keep_blank_values=True))
+
+
+def _for_partners(request: Request) -> bool:
+    """Whether the route the request matched is marked with :data:`PARTNER_ACCESS`."""
+    extra = getattr(request.scope.get("route"), "openapi_extra", None)
+    return isinstance(extra, dict) and extra.get("x-partner-access") is True
 
 
 def _local_path(request: Request) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
@@ -21,6 +21,9 @@ from api.workers import Workers
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingReader
+
+if TYPE_CHECKING:
+    from byggpuls.access.sync import AccessSync
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +37,8 @@ class Services:
     workers: Workers
     templates: Jinja2Templates
     portfolio_cache: PortfolioCache
+    #: Keeps the broker's access control at the registry's grants; None when it is off.
+    access: AccessSync | None = None
 
 
 def services(request: Request) -> Services:
@@ -75,11 +80,15 @@ TemplatesDep = Annotated[Jinja2Templates, Depends(get_templates)]
 
 
 async def forget_portfolio_after_change(request: Request) -> AsyncIterator[None]:
-    """After a change made through the API (a finding acknowledged), the cached portfolio is
-    forgotten, so that the next page shows it."""
+    """After a change made through the API (a finding acknowledged, a grant revoked), the
+    cached portfolio is forgotten, so that the next page shows it, and the broker's access is
+    brought up to date at once."""
     yield
     if request.method not in ("GET", "HEAD", "OPTIONS"):
-        services(request).portfolio_cache.clear()
+        found = services(request)
+        found.portfolio_cache.clear()
+        if found.access is not None:
+            found.access.poke()
 
 
 async def get_portfolio(

@@ -17,6 +17,11 @@ with `byggpuls admin create-key`); the dashboard uses a login session instead. `
 says who the key is. A facility manager sees the buildings of their scope only: any other
 building answers 404, as one that does not exist. Without credentials: 401.
 
+**Partners** read the catalogue (`GET /api/v1/catalog`) and the series of the domains of the
+buildings they were granted, nothing else: the routes marked `x-partner-access` here. A point
+outside their grants answers 404; any other route 403. Live readings of the same grants come
+over MQTT (the partner quick start in the project's `docs/partners.md`).
+
 **Times** in responses are RFC 3339 in UTC (`2025-01-31T06:00:00Z`). Parameters take RFC 3339
 with a time zone (`2025-01-31T07:00:00+01:00`) or seconds since the Unix epoch
 (`1738303200`); a time without a zone is refused, since Norway changes between UTC+1 and
@@ -41,9 +46,23 @@ TAGS: Final[list[dict[str, Any]]] = [
     {"name": "buildings", "description": "The portfolio, and each building with its points."},
     {"name": "series", "description": "One point's readings over time, raw or aggregated."},
     {
+        "name": "catalog",
+        "description": "What data exists, per building type and building: domains, points,"
+        " units, topics, payload and privacy class. A partner sees what its grants allow.",
+    },
+    {
         "name": "findings",
         "description": "Waste and faults the analytics found: evidence, waste in kWh and NOK,"
         " and the lifecycle open → acknowledged → resolved.",
+    },
+    {
+        "name": "partners",
+        "description": "Admins only: innovation partners, their API keys and broker logins"
+        " (credentials shown once), and their grants of domains of buildings until a date.",
+    },
+    {
+        "name": "audit",
+        "description": "Admins only: who changed what, and whether the broker follows the grants.",
     },
     {"name": "auth", "description": "Who the credentials are."},
     {"name": "operations", "description": "Health check and metrics for operators."},

@@ -13,20 +13,30 @@ from api import docs, errors, openapi, web
 from api.auth import LoginRequired, authorize
 from api.deps import Services, forget_portfolio_after_change
 from api.metrics import ApiMetrics, MetricsMiddleware
-from api.routes import api_router, dashboard, health, login
+from api.routes import api_router, catalog, dashboard, health, login, partners_page
 from api.routes import metrics as metrics_route
 from api.settings import ApiSettings
 from api.snapshot import PortfolioCache
 from api.workers import Workers
+from byggpuls.access.sync import AccessSync
 from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
 from byggpuls.storage.port import ReadingReader
 
 
 def create_app(
-    *, store: ReadingReader, registry: Registry, accounting: Accounting, settings: ApiSettings
+    *,
+    store: ReadingReader,
+    registry: Registry,
+    accounting: Accounting,
+    settings: ApiSettings,
+    access: AccessSync | None = None,
 ) -> FastAPI:
-    """The API and dashboard over the adapters given, which stay the caller's to close."""
+    """The API and dashboard over the adapters given, which stay the caller's to close.
+
+    ``access``, when given, is started with the app and stopped with it: it keeps the broker's
+    access control at the registry's grants, and every change made through the API pokes it.
+    """
     templates = web.make_templates()
     app = FastAPI(
         title=docs.TITLE,
@@ -47,6 +57,7 @@ def create_app(
         workers=Workers(settings.api_workers),
         templates=templates,
         portfolio_cache=PortfolioCache(settings.api_portfolio_cache_s),
+        access=access,
     )
     app.state.metrics = ApiMetrics()
     app.add_middleware(MetricsMiddleware, metrics=app.state.metrics)
@@ -65,6 +76,8 @@ def create_app(
     app.include_router(health.router)
     app.include_router(metrics_route.router)
     app.include_router(dashboard.router)
+    app.include_router(partners_page.router)
+    app.include_router(catalog.pages)
     app.add_api_route("/docs", docs_page, include_in_schema=False)
     app.mount("/static", web.static_files(), name="static")
     return app

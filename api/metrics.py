@@ -31,6 +31,8 @@ from prometheus_client.registry import Collector
 from starlette.routing import Mount
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from byggpuls.access.sync import SyncStatus
+
 UNMATCHED: Final = "<unmatched>"
 _METHODS: Final = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 #: Seconds: a latest-values query is milliseconds, a 28-day series on InfluxDB may take seconds.
@@ -202,5 +204,37 @@ class PortfolioCollector(Collector):
             GaugeMetricFamily(
                 "byggpuls_portfolio_metrics_complete",
                 "1 when the registry and the reading store answered for every building, else 0.",
+            ),
+        ]
+
+
+class AccessCollector(Collector):
+    """The broker access sync's health (:class:`~byggpuls.access.sync.SyncStatus`): when the
+    broker last matched the registry's grants, and whether the last look failed. An alert on
+    ``byggpuls_broker_access_ok == 0`` tells that revocations may not reach the broker."""
+
+    def __init__(self, status: SyncStatus) -> None:
+        self.status = status
+
+    def describe(self) -> Iterator[Metric]:
+        yield from self._families()
+
+    def collect(self) -> Iterator[Metric]:
+        ok, last = self._families()
+        ok.add_metric([], 1.0 if self.status.last_error is None else 0.0)
+        if self.status.last_success is not None:
+            last.add_metric([], self.status.last_success.timestamp())
+        yield from (ok, last)
+
+    @staticmethod
+    def _families() -> list[GaugeMetricFamily]:
+        return [
+            GaugeMetricFamily(
+                "byggpuls_broker_access_ok",
+                "1 when the last look at the broker's access control succeeded, else 0.",
+            ),
+            GaugeMetricFamily(
+                "byggpuls_broker_access_last_success_timestamp_seconds",
+                "When the broker last held the registry's grants and logins (Unix time).",
             ),
         ]

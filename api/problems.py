@@ -94,7 +94,8 @@ FORBIDDEN: Final = ProblemKind(
     "forbidden",
     "Forbidden",
     403,
-    "The credentials are valid but do not allow this: a partner's access is read-only.",
+    "The credentials are valid but do not allow this: a partner's access is read-only, and"
+    " partners, grants and the audit trail are for admins.",
 )
 SERVICE_UNAVAILABLE: Final = ProblemKind(
     "service-unavailable",
@@ -108,6 +109,14 @@ UNHEALTHY: Final = ProblemKind(
     "Unhealthy",
     503,
     "At least one dependency failed its health check; ``checks`` says which.",
+)
+BROKER_CREDENTIALS_MISSING: Final = ProblemKind(
+    "broker-credentials-missing",
+    "Broker credentials cannot be issued",
+    503,
+    "Broker passwords are derived from a key this server was not given: set"
+    " BYGGPULS_BROKER_CREDENTIAL_KEY (at least 32 characters, `openssl rand -base64 32`) and"
+    " restart the API. Nothing was created.",
 )
 INTERNAL_ERROR: Final = ProblemKind(
     "internal-error",
@@ -130,6 +139,7 @@ KINDS: Final[Mapping[str, ProblemKind]] = {
         CROSS_SITE,
         SERVICE_UNAVAILABLE,
         UNHEALTHY,
+        BROKER_CREDENTIALS_MISSING,
         INTERNAL_ERROR,
     )
 }

@@ -7,13 +7,16 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
+from byggpuls.access.settings import BrokerAccessSettings
 from byggpuls.settings import CommonSettings, Environment, is_loopback
 
 logger = logging.getLogger(__name__)
 
 
-class ApiSettings(CommonSettings):
-    """``BYGGPULS_API_*``: the HTTP server, on top of the settings every service shares."""
+class ApiSettings(CommonSettings, BrokerAccessSettings):
+    """``BYGGPULS_API_*``: the HTTP server, on top of the settings every service shares, and
+    ``BYGGPULS_BROKER_*``: the broker's access control, which the API keeps at the registry's
+    grants (:mod:`byggpuls.access.settings`)."""
 
     #: Loopback by default: the network is offered the API only when someone decides to
     #: (``--host 0.0.0.0``, behind a proxy that terminates TLS).

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlencode
 
+import anyio
 import jinja2
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
@@ -171,8 +172,15 @@ def problem_renderer(templates: Jinja2Templates) -> HtmlRenderer:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Stop the worker threads when the server stops; the adapters belong to the caller."""
+    """Bring the broker's access to the registry's grants and keep it there (when the API
+    manages it); stop that and the worker threads when the server stops. The adapters belong
+    to the caller."""
+    access = app.state.byggpuls.access
+    if access is not None:
+        access.start()  # its first look runs in its own thread
     try:
         yield
     finally:
+        if access is not None:
+            await anyio.to_thread.run_sync(access.stop)
         app.state.byggpuls.workers.close()

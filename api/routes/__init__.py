@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter
 
-from api.routes import buildings, completeness, energy, findings, gateways, series
+from api.routes import (
+    audit,
+    buildings,
+    catalog,
+    completeness,
+    energy,
+    findings,
+    gateways,
+    partners,
+    series,
+)
 
 api_router = APIRouter()
 api_router.include_router(buildings.router)
@@ -12,3 +22,6 @@ api_router.include_router(findings.router)
 api_router.include_router(findings.building_router)
 api_router.include_router(gateways.router)
 api_router.include_router(energy.router)
+api_router.include_router(catalog.router)
+api_router.include_router(partners.router)
+api_router.include_router(audit.router)

@@ -16,11 +16,11 @@ from typing import Annotated, Any, Final
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api import problems, timeparams
 from api.advice import ADVICE
-from api.auth import PagePrincipalDep
+from api.auth import PARTNER_ACCESS, PagePrincipalDep
 from api.deps import AccountingDep, PortfolioDep, RegistryDep, TemplatesDep, WorkersDep
 from api.formatting import decimals_for, unit_label
 from api.keypoints import KeyKind
@@ -30,6 +30,7 @@ from api.routes.findings import actions
 from api.routes.gateways import gateway
 from api.timeutil import now_ms
 from api.web import render
+from byggpuls.auth import Role
 from byggpuls.calendar import TIMEZONE
 from byggpuls.registry.rows import FindingRow, FindingStatus
 
@@ -66,7 +67,7 @@ ENERGY_MONTHS: Final = 12
 CARRIERS: Final = {KeyKind.ELECTRICITY_POWER: "electricity", KeyKind.HEATING_POWER: "heat"}
 
 
-@router.get("/")
+@router.get("/", openapi_extra=PARTNER_ACCESS)
 async def index(
     *,
     request: Request,
@@ -80,7 +81,10 @@ async def index(
     desc: Annotated[str | None, Query()] = None,
 ) -> Response:
     """Every building the person may see, with its health, key readings and unresolved
-    findings, worst health first; filtered and sorted as the query asks."""
+    findings, worst health first; filtered and sorted as the query asks. A partner's start is
+    the data catalogue: the portfolio's health is not theirs to see."""
+    if principal.role is Role.PARTNER:
+        return RedirectResponse(f"{request.scope.get('root_path', '')}/catalog", status_code=303)
     states = await portfolio.buildings(
         latest=True, tolerate_store_errors=True, scope=principal.scope
     )

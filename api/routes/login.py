@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from api import problems
 from api.auth import (
+    PARTNER_ACCESS,
     SESSION_COOKIE,
     SESSION_TTL,
     PrincipalDep,
@@ -50,6 +51,7 @@ class Me(BaseModel):
     "/me",
     summary="Who the credentials are",
     response_model=Me,
+    openapi_extra=PARTNER_ACCESS,
     responses=responses(problems.UNAUTHENTICATED),
 )
 async def me(principal: PrincipalDep) -> Me:

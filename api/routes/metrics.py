@@ -9,8 +9,8 @@ from datetime import UTC, datetime
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 
-from api.deps import RegistryDep, StoreDep, WorkersDep
-from api.metrics import ApiMetrics, BuildingFigures, PortfolioCollector
+from api.deps import RegistryDep, StoreDep, WorkersDep, services
+from api.metrics import AccessCollector, ApiMetrics, BuildingFigures, PortfolioCollector
 from api.timeutil import from_ms
 from api.workers import Workers
 from byggpuls.errors import ByggpulsError
@@ -34,11 +34,14 @@ async def metrics(
 ) -> Response:
     """Requests by method, route template and status, their latency, and process metrics; per
     building, the open and acknowledged findings, their waste (kWh, NOK) and the age of the
-    newest reading."""
+    newest reading; and, when the API keeps the broker's access control, whether that works."""
     collected: ApiMetrics = request.app.state.metrics
     portfolio = await read_portfolio(store=store, registry=registry, workers=workers)
     scraped = CollectorRegistry(auto_describe=False)
     scraped.register(portfolio)
+    access = services(request).access
+    if access is not None:
+        scraped.register(AccessCollector(access.status))
     body = generate_latest(collected.registry) + generate_latest(scraped)
     return Response(body, media_type=CONTENT_TYPE_LATEST)
 

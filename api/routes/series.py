@@ -8,6 +8,7 @@ from typing import Annotated, Any, Final
 from fastapi import APIRouter, Path, Query
 
 from api import problems, schemas, timeparams
+from api.auth import PARTNER_ACCESS, PrincipalDep
 from api.deps import RegistryDep, SettingsDep, StoreDep, WorkersDep
 from api.openapi import responses
 from api.timeutil import from_ms, now_ms
@@ -29,6 +30,7 @@ _TIME_HELP = (
 @router.get(
     "/{building_id}/series",
     summary="One point's values over a time range",
+    openapi_extra=PARTNER_ACCESS,
     response_model=schemas.Series,
     responses=responses(
         problems.INVALID_RANGE,
@@ -50,6 +52,7 @@ async def read_series(
     registry: RegistryDep,
     workers: WorkersDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     start: Annotated[
         str | None,
         Query(
@@ -100,7 +103,8 @@ async def read_series(
     )
     if building_row is None:
         raise problems.not_found(f"There is no building {building_id!r}.")
-    if point_row is None:
+    if point_row is None or not principal.reads(building_id, point_row.domain):
+        # A point of a domain a partner was not granted does not exist for them.
         raise problems.not_found(f"Building {building_id!r} has no point {point!r}.")
 
     max_points = settings.api_series_max_points

@@ -1,7 +1,7 @@
 """Signing in and what each role may see, with ``api_auth = required`` (as in production).
 
 The portfolio of tests/api/conftest.py: Nordnes skole and Solheim barnehage. Anne is an admin,
-Mads a facility manager of the school only, Pia a partner (keys only, no grants yet).
+Mads a facility manager of the school only, Pia a partner (keys only; the tests grant it).
 """
 
 from __future__ import annotations
@@ -9,17 +9,20 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from httpx import Response
 
 from api.auth import CSRF_HEADER, SESSION_COOKIE, safe_next
 from api.main import create_app
 from api.settings import ApiSettings
 from byggpuls.errors import ConfigError
 from byggpuls.registry.accounting import Accounting
+from byggpuls.registry.models import GRANTS
 from byggpuls.registry.repository import Registry
 from byggpuls.settings import load
 from byggpuls.storage.sqlite import SQLiteStore
@@ -27,6 +30,7 @@ from byggpuls.storage.sqlite import SQLiteStore
 SCHOOL = "nordnes-skole"
 KINDERGARTEN = "solheim-bhg"
 PASSWORD = "riktig hest batteri stift"
+HOUR = timedelta(hours=1)
 
 
 @dataclass
@@ -73,8 +77,20 @@ def api_routes(client: TestClient) -> list[tuple[str, str]]:
     ]
 
 
+def _partner_routes(client: TestClient) -> set[tuple[str, str]]:
+    """The routes the OpenAPI document marks as a partner's."""
+    paths = client.get("/openapi.json").json()["paths"]
+    return {
+        (method.upper(), path)
+        for path, operations in paths.items()
+        for method, operation in operations.items()
+        if operation.get("x-partner-access") is True
+    }
+
+
 def filled(path: str, *, building: str, finding: int) -> str:
     path = path.replace("{building_id}", building).replace("{finding_id}", str(finding))
+    path = path.replace("{username}", "pia").replace("{grant_id}", "1")
     assert "{" not in path, f"a path parameter this test does not know: {path}"
     return path
 
@@ -146,8 +162,6 @@ def test_a_manager_sees_their_buildings_only_and_others_do_not_exist(
 
 def test_a_partner_reads_only(signed: Portfolio, assert_problem) -> None:
     headers = bearer(signed.keys["pia"])
-    # No grants yet: no building.
-    assert signed.client.get("/api/v1/buildings", headers=headers).json()["items"] == []
     open_id = signed.findings["open"]
     assert_problem(
         signed.client.post(f"/api/v1/findings/{open_id}/acknowledge", headers=headers),
@@ -155,6 +169,67 @@ def test_a_partner_reads_only(signed: Portfolio, assert_problem) -> None:
         "forbidden",
     )
     assert signed.registry.finding(open_id).status == "open"  # type: ignore[union-attr]
+
+
+def _series(portfolio: Portfolio, building: str, point: str, token: str) -> Response:
+    return portfolio.client.get(
+        f"/api/v1/buildings/{building}/series", params={"point": point}, headers=bearer(token)
+    )
+
+
+def test_a_partner_reads_the_series_of_its_grants_and_nothing_else(
+    signed: Portfolio, assert_problem
+) -> None:
+    token = signed.keys["pia"]
+    grant = signed.registry.create_grant(
+        "pia", buildings=[SCHOOL], domains=["energy"], expires_at=_now() + timedelta(1), actor="t"
+    )
+    assert _series(signed, SCHOOL, "el.power", token).status_code == 200
+    # A point of a domain it was not granted, a building it was not granted: they do not exist.
+    for building, point in ((SCHOOL, "room-101.co2"), (KINDERGARTEN, "temp"), ("nowhere", "x")):
+        assert_problem(_series(signed, building, point, token), 404, "not-found")
+    # Every other route is not for a partner, granted building or not.
+    marked = _partner_routes(signed.client)
+    assert ("GET", "/api/v1/buildings/{building_id}/series") in marked
+    others = [
+        (method, path)
+        for method, path in api_routes(signed.client)
+        if method == "GET" and (method, path) not in marked and "{" in path
+    ]
+    assert len(others) >= 5
+    for method, template in others:
+        for building in (SCHOOL, KINDERGARTEN):
+            path = filled(template, building=building, finding=signed.findings["open"])
+            assert_problem(
+                signed.client.request(method, path, headers=bearer(token)), 403, "forbidden"
+            )
+    for path in ("/api/v1/buildings", "/api/v1/findings"):
+        assert_problem(signed.client.get(path, headers=bearer(token)), 403, "forbidden")
+    me = signed.client.get("/api/v1/me", headers=bearer(token)).json()
+    assert (me["role"], me["buildings"]) == ("partner", [SCHOOL])
+
+    # A revoked grant takes effect at the next request.
+    signed.registry.revoke_grant(grant.id, actor="t")
+    assert_problem(_series(signed, SCHOOL, "el.power", token), 404, "not-found")
+
+
+def test_a_partners_expired_grant_ends_its_reading_at_once(
+    signed: Portfolio, assert_problem
+) -> None:
+    token = signed.keys["pia"]
+    grant = signed.registry.create_grant(
+        "pia",
+        building_type="school",
+        domains=["energy"],
+        expires_at=_now() + timedelta(1),
+        actor="t",
+    )
+    assert _series(signed, SCHOOL, "dh.power", token).status_code == 200
+    # Its day has come (a grant cannot be made to expire in the past, so the clock is the
+    # database's): the next request is refused, with nothing else happening in between.
+    with signed.registry.engine.begin() as conn:
+        conn.execute(sa.update(GRANTS).where(GRANTS.c.id == grant.id).values(expires_at=_now()))
+    assert_problem(_series(signed, SCHOOL, "dh.power", token), 404, "not-found")
 
 
 def test_a_page_without_a_session_goes_to_the_login_page(signed: Portfolio) -> None:
@@ -282,3 +357,20 @@ def test_the_demo_logs_everyone_in_as_the_demo_user_and_says_so(client: TestClie
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def test_a_partner_signed_in_starts_at_the_catalogue_and_sees_no_other_page(
+    signed: Portfolio,
+) -> None:
+    signed.registry.set_password("pia", PASSWORD, actor="test")
+    signed.registry.create_grant(
+        "pia", buildings=[SCHOOL], domains=["energy"], expires_at=_now() + timedelta(1), actor="t"
+    )
+    response = signed.client.post(
+        "/login", data={"username": "pia", "password": PASSWORD, "next": "/"}
+    )
+    assert response.status_code == 200
+    assert str(response.url).endswith("/catalog")
+    assert SCHOOL in response.text
+    for page in (f"/buildings/{SCHOOL}", "/partners"):
+        assert signed.client.get(page).status_code == 403, page

@@ -8,6 +8,9 @@ with the seeded app of tests/api/conftest.py.
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
@@ -18,6 +21,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from api.settings import ApiSettings
+
 #: Cases per operation: enough to reach every parameter's edges, few enough for the suite.
 EXAMPLES = 25
 CHECKS = [
@@ -26,6 +31,19 @@ CHECKS = [
     content_type_conformance,
     response_schema_conformance,
 ]
+
+
+@pytest.fixture(name="settings")
+def settings_with_a_credential_key(tmp_path: Path) -> ApiSettings:
+    """The seeded app's settings (tests/api/conftest.py), with a broker credential key: without
+    one, creating a partner is refused with a 503 that says to set it."""
+    return ApiSettings(
+        data_dir=tmp_path,
+        api_workers=4,
+        api_auth="demo",
+        api_portfolio_cache_s=0,
+        broker_credential_key="a-credential-key-for-the-schema-test-only",
+    )
 
 
 def test_no_server_error_and_answers_as_documented(client: TestClient) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -10,8 +12,16 @@ from fastapi.testclient import TestClient
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from api.main import create_app
 from api.metrics import BuildingFigures, PortfolioCollector
+from api.settings import ApiSettings
+from byggpuls.access import BrokerUnavailable, MemoryBrokerAccess
+from byggpuls.access.credentials import BrokerPasswords
+from byggpuls.access.port import BrokerAccess
+from byggpuls.access.sync import AccessSync
+from byggpuls.registry.accounting import Accounting
 from byggpuls.registry.repository import Registry
+from byggpuls.registry.rows import BrokerClientKind
 from byggpuls.storage.sqlite import SQLiteStore
 
 SCHOOL = "nordnes-skole"
@@ -129,3 +139,42 @@ def test_the_collector_says_what_it_was_given() -> None:
     assert 'newest_reading_age_seconds{building="b2"}' not in text
     assert "byggpuls_portfolio_metrics_complete 0.0" in text
     assert "# TYPE byggpuls_open_findings gauge" in text
+
+
+def test_the_broker_access_sync_reports_its_health(
+    store: SQLiteStore, registry: Registry, settings: ApiSettings
+) -> None:
+    """Started with the app, the sync brings the (in-memory) broker to the registry, and the
+    metrics say it works; a broker that stops answering turns the gauge to 0."""
+    broker, down = MemoryBrokerAccess(), [False]
+
+    @contextmanager
+    def open_broker() -> Iterator[BrokerAccess]:
+        if down[0]:
+            raise BrokerUnavailable("no answer")
+        yield broker
+
+    access = AccessSync(registry, open_broker, BrokerPasswords("m" * 32), full_sync_s=3600)
+    registry.create_broker_client(
+        kind=BrokerClientKind.SERVICE,
+        service="ingest",
+        passwords=BrokerPasswords("m" * 32),
+        actor="test",
+    )
+    app = create_app(
+        store=store,
+        registry=registry,
+        accounting=Accounting(registry.engine),
+        settings=settings,
+        access=access,
+    )
+    with TestClient(app) as client:
+        deadline = time.monotonic() + 30
+        while access.status.last_success is None and time.monotonic() < deadline:
+            time.sleep(0.02)  # the start-up sync runs in the sync's own thread
+        assert "service.ingest" in broker.clients
+        assert samples(client)[("byggpuls_broker_access_ok", ())] == 1
+        assert ("byggpuls_broker_access_last_success_timestamp_seconds", ()) in samples(client)
+        down[0] = True
+        access.sync_once(full=True)
+        assert samples(client)[("byggpuls_broker_access_ok", ())] == 0
