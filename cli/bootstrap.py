@@ -27,6 +27,8 @@ if TYPE_CHECKING:
     from analytics.service import Analytics
     from analytics.settings import AnalyticsSettings
     from api.settings import ApiSettings
+    from byggpuls.access.settings import BrokerAccessSettings
+    from byggpuls.access.sync import AccessSync
     from byggpuls.registry.repository import Registry
     from byggpuls.storage.port import ReadingStore
     from gateway.config import GatewayOptions, GatewaySettings
@@ -133,9 +135,32 @@ def build_api(settings: ApiSettings) -> Built[FastAPI]:
                 " `byggpuls admin create-user NAME --role admin`"
             )
         app = create_app(
-            store=store, registry=registry, accounting=Accounting(engine), settings=settings
+            store=store,
+            registry=registry,
+            accounting=Accounting(engine),
+            settings=settings,
+            access=build_access_sync(settings, registry),
         )
         return Built(app, resources.pop_all())
+
+
+def build_access_sync(settings: BrokerAccessSettings, registry: Registry) -> AccessSync | None:
+    """What keeps the broker's access control at ``registry``'s grants; None when
+    ``BYGGPULS_BROKER_ACCESS`` is off."""
+    from byggpuls.access.sync import AccessSync, broker_opener
+
+    opener, passwords = broker_opener(settings), settings.broker_passwords
+    if opener is None or passwords is None:
+        logger.info("broker access control is not managed here (BYGGPULS_BROKER_ACCESS=off)")
+        return None
+    logger.info("broker access control follows the registry's grants")
+    return AccessSync(
+        registry,
+        opener,
+        passwords,
+        sync_s=settings.broker_sync_s,
+        full_sync_s=settings.broker_full_sync_s,
+    )
 
 
 def build_analytics(settings: AnalyticsSettings) -> Built[Analytics]:
@@ -212,10 +237,20 @@ def _add_configured(
             "say what to run: --config PATH (or BYGGPULS_GATEWAY_CONFIG) or --simulate N"
         )
     config = load_config(path)
+    # The file's [mqtt]: the gateway's own login (and broker), applied to the URL here, as
+    # build_gateway(mqtt_login=) would; checked for production against what it ends up with.
+    broker = config.broker_settings(settings)
+    if config.mqtt is not None:
+        logger.info(
+            "gateway %s publishes to %s, as [mqtt] in %s says",
+            config.gateway.id,
+            redact(broker.mqtt_url),
+            config.source,
+        )
     context = config.context(history_start_s=None if plan is None else plan.start_s)
     _add_gateway(
         built,
-        settings=settings,
+        settings=broker,
         plan=plan,
         gateway_id=config.gateway.id,
         driver=config.driver.create(config.driver_options, context),
@@ -238,11 +273,16 @@ def _add_simulated(
     plan: BackfillPlan | None,
 ) -> None:
     """A gateway for each of the first ``count`` buildings of the simulation, which keeps
-    writing its ground truth."""
+    writing its ground truth; each with its own broker login when ``options.broker_logins``
+    names a file of them."""
     from gateway.config import DEFAULT_MAX_INFLIGHT_PACKS, DEFAULT_SPOOL_MAX_READINGS
     from gateway.drivers import simulated  # the simulation's numpy only when simulating
+    from gateway.logins import load_logins, logins_for
     from gateway.memory import release_free_memory
 
+    # Read before the simulation is built: a file that is wrong stops the start at once.
+    source = options.broker_logins
+    known = {} if source is None else load_logins(source)
     release_free_memory()  # what compiling numpy's modules left, before the spools allocate
     portfolio = simulated.portfolio_drivers(
         count,
@@ -254,6 +294,10 @@ def _add_simulated(
         fault_window_days=plan.days if plan is not None else simulated.DEFAULT_FAULT_WINDOW_DAYS,
     )
     ground_truth = options.ground_truth or settings.data_dir / "ground_truth.jsonl"
+    gateway_ids = [simulated.gateway_id(driver.building().id) for driver in portfolio.drivers]
+    logins: list[tuple[str, str] | None] = [None] * len(gateway_ids)
+    if source is not None:  # simulated drivers hold nothing to close should this refuse
+        logins = list(logins_for(gateway_ids, known, source=source))
     portfolio.write_ground_truth(ground_truth)
 
     def write_ground_truth() -> None:
@@ -264,8 +308,7 @@ def _add_simulated(
         f"simulating {len(portfolio.drivers)} buildings (seed {options.seed}) with "
         f"{portfolio.fault_count} injected faults; ground truth of those begun in {ground_truth}"
     )
-    for driver in portfolio.drivers:
-        gateway_id = simulated.gateway_id(driver.building().id)
+    for driver, gateway_id, login in zip(portfolio.drivers, gateway_ids, logins, strict=True):
         _add_gateway(
             built,
             settings=settings,
@@ -279,6 +322,7 @@ def _add_simulated(
             max_inflight_packs=options.max_inflight_packs or DEFAULT_MAX_INFLIGHT_PACKS,
             status_interval_s=settings.gateway_status_interval_s,
             ack_timeout_s=settings.gateway_ack_timeout_s,
+            mqtt_login=login,
         )
 
 
@@ -296,8 +340,10 @@ def _add_gateway(
     max_inflight_packs: int,
     status_interval_s: float,
     ack_timeout_s: float,
+    mqtt_login: tuple[str, str] | None = None,
 ) -> None:
-    """Open ``driver``'s spool and add the gateway of both to ``built``."""
+    """Open ``driver``'s spool and add the gateway of both to ``built``; ``mqtt_login`` as
+    for :func:`build_gateway`."""
     from gateway.spool import Spool
 
     with ExitStack() as parts:  # released here on failure; the gateway's own once it exists
@@ -320,6 +366,7 @@ def _add_gateway(
             ack_timeout_s=ack_timeout_s,
             backfill=plan,
             driver_name=driver_name,
+            mqtt_login=mqtt_login,
         )
         parts.pop_all()
     built.resources.callback(gateway.stop)
@@ -337,12 +384,28 @@ def build_gateway(
     ack_timeout_s: float | None = None,
     backfill: BackfillPlan | None = None,
     driver_name: str = "",
+    mqtt_login: tuple[str, str] | None = None,
 ) -> Gateway:
     """The gateway of ``driver`` and ``spool``, with the MQTT session and publisher built here.
 
     For :func:`build_gateways`, and for tests that bring a driver of their own. It owns the
-    driver and the spool: stopping it closes them.
+    driver and the spool: stopping it closes them. ``mqtt_login`` (username, password) is the
+    gateway's own broker login, in place of the one ``BYGGPULS_MQTT_URL`` carries. In
+    production the connection it ends up with must have a login and use TLS to another host.
     """
+    from urllib.parse import urlsplit
+
+    from byggpuls.settings import Environment, with_login
+    from gateway.config import broker_problems
+
+    if mqtt_login is not None:
+        url = with_login(settings.mqtt_url, *mqtt_login)
+        settings = settings.model_copy(update={"mqtt_url": url})
+    if settings.environment is Environment.PRODUCTION:
+        where = f"gateway {gateway_id}'s broker URL (BYGGPULS_MQTT_URL, --broker-logins or [mqtt])"
+        problems = broker_problems(urlsplit(settings.mqtt_url), what=where)
+        if problems:
+            raise ConfigError("; ".join(problems))
     from byggpuls.mqtt import MqttSession
     from gateway.config import DEFAULT_ACK_TIMEOUT_S
     from gateway.publisher import SpoolPublisher, session_options
@@ -417,6 +480,7 @@ def build_ingest(settings: IngestSettings) -> Built[IngestService]:
 __all__ = [
     "Built",
     "ConfigError",
+    "build_access_sync",
     "build_analytics",
     "build_api",
     "build_gateway",

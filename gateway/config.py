@@ -16,6 +16,11 @@ file (``byggpuls gateway --config deploy/gateway/xyz.toml``)::
     [spool]
     max_readings = 1_000_000
 
+    [mqtt]                        # optional: the gateway's own broker login
+    url = "mqtts://broker.example:8883"    # optional, else BYGGPULS_MQTT_URL's broker
+    username = "gateway.skole-01.gw-skole-01"
+    password = "..."              # both or neither; `byggpuls admin add-gateway` prints them
+
     [driver]
     type = "csv_replay"           # a name from gateway.drivers; the other keys are its options
     ...
@@ -29,13 +34,29 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Self
+from typing import Any, Final, Self, TypeVar
+from urllib.parse import SplitResult, urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from byggpuls.errors import ConfigError
 from byggpuls.reading import ID_PATTERN
-from byggpuls.settings import CommonSettings, Environment, is_loopback
+from byggpuls.settings import (
+    MQTT_SCHEMES,
+    CommonSettings,
+    Environment,
+    is_loopback,
+    redact,
+    with_login,
+)
 from byggpuls.wire import MetaBuilding
 from gateway import drivers
 
@@ -72,17 +93,28 @@ class GatewaySettings(CommonSettings):
     @model_validator(mode="after")
     def _check_production(self) -> Self:
         # Replaces CommonSettings' check: a gateway stores nothing in InfluxDB or the registry,
-        # so only its broker connection must be safe in production.
-        if self.environment is not Environment.PRODUCTION:
-            return self
-        problems = []
-        if self.mqtt.username is None:
-            problems.append("BYGGPULS_MQTT_URL needs a username and password in production")
-        if self.mqtt.scheme != "mqtts" and not is_loopback(self.mqtt.hostname):
-            problems.append("BYGGPULS_MQTT_URL must use mqtts:// to reach a broker on another host")
-        if problems:
-            raise ValueError("; ".join(problems))
+        # so only its broker connection must be safe in production. The login is not asked
+        # for here: a gateway's TOML file may carry its own ([mqtt]), and the connection it
+        # ends up with is checked once the file is read (GatewayConfig.broker_settings).
+        if self.environment is Environment.PRODUCTION:
+            problems = broker_problems(self.mqtt, what="BYGGPULS_MQTT_URL", login=False)
+            if problems:
+                raise ValueError("; ".join(problems))
         return self
+
+
+def broker_problems(url: SplitResult, *, what: str, login: bool = True) -> list[str]:
+    """What makes the broker URL ``url`` unsafe in production: no login (if ``login``), or
+    plain MQTT to another host. ``what`` names where the URL comes from."""
+    problems = []
+    if login and url.username is None:
+        problems.append(f"{what} needs a username and password in production")
+    if url.scheme != "mqtts" and not is_loopback(url.hostname):
+        problems.append(f"{what} must use mqtts:// to reach a broker on another host")
+    return problems
+
+
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 
 class _Strict(BaseModel):
@@ -114,6 +146,51 @@ class SpoolSection(_Strict):
     durable: bool = True
 
 
+class MqttSection(_Strict):
+    """``[mqtt]``: the gateway's own broker login, as ``byggpuls admin add-gateway`` prints it.
+
+    ``username`` and ``password`` come together and replace any login ``BYGGPULS_MQTT_URL``
+    carries, so one environment serves gateways that each log in as themselves. ``url`` (no
+    login in it) replaces ``BYGGPULS_MQTT_URL``'s broker; its TLS files stay the settings'.
+    """
+
+    url: str | None = None
+    username: str | None = Field(default=None, max_length=256)
+    password: SecretStr | None = None
+
+    @field_validator("username", "password")
+    @classmethod
+    def _not_empty(cls, value: str | SecretStr | None) -> str | SecretStr | None:
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is not None and not text.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _check_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in MQTT_SCHEMES or not parts.hostname:
+            raise ValueError(f"use mqtt://host:port or mqtts://host:port, not {redact(value)!r}")
+        try:
+            _ = parts.port
+        except ValueError as exc:
+            raise ValueError(f"{redact(value)!r}: {exc}") from None
+        if parts.username is not None or parts.password is not None:
+            # One place for the login, where it is named as such (and redacted in logs).
+            raise ValueError("no login in the URL: give it as mqtt.username and mqtt.password")
+        return value
+
+    @property
+    def login(self) -> tuple[str, str] | None:
+        """``(username, password)``, or None when the file gives no login."""
+        if self.username is None or self.password is None:
+            return None
+        return self.username, self.password.get_secret_value()
+
+
 class DriverSection(BaseModel):
     """``[driver]``: ``type`` names the driver; the other keys are checked by the driver."""
 
@@ -126,6 +203,7 @@ class GatewayFile(_Strict):
     gateway: GatewaySection
     building: BuildingSection | None = None
     spool: SpoolSection = SpoolSection()
+    mqtt: MqttSection | None = None
     driver: DriverSection
 
 
@@ -139,6 +217,27 @@ class GatewayConfig:
     spool: SpoolSection
     driver: drivers.DriverSpec
     driver_options: BaseModel
+    mqtt: MqttSection | None = None
+
+    def broker_settings(self, settings: SettingsT) -> SettingsT:
+        """``settings`` with the broker and login of the file's ``[mqtt]``, if it has one.
+
+        In production the connection this gateway ends up with must have a login and use TLS
+        to another host; :class:`ConfigError` says what to fix otherwise.
+        """
+        url = settings.mqtt_url
+        if self.mqtt is not None:
+            url = self.mqtt.url or url
+            if self.mqtt.login is not None:
+                url = with_login(url, *self.mqtt.login)
+        if settings.environment is Environment.PRODUCTION:
+            where = f"BYGGPULS_MQTT_URL (or [mqtt] in {self.source})"
+            problems = broker_problems(urlsplit(url), what=where)
+            if problems:
+                raise ConfigError("; ".join(problems))
+        if url == settings.mqtt_url:
+            return settings
+        return settings.model_copy(update={"mqtt_url": url})
 
     def spool_path(self, settings: GatewaySettings) -> Path:
         if self.spool.path is None:
@@ -177,6 +276,9 @@ class GatewayOptions:
     spool_max_readings: int | None = None
     #: Override of the window of packs in flight (else the file's, else the default).
     max_inflight_packs: int | None = None
+    #: The simulated gateways' own broker logins, by gateway id (:mod:`gateway.logins`);
+    #: without it they all use the one ``BYGGPULS_MQTT_URL`` carries.
+    broker_logins: Path | None = None
 
 
 def describe_errors(exc: ValidationError, *, source: Path, prefix: str = "") -> str:
@@ -208,6 +310,15 @@ def parse_config(data: dict[str, Any], *, source: Path) -> GatewayConfig:
         driver_options = spec.options.model_validate(options)
     except ValidationError as exc:
         raise ConfigError(describe_errors(exc, source=source, prefix="driver")) from None
+    mqtt = parsed.mqtt
+    if mqtt is not None and (mqtt.username is None) != (mqtt.password is None):
+        given, missing = (
+            ("username", "password") if mqtt.password is None else ("password", "username")
+        )
+        raise ConfigError(
+            f"{source}: mqtt.{missing}: required beside mqtt.{given} (the gateway's broker"
+            " login is both, or neither)"
+        )
     if spec.needs_building and parsed.building is None:
         raise ConfigError(
             f"{source}: building: driver {spec.name!r} needs a [building] table "
@@ -220,6 +331,7 @@ def parse_config(data: dict[str, Any], *, source: Path) -> GatewayConfig:
         spool=parsed.spool,
         driver=spec,
         driver_options=driver_options,
+        mqtt=mqtt,
     )
 
 
@@ -241,6 +353,8 @@ __all__ = [
     "GatewayConfig",
     "GatewayOptions",
     "GatewaySettings",
+    "MqttSection",
+    "broker_problems",
     "load_config",
     "parse_config",
 ]

@@ -1,4 +1,6 @@
-"""``byggpuls admin``: users and API keys in the registry, from the machine it runs on.
+"""``byggpuls admin``: users and API keys in the registry, from the machine it runs on; with
+:mod:`~cli.commands.admin_partners` and :mod:`~cli.commands.admin_broker`, partners, grants,
+broker logins and the audit trail.
 
 Whoever can run this command can reach the registry database itself, so it asks for no login:
 it is how the first admin is made, and the way back in when nobody can sign in. Each change is
@@ -18,14 +20,17 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Final
 
 from byggpuls.auth import Role
+from cli.commands import admin_broker, admin_partners
+from cli.commands.admin_broker import Refused, actor, print_table
 
 if TYPE_CHECKING:
     from byggpuls.registry.repository import Registry
 
 DESCRIPTION = """\
 Manage who may use Byggpuls: create users (the first admin too) and API keys, list them,
-disable users, revoke keys. Works on the registry database directly, without signing in."""
-EPILOG = """\
+disable users, revoke keys; partners, their grants and broker logins, gateways' broker logins,
+the audit trail. Works on the registry database directly, without signing in."""
+EPILOG = f"""\
 examples:
   byggpuls admin create-user kari --role admin --name "Kari Nordmann"
   byggpuls admin create-user ola --role manager --building bergen-skole-1 bergen-kontor-1
@@ -35,10 +40,15 @@ examples:
   byggpuls admin list-users
   byggpuls admin disable-user ola
   byggpuls admin revoke-key 3f9a0c1d2e4b
+{admin_partners.EXAMPLES}
+{admin_broker.EXAMPLES}
 
 The registry is the one BYGGPULS_DATABASE_URL names (else SQLite under BYGGPULS_DATA_DIR), as
-for every service, and is migrated first. Exit status: 0 done, 1 no such user or key, 2 refused
-(a weak password, a bad value or setting)."""
+for every service, and is migrated first. Broker passwords are derived from
+BYGGPULS_BROKER_CREDENTIAL_KEY; with BYGGPULS_BROKER_ACCESS=mosquitto (and
+BYGGPULS_BROKER_ADMIN_URL) each change reaches the broker at once. Exit status: 0 done, 1 no
+such user, key, grant or login, 2 refused (a weak password, a bad value or setting),
+{admin_broker.UNREACHABLE} the broker did not answer sync-broker."""
 #: Each subcommand: (help, what it does).
 SUBCOMMANDS: Final = {
     "create-user": "add a user; asks for the password twice unless told otherwise",
@@ -96,6 +106,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub["revoke-key"].add_argument(
         "key_id", metavar="KEY_ID", help="the id in the token bpk_<KEY_ID>_..."
     )
+    admin_partners.add_arguments(actions)
+    admin_broker.add_arguments(actions)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -103,21 +115,31 @@ def run(args: argparse.Namespace) -> int:
     refused, each said in one line on stderr."""
     from byggpuls.auth import WeakPassword
     from byggpuls.registry.errors import InvalidValue, NotFound
-    from byggpuls.settings import CommonSettings, load
+    from byggpuls.settings import load
     from cli.bootstrap import open_registry
+    from cli.commands.admin_settings import AdminSettings
 
+    command = args.admin_command
     try:
         # Asked first, so that a weak password is refused before anything is opened.
-        password = _password(args) if args.admin_command == "create-user" else None
-        settings = load(CommonSettings, database_url=args.database_url, data_dir=args.data_dir)
+        password = _password(args) if command == "create-user" else None
+        settings = load(AdminSettings, database_url=args.database_url, data_dir=args.data_dir)
         registry = open_registry(settings)
         try:
-            return _ACTIONS[args.admin_command](registry, args, password)
+            if command in _ACTIONS:
+                code = _ACTIONS[command](registry, args, password)
+            else:
+                code = {**admin_partners.ACTIONS, **admin_broker.ACTIONS}[command](
+                    registry, settings, args
+                )
+            if code == 0 and command in admin_broker.CHANGES_BROKER:
+                admin_broker.follow_broker(registry, settings)
+            return code
         finally:
             registry.engine.dispose()
     except NotFound as exc:
         return _refuse(exc, NOT_FOUND)
-    except (InvalidValue, WeakPassword, _Refused) as exc:
+    except (InvalidValue, WeakPassword, Refused) as exc:
         return _refuse(exc, REFUSED)
 
 
@@ -128,7 +150,7 @@ def _create_user(registry: Registry, args: argparse.Namespace, password: str | N
         display_name=args.name,
         password=password,
         buildings=args.building,
-        actor=_actor(),
+        actor=actor(),
     )
     scope = f", buildings {', '.join(sorted(args.building))}" if args.building else ""
     how = "signs in with a password" if user.has_password else "API keys only"
@@ -141,7 +163,7 @@ def _create_key(registry: Registry, args: argparse.Namespace, password: str | No
     if args.expires_days is not None:
         expires = datetime.now(UTC) + timedelta(days=args.expires_days)
     key, token = registry.create_api_key(
-        args.username, name=args.name, expires_at=expires, actor=_actor()
+        args.username, name=args.name, expires_at=expires, actor=actor()
     )
     print(token)
     until = f"until {key.expires_at:%Y-%m-%d %H:%M} UTC" if key.expires_at else "without expiry"
@@ -170,22 +192,18 @@ def _list_users(registry: Registry, args: argparse.Namespace, password: str | No
     if len(rows) == 1:
         print("no users yet: byggpuls admin create-user NAME --role admin", file=sys.stderr)
         return 0
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        )
+    print_table(rows)
     return 0
 
 
 def _disable_user(registry: Registry, args: argparse.Namespace, password: str | None) -> int:
-    registry.set_user_disabled(args.username, actor=_actor())
+    registry.set_user_disabled(args.username, actor=actor())
     print(f"{args.username.strip().lower()!r} is disabled: signed out, and their keys refused")
     return 0
 
 
 def _revoke_key(registry: Registry, args: argparse.Namespace, password: str | None) -> int:
-    registry.revoke_api_key(args.key_id, actor=_actor())
+    registry.revoke_api_key(args.key_id, actor=actor())
     print(f"API key {args.key_id} is revoked")
     return 0
 
@@ -208,7 +226,7 @@ def _password(args: argparse.Namespace) -> str | None:
     if args.password_stdin:
         password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
     elif not sys.stdin.isatty():
-        raise _Refused(
+        raise Refused(
             "no terminal to ask for the password on: give it with --password-stdin, or "
             "--no-password for a user with API keys only"
         )
@@ -216,12 +234,8 @@ def _password(args: argparse.Namespace) -> str | None:
         password = getpass.getpass(f"Password for {args.username}: ")
         check_password(password, username=args.username)
         if getpass.getpass("Again: ") != password:
-            raise _Refused("the two passwords differ; nothing was changed")
+            raise Refused("the two passwords differ; nothing was changed")
     return check_password(password, username=args.username)
-
-
-class _Refused(Exception):
-    """What was given cannot be used; the message says why."""
 
 
 def _days(value: str) -> int:
@@ -230,14 +244,6 @@ def _days(value: str) -> int:
     if days < 1:
         raise argparse.ArgumentTypeError(f"a key expires after 1 day or more, not {value}")
     return days
-
-
-def _actor() -> str:
-    """Who the audit trail names for what this command does: the system user running it."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except OSError:  # no user name for this uid (a container, say)
-        return "cli"
 
 
 def _refuse(problem: object, code: int) -> int:

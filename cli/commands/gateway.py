@@ -24,6 +24,7 @@ examples:
   byggpuls gateway --config deploy/gateway/modbus-meter.toml
   byggpuls gateway --config deploy/gateway/lbnl-szcav.toml --exit-when-drained
   byggpuls gateway --simulate 20 --seed 7 --backfill-days 28 --backfill-interval 900 --interval 60
+  byggpuls gateway --simulate 4 --broker-logins var/gateway-logins.json
 
 Each gateway publishes a retained status (online/offline, spool depth, readings dropped) on
 byggpuls/v1/{building}/status/{gateway} and its points on byggpuls/v1/{building}/meta/{gateway}.
@@ -86,6 +87,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "e.g. for benchmarks (default: %(default)s: readings stamped with the real time)",
     )
     simulation.add_argument(
+        "--broker-logins",
+        type=Path,
+        metavar="FILE",
+        help="each simulated gateway's own broker login, from a JSON or TOML file (mode 600) "
+        'mapping gateway id to username and password: {"gw-skole-01": {"username": ..., '
+        '"password": ...}}; a gateway it does not name stops the start (default: all use '
+        "the login of BYGGPULS_MQTT_URL)",
+    )
+    simulation.add_argument(
         "--ground-truth",
         type=Path,
         metavar="PATH",
@@ -143,6 +153,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_args(args: argparse.Namespace) -> None:
     if args.simulate is not None and args.simulate < 1:
         raise ConfigError("--simulate needs a number of buildings of 1 or more")
+    if args.broker_logins is not None and args.simulate is None:
+        raise ConfigError(
+            "--broker-logins is for --simulate; a gateway of its own file has one login,"
+            " the one its settings give it"
+        )
     if args.interval <= 0 or args.backfill_interval <= 0:
         raise ConfigError("--interval and --backfill-interval must be positive seconds")
     if args.backfill_days < 0:
@@ -183,6 +198,7 @@ def run(args: argparse.Namespace) -> int:
         ground_truth=args.ground_truth,
         spool_max_readings=args.spool_max_readings,
         max_inflight_packs=args.max_inflight_packs,
+        broker_logins=args.broker_logins,
     )
     built = build_gateways(settings, options)
     with built.resources:

@@ -131,5 +131,79 @@ def test_production_asks_for_a_safe_broker_only(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("BYGGPULS_MQTT_URL", "mqtt://broker.example:1883")
     with pytest.raises(ConfigError) as info:
         load(GatewaySettings)
-    assert "needs a username and password" in str(info.value)
     assert "must use mqtts://" in str(info.value)
+    # The login may come from the gateway's file: asked for once the file is read.
+    assert "needs a username and password" not in str(info.value)
+
+
+# -- [mqtt]: the gateway's own broker login -----------------------------------------------------
+
+MQTT = """
+[mqtt]
+url = "mqtts://broker.example:8883"
+username = "gateway.skole-01.gw-skole-01"
+password = "p@ss:w/rd"
+"""
+
+
+def test_the_mqtt_table_gives_the_gateway_its_own_login_and_broker(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, VALID + MQTT))
+    assert config.mqtt is not None
+    assert config.mqtt.login == ("gateway.skole-01.gw-skole-01", "p@ss:w/rd")
+    assert "p@ss" not in repr(config)
+    env = GatewaySettings(mqtt_url="mqtt://shared:login@127.0.0.1:1883")
+    settings = config.broker_settings(env)
+    assert settings.mqtt_url == (
+        "mqtts://gateway.skole-01.gw-skole-01:p%40ss%3Aw%2Frd@broker.example:8883"
+    )
+    assert settings.mqtt.password is not None
+    assert settings.data_dir == env.data_dir
+    no_url = load_config(
+        write(tmp_path, VALID + MQTT.replace('url = "mqtts://broker.example:8883"\n', ""))
+    )
+    assert no_url.broker_settings(env).mqtt_url == (
+        "mqtt://gateway.skole-01.gw-skole-01:p%40ss%3Aw%2Frd@127.0.0.1:1883"
+    )
+    plain = load_config(write(tmp_path, VALID))
+    assert plain.mqtt is None
+    assert plain.broker_settings(env) is env
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "where", "what"),
+    [
+        ('password = "p@ss:w/rd"\n', "", "mqtt.password", "required beside mqtt.username"),
+        ('username = "gateway.skole-01.gw-skole-01"\n', "", "mqtt.username",
+         "required beside mqtt.password"),
+        ('username = "gateway', 'user = "gateway', "mqtt.user", "unknown key"),
+        ('password = "p@ss:w/rd"', "password = 42", "mqtt.password", "valid string"),
+        ('password = "p@ss:w/rd"', 'password = ""', "mqtt.password", "must not be empty"),
+        ("mqtts://broker.example:8883", "http://broker.example", "mqtt.url", "use mqtt://"),
+        ("mqtts://broker.example:8883", "mqtts://gw:pw@broker.example", "mqtt.url",
+         "no login in the URL"),
+    ],
+)  # fmt: skip
+def test_a_malformed_mqtt_table_names_the_key(
+    tmp_path: Path, old: str, new: str, where: str, what: str
+) -> None:
+    assert old in MQTT
+    message = error_of(tmp_path, VALID + MQTT.replace(old, new, 1))
+    assert f"{tmp_path / 'gateway.toml'}: {where}: " in message
+    assert what in message
+    assert "p@ss" not in message
+
+
+def test_production_asks_for_a_login_from_the_environment_or_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BYGGPULS_ENVIRONMENT", "production")
+    monkeypatch.setenv("BYGGPULS_MQTT_URL", "mqtts://broker.example:8883")
+    env = load(GatewaySettings)
+    with pytest.raises(ConfigError, match=r"BYGGPULS_MQTT_URL \(or \[mqtt\] in .*gateway.toml\)"
+                       " needs a username and password in production"):  # fmt: skip
+        load_config(write(tmp_path, VALID)).broker_settings(env)
+    with_login = load_config(write(tmp_path, VALID + MQTT)).broker_settings(env)
+    assert with_login.mqtt.username == "gateway.skole-01.gw-skole-01"
+    plain = MQTT.replace("mqtts://broker.example:8883", "mqtt://broker.example:1883")
+    with pytest.raises(ConfigError, match="must use mqtts://"):
+        load_config(write(tmp_path, VALID + plain)).broker_settings(env)

@@ -278,3 +278,13 @@ def test_built_gateways_take_the_options_and_stop_with_their_resources(tmp_path:
     built.resources.close()
     assert gateway.spool_stats_at_stop is not None
     gateway.stop()  # stopping a stopped gateway does nothing
+
+
+def test_a_simulated_gateway_in_production_needs_a_login(tmp_path: Path) -> None:
+    """In production every gateway's connection needs a login, whether it comes from
+    BYGGPULS_MQTT_URL, --broker-logins or the file's [mqtt]: refused at start."""
+    settings = GatewaySettings(
+        data_dir=tmp_path, environment="production", mqtt_url="mqtts://broker.example:8883"
+    )
+    with pytest.raises(ConfigError, match="needs a username and password in production"):
+        build_gateways(settings, GatewayOptions(simulate=1))
