@@ -1,7 +1,11 @@
 """An MQTT broker for zero-setup trials: Mosquitto as a child process, or amqtt in-process.
 
-Mosquitto carries the delivery guarantee. amqtt is the fallback when Mosquitto is not installed;
-it speaks MQTT 3.1.1 only, has no shared subscriptions, and amqtt 0.12.1 was seen not to
+Mosquitto runs with its dynamic-security plugin, as in production: only the clients the
+platform created may connect, each to its own topics (``docs/access.md``), driven as an admin
+whose password is made for this run. Mosquitto carries the delivery guarantee.
+
+amqtt is the fallback when Mosquitto is not installed. It lets any client do anything; it
+speaks MQTT 3.1.1 only, has no shared subscriptions, and amqtt 0.12.1 was seen not to
 redeliver unacknowledged QoS 1 messages when a persistent session resumes, so with it the
 guarantee does not hold. :attr:`DemoBroker.guarantee` says which one runs.
 """
@@ -10,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sandbox.servers import MosquittoServer, find_binary, free_port
+from byggpuls.settings import with_login
+from sandbox.servers import DynsecMosquittoServer, find_binary, free_port
 
 logger = logging.getLogger(__name__)
 
@@ -88,22 +94,33 @@ class DemoBroker:
     guarantee: bool
     #: Whether ``$share`` subscriptions work (several ingest workers).
     shared_subscriptions: bool
-    _server: MosquittoServer | EmbeddedBroker
+    _server: DynsecMosquittoServer | EmbeddedBroker
+    #: ``mqtt://ADMIN:PASSWORD@host:port`` of the access control's admin
+    #: (``BYGGPULS_BROKER_ADMIN_URL``); None when the broker lets every client do anything.
+    admin_url: str | None = None
+
+    @property
+    def port(self) -> int:
+        return self._server.port
 
     def stop(self) -> None:
         self._server.stop()
 
 
 def start_demo_broker(workdir: Path, *, prefer_embedded: bool = False) -> DemoBroker:
-    """Start Mosquitto on a free port if it is installed (or amqtt if not, or if asked)."""
+    """Start Mosquitto with its access control on a free port if it is installed (or amqtt,
+    without, if not, or if asked)."""
     if not prefer_embedded and find_binary("mosquitto") is not None:
-        mosquitto = MosquittoServer(workdir=workdir / "mosquitto").start()
+        mosquitto = DynsecMosquittoServer(
+            workdir=workdir / "mosquitto", admin_password=secrets.token_urlsafe(32)
+        ).start()
         return DemoBroker(
             url=mosquitto.url,
             kind="mosquitto",
             guarantee=True,
             shared_subscriptions=True,
             _server=mosquitto,
+            admin_url=with_login(mosquitto.url, mosquitto.admin_username, mosquitto.admin_password),
         )
     embedded = EmbeddedBroker().start()
     return DemoBroker(

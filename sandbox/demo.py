@@ -4,8 +4,12 @@ It starts a broker (Mosquitto on a free port when installed, else amqtt in-proce
 API, an ingest worker, a simulated portfolio gateway and the analytics as child processes of
 their own, exactly as they would run in production (``byggpuls api`` and so on), with the
 embedded SQLite stores under ``--data-dir``. The gateway first backfills history through the
-same MQTT path, then goes live. Ctrl-C stops everything; should the demo die without stopping
-its children (SIGKILL, a crash), the kernel kills them (:func:`sandbox.servers.die_with_parent`).
+same MQTT path, then goes live. Mosquitto runs with its access control, as in production:
+every service connects with its own login, and a sample partner may read what it was granted
+(:mod:`sandbox.demo_access`); the demo prints how to watch that partner's stream.
+
+Ctrl-C stops everything; should the demo die without stopping its children (SIGKILL, a
+crash), the kernel kills them (:func:`sandbox.servers.die_with_parent`).
 
 ``BYGGPULS_MQTT_URL``, ``BYGGPULS_INFLUX_URL`` and ``BYGGPULS_DATABASE_URL`` switch the demo to
 real services: set, they are passed through and nothing is started in their place.
@@ -29,6 +33,7 @@ from sandbox.servers import die_with_parent, free_port
 
 if TYPE_CHECKING:  # the broker module's asyncio is for the demo's run, not every command line
     from sandbox.broker import DemoBroker
+    from sandbox.demo_access import DemoAccess
 
 READY_TIMEOUT_SECONDS = 60.0
 STOP_TIMEOUT_SECONDS = 20.0
@@ -139,11 +144,16 @@ def _start_broker(
     from sandbox.broker import start_demo_broker
 
     if "BYGGPULS_MQTT_URL" in os.environ:
-        print("demo: using the broker at BYGGPULS_MQTT_URL")
+        print("demo: using the broker at BYGGPULS_MQTT_URL; its access control is its own")
         return None
     broker = start_demo_broker(data_dir, prefer_embedded=args.embedded_broker)
     env["BYGGPULS_MQTT_URL"] = broker.url
     print(f"demo: started {broker.kind} at {broker.url}")
+    if broker.admin_url is None:
+        print(
+            "demo: amqtt has no access control: any client may read and publish anything,"
+            " so there is no partner to show"
+        )
     if not broker.guarantee:
         print(
             "demo: WARNING: the in-process amqtt broker does not redeliver unacknowledged "
@@ -158,16 +168,50 @@ def _start_broker(
     return broker
 
 
-def _start_services(args: argparse.Namespace, env: dict[str, str], children: list[_Child]) -> None:
-    """Start ingest, API, gateway and analytics, each once the one before it is ready."""
+def _provision(
+    args: argparse.Namespace, broker: DemoBroker | None, data_dir: Path
+) -> DemoAccess | None:
+    """Logins for every service and the sample partner, on a broker with access control."""
+    if broker is None or broker.admin_url is None:
+        return None
+    from sandbox.demo_access import provision, simulated_buildings
+
+    access = provision(
+        data_dir=data_dir,
+        admin_url=broker.admin_url,
+        buildings=simulated_buildings(args.buildings, seed=args.seed),
+    )
+    print(
+        f"demo: broker access control on: ingest, {len(access.gateways)} gateways and a partner"
+        " each have a login of their own"
+    )
+    return access
+
+
+def _start_services(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    children: list[_Child],
+    access: DemoAccess | None,
+) -> None:
+    """Start ingest, API, gateway and analytics, each once the one before it is ready; with
+    ``access``, each with its own credentials, and only the API with those that manage the
+    broker."""
     metrics_port = free_port()
     env["BYGGPULS_INGEST_METRICS_PORT"] = str(metrics_port)
-    ingest = _Child("ingest", _byggpuls("ingest"), env)
+    ingest_env, api_env, logins = env, env, []
+    if access is not None:
+        from sandbox.demo_access import without_broker_admin
+
+        env = without_broker_admin(env)
+        ingest_env, api_env = access.ingest_env(env), access.api_env(env)
+        logins = ["--broker-logins", str(access.logins_file)]
+    ingest = _Child("ingest", _byggpuls("ingest"), ingest_env)
     children.append(ingest)
     # Ingest subscribes before the gateways publish: their first packs are then acknowledged
     # at once instead of waiting in the spools for a resend.
     _wait_http(f"http://127.0.0.1:{metrics_port}/readyz", ingest)
-    api = _Child("api", _byggpuls("api", "--host", args.host, "--port", str(args.port)), env)
+    api = _Child("api", _byggpuls("api", "--host", args.host, "--port", str(args.port)), api_env)
     children.append(api)
     _wait_http(f"http://{args.host}:{args.port}/healthz", api)
     gateway = _byggpuls(
@@ -176,10 +220,24 @@ def _start_services(args: argparse.Namespace, env: dict[str, str], children: lis
         *("--backfill-days", str(args.backfill_days)),
         *("--backfill-interval", str(args.backfill_interval)),
         *("--interval", str(args.interval)),
+        *logins,
     )
     children.append(_Child("gateway", gateway, env))
     # Findings should show up soon after the backfill is stored, not a quarter of an hour later.
     children.append(_Child("analytics", _byggpuls("analytics", "--interval", "60"), env))
+
+
+def _show_partner(args: argparse.Namespace, broker: DemoBroker, access: DemoAccess) -> None:
+    """Print how to see the sample partner's stream and catalogue."""
+    from api.settings import dashboard_url
+    from sandbox.demo_access import partner_lines
+
+    if access.partner is None:
+        return
+    lines = partner_lines(
+        access.partner, broker_port=broker.port, dashboard_url=dashboard_url(args.host, args.port)
+    )
+    print("\n".join(lines))
 
 
 def _interrupt(signum: int, frame: object) -> None:
@@ -211,8 +269,11 @@ def run(args: argparse.Namespace) -> int:
     broker = _start_broker(args, env, data_dir)
     children: list[_Child] = []
     try:
-        _start_services(args, env, children)
+        access = _provision(args, broker, data_dir)
+        _start_services(args, env, children, access)
         print(f"demo: dashboard at http://{args.host}:{args.port}/  (Ctrl-C stops the demo)")
+        if broker is not None and access is not None:
+            _show_partner(args, broker, access)
         while True:
             for child in children:
                 if child.process.poll() is not None:
