@@ -231,7 +231,7 @@ def test_a_gateway_started_from_its_file_logs_in_with_the_printed_login(
     )
     code, out, err = admin("add-gateway", "skole-01")
     assert code == 0, err
-    assert "clients created: gateway.skole-01.gw-skole-01, service.ingest" in err
+    assert "clients created: service.ingest, gateway.skole-01.gw-skole-01" in err
     config = tmp_path / "gateway.toml"
     config.write_text(out + DRIVER)
     (tmp_path / "data.csv").write_text("time,p\n2026-01-01T00:00:00Z,1.5\n")
