@@ -204,7 +204,7 @@ def findings_of(
     return sorted((f.building, f.kind, f.start, f.end, f.waste_kwh) for f in registry.findings())
 
 
-@pytest.mark.parametrize(("every_minutes", "days"), [(60, 9), (15, 3)])
+@pytest.mark.parametrize(("every_minutes", "days"), [(60, 9), (15, 2)])
 def test_runs_every_hour_or_quarter_find_what_one_run_finds(
     store: SQLiteStore, tmp_path: Path, every_minutes: int, days: int
 ) -> None:

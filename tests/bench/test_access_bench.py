@@ -17,7 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 def test_the_benchmark_ends_with_one_json_object_of_every_figure(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    access.main(["--runs", "1", "--gateways", "20", "--partners", "2"])
+    access.main(["--runs", "1", "--gateways", "20", "--partners", "2", "--sync-s", "0.5"])
 
     lines = capsys.readouterr().out.strip().splitlines()
     figures = json.loads(lines[-1])
