@@ -2,7 +2,7 @@
 reconciling a broker at scale.
 
     .venv/bin/python bench/access.py [--runs 10] [--gateways 1000] [--partners 50]
-                                     [--sync-s 2.0] [--full-sync-s 300]
+                                     [--sync-s 2.0] [--full-sync-s 60]
 
 The target (the issue's): once a grant is revoked, or has expired, a connected partner
 receives nothing more within 5 seconds. Tests may not assert durations; this measures them.
@@ -607,7 +607,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--gateways", type=int, default=1000, help="gateway logins at scale")
     parser.add_argument("--partners", type=int, default=50, help="partners at scale")
     parser.add_argument("--sync-s", type=float, default=2.0, help="the sync's look interval")
-    parser.add_argument("--full-sync-s", type=float, default=300.0, help="full comparison")
+    parser.add_argument("--full-sync-s", type=float, default=60.0, help="full comparison")
     parser.add_argument("--revoker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.revoker is not None:

@@ -39,7 +39,7 @@ class BrokerAccessSettings(BaseSettings):
     broker_credential_key: SecretStr | None = None
     broker_public_url: str | None = None
     broker_sync_s: float = Field(default=2.0, gt=0.0, le=60.0)
-    broker_full_sync_s: float = Field(default=300.0, ge=10.0, le=86_400.0)
+    broker_full_sync_s: float = Field(default=60.0, ge=10.0, le=86_400.0)
 
     @model_validator(mode="after")
     def _check_access(self) -> BrokerAccessSettings:

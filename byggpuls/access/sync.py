@@ -161,7 +161,7 @@ class AccessSync:
         passwords: BrokerPasswords,
         *,
         sync_s: float = 2.0,
-        full_sync_s: float = 300.0,
+        full_sync_s: float = 60.0,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._registry = registry

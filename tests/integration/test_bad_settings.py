@@ -53,3 +53,13 @@ def test_a_missing_registry_database_stops_the_service_at_start(
         BYGGPULS_DATABASE_URL=postgres_url.replace("/test?", "/no_such_db?"),
     )
     assert_refused(result, f"byggpuls {command}: BYGGPULS_DATABASE_URL:", "no_such_db")
+
+
+def test_broker_access_without_its_key_and_admin_stops_the_api_at_start(tmp_path: Path) -> None:
+    result = run_with("api", tmp_path, BYGGPULS_BROKER_ACCESS="mosquitto")
+    assert_refused(
+        result,
+        "byggpuls api:",
+        "BYGGPULS_BROKER_ACCESS=mosquitto needs BYGGPULS_BROKER_CREDENTIAL_KEY",
+        "BYGGPULS_BROKER_ACCESS=mosquitto needs BYGGPULS_BROKER_ADMIN_URL",
+    )
