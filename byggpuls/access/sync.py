@@ -206,8 +206,15 @@ class AccessSync:
         while not self._stopping.is_set():
             self._wake.wait(self._sync_s)
             self._wake.clear()
-            if not self._stopping.is_set():
+            if self._stopping.is_set():
+                break
+            try:
                 self.sync_once()
+            except Exception as exc:  # a fault of ours or the registry's: say so, keep looking
+                logger.exception("broker access: the look failed")
+                with self._lock:
+                    self._applied = None
+                    self.status = SyncStatus(self.status.last_success, repr(exc), None)
 
     def sync_once(self, *, full: bool = False) -> Changes | None:
         """One look: record expiries, and reconcile the broker if the desired state changed,

@@ -236,3 +236,30 @@ def test_the_thread_follows_a_change_made_elsewhere(registry: Registry, broker: 
         assert broker.access.may_receive(PARTNER, ENERGY_OFFICE)
     finally:
         sync.stop()
+
+
+def test_the_thread_outlives_a_look_that_fails_unexpectedly(
+    registry: Registry, broker: Broker, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever goes wrong in one look is logged and shown in the status; the next looks go on,
+    so a fault never leaves the broker unwatched."""
+    failures = [1]
+
+    @contextmanager
+    def open_broker() -> Iterator[BrokerAccess]:
+        if failures:
+            failures.pop()
+            raise RuntimeError("something nobody expected")
+        yield broker.access
+
+    sync = AccessSync(registry, open_broker, PASSWORDS, sync_s=0.05, full_sync_s=3600)
+    sync.start()
+    try:
+        deadline = time.monotonic() + 30
+        while sync.status.last_success is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert sync.status.last_success is not None
+        assert "service.ingest" in broker.access.clients
+        assert "something nobody expected" in caplog.text
+    finally:
+        sync.stop()
