@@ -202,7 +202,7 @@ class Portfolio:
         With ``tolerate_store_errors``, a building whose readings cannot be read is returned
         without them (``readings_failed``) instead of failing the whole list.
         """
-        part = await self.cache.registry_part(self._registry_part)
+        part = await self.registry_part()
         rows = [row for row in part.rows if scope is None or row.id in scope]
         newest: Mapping[str, list[Reading]] = _NO_READINGS
         failed: set[str] = set()
@@ -241,6 +241,11 @@ class Portfolio:
                 )
             states.append(state)
         return states
+
+    async def registry_part(self) -> RegistryPart:
+        """Every building's registry rows and points (and tallies and health), as cached for
+        every list of many buildings."""
+        return await self.cache.registry_part(self._registry_part)
 
     async def _registry_part(self) -> RegistryPart:
         rows, points, tallies, health = await asyncio.gather(

@@ -315,6 +315,11 @@ def main() -> None:
                 f"?resolution=month&start={(datetime.now(UTC) - timedelta(days=365)).date()}"
                 "T00:00:00Z"
             ),
+            # What a partner reads first: a page of 100 buildings with their points, and one.
+            "catalog": lambda: "/api/v1/catalog",
+            "catalog_building": lambda: (
+                f"/api/v1/catalog?building={building_id(rng.randrange(args.buildings))}"
+            ),
         }
         figures: dict[str, Any] = {}
         headers = {"Authorization": f"Bearer {token}"}

@@ -1,8 +1,9 @@
 """``/api/v1/catalog`` and the ``/catalog`` page: what data exists, per building type and per
 building, how it is published and how private it is, for innovation partners.
 
-Both read the registry's buildings and points in two queries for the whole portfolio (or two
-for one building) and leave out what the caller may not read (:mod:`api.catalog`).
+Both read every building's registry rows and points as the portfolio's cache holds them
+(:mod:`api.snapshot`: two queries at most every few seconds), or one building's now, and
+leave out what the caller may not read (:mod:`api.catalog`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from api import catalog, catalog_schemas, problems
 from api.auth import PARTNER_ACCESS, PagePrincipalDep, PrincipalDep
-from api.deps import RegistryDep, TemplatesDep, WorkersDep
+from api.deps import PortfolioDep, RegistryDep, TemplatesDep, WorkersDep
 from api.openapi import responses
 from api.web import render
 from byggpuls.reading import BuildingInfo, BuildingType, PointInfo, is_id
@@ -47,6 +48,7 @@ async def read_catalog(
     *,
     registry: RegistryDep,
     workers: WorkersDep,
+    portfolio: PortfolioDep,
     principal: PrincipalDep,
     building_type: Annotated[
         BuildingType | None, Query(description="Only buildings of this type.")
@@ -86,7 +88,7 @@ async def read_catalog(
         )
     if building is not None and not (is_id(building) and principal.sees(building)):
         raise problems.not_found(f"There is no building {building!r}.")
-    buildings, points = await _registry_part(registry, workers, building)
+    buildings, points = await _registry_part(registry, workers, portfolio, building)
     if building is not None and not buildings:
         raise problems.not_found(f"There is no building {building!r}.")
     body = catalog.catalogue(
@@ -106,15 +108,17 @@ async def read_catalog(
 
 
 async def _registry_part(
-    registry: RegistryDep, workers: WorkersDep, building: str | None
+    registry: RegistryDep, workers: WorkersDep, portfolio: PortfolioDep, building: str | None
 ) -> tuple[Sequence[BuildingInfo], Mapping[str, Sequence[PointInfo]]]:
-    """The buildings and their points by building: one building's, or every building's."""
+    """The buildings and their points by building: one building's, read now, or every
+    building's, as the portfolio's cache holds them (a few seconds old at most)."""
     if building is not None:
         row, rows = await asyncio.gather(
             workers.run(registry.building, building), workers.run(registry.points, building)
         )
         return ([] if row is None else [row]), {building: rows}
-    return await asyncio.gather(workers.run(registry.buildings), workers.run(registry.all_points))
+    part = await portfolio.registry_part()
+    return part.rows, part.points
 
 
 @pages.get("/catalog", openapi_extra=PARTNER_ACCESS)
@@ -123,6 +127,7 @@ async def catalog_page(
     request: Request,
     registry: RegistryDep,
     workers: WorkersDep,
+    portfolio: PortfolioDep,
     templates: TemplatesDep,
     principal: PagePrincipalDep,
     type_: Annotated[str | None, Query(alias="type")] = None,
@@ -137,7 +142,7 @@ async def catalog_page(
     )
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
     start = int(offset) if offset and offset.isascii() and offset.isdigit() else 0
-    buildings, points = await _registry_part(registry, workers, None)
+    buildings, points = await _registry_part(registry, workers, portfolio, None)
     found = catalog.catalogue(
         buildings=buildings,
         points=points,
