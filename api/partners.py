@@ -2,16 +2,15 @@
 
 A grant's domains carry their privacy class in the grant's buildings (:mod:`byggpuls.privacy`);
 a partner comes with its broker login (never a password) and its grants with their status now.
-:func:`mosquitto_sub` is the command a partner can try its broker credentials with.
+:func:`~byggpuls.access.instructions.mosquitto_sub` is the command a partner can try its
+broker credentials with.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Final
-from urllib.parse import urlsplit
 
 from api.partner_schemas import (
     BrokerLogin,
@@ -23,16 +22,14 @@ from api.partner_schemas import (
 )
 from api.settings import ApiSettings
 from byggpuls import privacy, topics
+from byggpuls.access.instructions import mosquitto_sub, public_url
 from byggpuls.auth import Role
 from byggpuls.privacy import PrivacyClass
 from byggpuls.registry.repository import Registry
 from byggpuls.registry.rows import BrokerClientKind, BrokerClientRow, GrantRow, UserRow
-from byggpuls.settings import MQTT_SCHEMES, without_login
 
 #: The topic a ``mosquitto_sub`` example shows while nothing is granted.
 PLACEHOLDER_TOPIC: Final = f"{topics.PREFIX}/<building>/<domain>"
-#: Where a mosquitto client finds the system's CA certificates for ``mqtts``.
-CA_PATH: Final = "/etc/ssl/certs"
 
 
 def building_types(registry: Registry) -> dict[str, str]:
@@ -137,17 +134,4 @@ def mqtt_credentials(
 
 def public_broker_url(settings: ApiSettings) -> str:
     """The broker as partners reach it."""
-    return settings.broker_public_url or without_login(settings.mqtt_url)
-
-
-def mosquitto_sub(url: str, username: str, password: str, topic: str) -> str:
-    """A shell command that prints the messages of ``topic`` with these credentials."""
-    parts = urlsplit(url)
-    port = parts.port or MQTT_SCHEMES.get(parts.scheme, 1883)
-    words = ["mosquitto_sub", "-h", parts.hostname or "localhost", "-p", str(port)]
-    if parts.scheme == "mqtts":
-        words += ["--capath", CA_PATH]
-    # The broker refuses a client without an id (and mosquitto_sub sends none unless told);
-    # the same as `byggpuls admin create-partner` prints.
-    words += ["-i", f"{username}-1", "-u", username, "-P", password, "-t", topic, "-v"]
-    return shlex.join(words)
+    return public_url(settings.broker_public_url, settings.mqtt_url)

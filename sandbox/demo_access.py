@@ -16,7 +16,6 @@ schools' topics from the start, not only once their gateways are heard of.
 from __future__ import annotations
 
 import secrets
-import shlex
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Final
 from api.settings import ApiSettings
 from byggpuls import topics
 from byggpuls.access.credentials import BrokerPasswords
+from byggpuls.access.instructions import mosquitto_sub
 from byggpuls.access.sync import AccessSync, broker_opener
 from byggpuls.reading import BuildingInfo, BuildingType
 from byggpuls.registry.db import make_engine, migrate
@@ -223,15 +223,13 @@ def _partner(
 def partner_lines(partner: DemoPartner, *, broker_port: int, dashboard_url: str) -> list[str]:
     """How to see what ``partner`` may see: its MQTT stream of one school, its API catalogue."""
     topic = topics.telemetry(partner.school, PARTNER_DOMAINS[0])
-    # The broker refuses a client without an id (deploy/mosquitto/conf.d), which
-    # mosquitto_sub leaves to the broker unless given one.
-    client = f"-i {shlex.quote(partner.username + '-watch')}"
-    login = f"-u {shlex.quote(partner.username)} -P {shlex.quote(partner.password)}"
+    url = f"mqtt://127.0.0.1:{broker_port}"
+    command = mosquitto_sub(url, partner.username, partner.password, topic)
     until = partner.expires_at.strftime("%Y-%m-%d")
     return [
         f"demo: partner {partner.username} may read {' and '.join(PARTNER_DOMAINS)} of every"
         f" {PARTNER_TYPE.value} until {until}, nothing else; its stream of {partner.school}:",
-        f"demo:   mosquitto_sub -h 127.0.0.1 -p {broker_port} {client} {login} -t '{topic}' -v",
+        f"demo:   {command}",
         "demo: and what its API key shows it:",
         f"demo:   curl -H 'Authorization: Bearer {partner.api_key}' {dashboard_url}api/v1/catalog",
     ]

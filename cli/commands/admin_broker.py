@@ -18,11 +18,9 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
-import shlex
 import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Final
-from urllib.parse import urlsplit
 
 if TYPE_CHECKING:
     from byggpuls.access.credentials import BrokerPasswords
@@ -188,6 +186,7 @@ password = {_toml(password)}
 
 def print_login(settings: AdminSettings, login: BrokerClientRow, password: str) -> None:
     """The broker, ``login`` and ``password`` of a partner or service, and how to use them."""
+    from byggpuls.access.instructions import mosquitto_sub
     from byggpuls.settings import with_login
 
     url = public_url(settings)
@@ -198,28 +197,14 @@ def print_login(settings: AdminSettings, login: BrokerClientRow, password: str) 
         print(f"  BYGGPULS_MQTT_URL={with_login(url, login.username, password)}")
         return
     print("Each granted topic is subscribed to by its full name (no wildcards), e.g.")
-    print("  " + shlex.join(mosquitto_sub(url, login.username, password)))
-
-
-def mosquitto_sub(url: str, username: str, password: str) -> list[str]:
-    """A ``mosquitto_sub`` command line that reads a granted topic of ``url``'s broker."""
-    from byggpuls.settings import MQTT_SCHEMES
-
-    parts = urlsplit(url)
-    port = parts.port or MQTT_SCHEMES[parts.scheme]
-    command = ["mosquitto_sub", "-h", parts.hostname or "", "-p", str(port)]
-    if parts.scheme == "mqtts":
-        command += ["--capath", "/etc/ssl/certs"]  # the system's CAs
-    # The broker refuses a client without an id (and mosquitto_sub sends none unless told).
-    client_id = ["-i", f"{username}-1"]
-    return [*command, *client_id, "-u", username, "-P", password, "-t", EXAMPLE_TOPIC, "-v"]
+    print("  " + mosquitto_sub(url, login.username, password, EXAMPLE_TOPIC))
 
 
 def public_url(settings: AdminSettings) -> str:
     """The broker as partners and gateways reach it, without a login."""
-    from byggpuls.settings import without_login
+    from byggpuls.access.instructions import public_url
 
-    return settings.broker_public_url or without_login(settings.mqtt_url)
+    return public_url(settings.broker_public_url, settings.mqtt_url)
 
 
 def _list_logins(registry: Registry, settings: AdminSettings, args: argparse.Namespace) -> int:

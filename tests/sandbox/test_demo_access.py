@@ -76,7 +76,7 @@ def test_each_service_and_the_partner_get_their_own_login(
     assert api_env["BYGGPULS_BROKER_CREDENTIAL_KEY"] == access.credential_key
     assert without_broker_admin(api_env) == {}
     lines = "\n".join(partner_lines(partner, broker_port=broker.port, dashboard_url="http://h/"))
-    assert f"-u demo-partner -P {partner.password} -t 'byggpuls/v1/skole-01/energy' -v" in lines
+    assert f"-u demo-partner -P {partner.password} -t byggpuls/v1/skole-01/energy -v" in lines
     assert f"curl -H 'Authorization: Bearer {partner.api_key}' http://h/api/v1/catalog" in lines
 
 
