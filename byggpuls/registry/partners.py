@@ -280,11 +280,16 @@ class Partners(Users):
                     recorded.append(id)
         return recorded
 
-    def granted_pairs(self, now: datetime) -> dict[str, frozenset[tuple[str, str]]]:
-        """Each partner's ``(building, domain)`` pairs of its grants active at ``now``; a grant
-        by type covers the buildings of that type the registry has now."""
+    def granted_pairs(
+        self, now: datetime, *, partner: str | None = None
+    ) -> dict[str, frozenset[tuple[str, str]]]:
+        """Each partner's (or one ``partner``'s) ``(building, domain)`` pairs of its grants
+        active at ``now``; a grant by type covers the buildings of that type the registry has
+        now."""
         at = check.aware(now, what="now")
         active = (_G.revoked_at.is_(None)) & (_G.expires_at > at)
+        if partner is not None:
+            active = active & (_U.username == partner)
         pairs: dict[str, set[tuple[str, str]]] = defaultdict(set)
         with self._reading() as session:
             named = session.execute(
@@ -293,21 +298,22 @@ class Partners(Users):
                 .join(GRANT_BUILDINGS, _GB.grant_id == _G.id)
                 .where(active)
             )
-            for partner, domains, building in named:
-                pairs[partner].update((building, domain) for domain in domains)
+            for who, domains, building in named:
+                pairs[who].update((building, domain) for domain in domains)
             typed = session.execute(
                 sa.select(_U.username, _G.domains, _B.id)
                 .join(GRANTS, _G.partner_id == _U.id)
                 .join(BUILDINGS, _B.type == _G.building_type)
                 .where(active)
             )
-            for partner, domains, building in typed:
-                pairs[partner].update((building, domain) for domain in domains)
-        return {partner: frozenset(found) for partner, found in pairs.items()}
+            for who, domains, building in typed:
+                pairs[who].update((building, domain) for domain in domains)
+        return {who: frozenset(found) for who, found in pairs.items()}
 
     def partner_pairs(self, partner: str, now: datetime) -> frozenset[tuple[str, str]]:
         """The ``(building, domain)`` pairs ``partner`` may read at ``now``."""
-        return self.granted_pairs(now).get(cred.checked_username(partner), frozenset())
+        name = cred.checked_username(partner)
+        return self.granted_pairs(now, partner=name).get(name, frozenset())
 
     def building_scope(self, user: UserRow) -> frozenset[str] | None:
         """As :meth:`Users.building_scope`, with a partner's scope: the buildings of its active

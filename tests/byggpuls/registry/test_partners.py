@@ -355,3 +355,23 @@ def test_no_partner_takes_the_name_of_a_platform_login(registry: Registry) -> No
             passwords=PASSWORDS,
             actor=ADMIN,
         )
+
+
+def test_a_partners_pairs_are_its_own_grants_only(registry: Registry, partner: str) -> None:
+    registry.create_user("annen-partner", role="partner", actor=ADMIN)
+    registry.create_grant(
+        partner, buildings=[SCHOOL.id], domains=["energy"], expires_at=_now() + DAY, actor=ADMIN
+    )
+    registry.create_grant(
+        "annen-partner",
+        building_type="office",
+        domains=["hvac"],
+        expires_at=_now() + DAY,
+        actor=ADMIN,
+    )
+    assert registry.partner_pairs(partner, _now()) == {(SCHOOL.id, "energy")}
+    assert registry.partner_pairs("annen-partner", _now()) == {(OFFICE.id, "hvac")}
+    assert registry.granted_pairs(_now()) == {
+        partner: {(SCHOOL.id, "energy")},
+        "annen-partner": {(OFFICE.id, "hvac")},
+    }
